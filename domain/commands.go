@@ -1,0 +1,255 @@
+package domain
+
+// Command is an instruction from a user. Its JSON form is the body of
+// POST /v1/commands/{CommandName}.
+type Command interface {
+	// CommandName is the name in the URL, e.g. "ProposeInitiative".
+	CommandName() string
+	// Validate checks the command on its own, whatever the state, and
+	// returns a KindInvalid *Error listing the bad fields, or nil.
+	Validate() error
+}
+
+// Creator is a command that creates an aggregate and may be given its id by
+// the server. AssignID sets the id when the client gave none.
+type Creator interface {
+	Command
+	AssignID(id string)
+}
+
+// DefineStrategicGoal defines a strategic goal of a strategy period.
+type DefineStrategicGoal struct {
+	GoalID   string `json:"goalId"`
+	Strategy string `json:"strategy"`
+	Title    string `json:"title"`
+}
+
+// DefineSubGoal defines a sub-goal of a goal.
+type DefineSubGoal struct {
+	SubGoalID string `json:"subGoalId"`
+	GoalID    string `json:"goalId"`
+	Title     string `json:"title"`
+}
+
+// ProposeInitiative reports an initiative into the portfolio (melder inn).
+type ProposeInitiative struct {
+	InitiativeID     string   `json:"initiativeId,omitempty"`
+	Title            string   `json:"title"`
+	Description      string   `json:"description"`
+	Owner            string   `json:"owner"`
+	PrimarySubGoal   string   `json:"primarySubGoal"`
+	SubGoals         []string `json:"subGoals,omitempty"`
+	UserGroups       []string `json:"userGroups,omitempty"`
+	PlannedStart     Date     `json:"plannedStart"`
+	PlannedEnd       Date     `json:"plannedEnd"`
+	EstimatedCostNOK *int64   `json:"estimatedCostNOK,omitempty"`
+	Phase            Phase    `json:"phase,omitempty"`
+}
+
+// WithdrawInitiative withdraws a proposed initiative.
+type WithdrawInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+// ReportStatus records a status report (statusrapport).
+type ReportStatus struct {
+	InitiativeID string `json:"initiativeId"`
+	ReportDate   Date   `json:"reportDate"`
+	Overall      RAG    `json:"overall"`
+	Schedule     RAG    `json:"schedule"`
+	Cost         RAG    `json:"cost"`
+	Benefit      RAG    `json:"benefit"`
+	Comment      string `json:"comment,omitempty"`
+}
+
+// ReportMilestone plans a milestone, or reports it achieved or slipped.
+type ReportMilestone struct {
+	InitiativeID   string          `json:"initiativeId"`
+	MilestoneID    string          `json:"milestoneId,omitempty"`
+	Title          string          `json:"title,omitempty"`
+	Status         MilestoneStatus `json:"status"`
+	PlannedDate    Date            `json:"plannedDate,omitempty"`
+	AchievedDate   Date            `json:"achievedDate,omitempty"`
+	NewPlannedDate Date            `json:"newPlannedDate,omitempty"`
+}
+
+// PauseInitiative pauses an initiative in the portfolio (midlertidig stans).
+type PauseInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+// ResumeInitiative resumes a paused initiative.
+type ResumeInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+// CloseInitiative closes an initiative with its final report (sluttrapport).
+type CloseInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	FinalReport  string `json:"finalReport"`
+}
+
+// CancelInitiative cancels an initiative (avbrutt).
+type CancelInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+// ScheduleMeeting schedules a forum meeting; it is numbered n/YYYY.
+type ScheduleMeeting struct {
+	MeetingID string `json:"meetingId,omitempty"`
+	Forum     Forum  `json:"forum"`
+	Date      Date   `json:"date"`
+}
+
+// HoldMeeting records that a meeting was held.
+type HoldMeeting struct {
+	MeetingID string `json:"meetingId"`
+}
+
+// RegisterCase registers a council case (sak).
+type RegisterCase struct {
+	CaseID             string   `json:"caseId,omitempty"`
+	Forum              Forum    `json:"forum"`
+	Title              string   `json:"title"`
+	CaseType           CaseType `json:"caseType"`
+	Purpose            Purpose  `json:"purpose"`
+	InitiativeID       string   `json:"initiativeId,omitempty"`
+	TargetPhase        Phase    `json:"targetPhase,omitempty"`
+	ProposedResolution string   `json:"proposedResolution"`
+	ArchiveRef         string   `json:"archiveRef,omitempty"`
+}
+
+// PlaceCaseOnAgenda puts a case on a meeting's agenda (sakskart) and gives it
+// the next forum case number nn/YY of the meeting's forum and year.
+type PlaceCaseOnAgenda struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+}
+
+// NoteCase records that a forum took a case to note (tatt til orientering).
+type NoteCase struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+	Remarks   string `json:"remarks,omitempty"`
+}
+
+// DiscussCase records that a forum discussed a case (drøftet). An addition
+// to the contract's command list.
+type DiscussCase struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+	Remarks   string `json:"remarks,omitempty"`
+}
+
+// RecommendInCouncil records a forum's recommendation (innstilling); with
+// conditions it is NUIT's "conditionally supported".
+type RecommendInCouncil struct {
+	CaseID     string `json:"caseId"`
+	MeetingID  string `json:"meetingId"`
+	Resolution string `json:"resolution"`
+	Conditions string `json:"conditions,omitempty"`
+}
+
+// ApproveInCouncil records EHR's approval (tilslutning).
+type ApproveInCouncil struct {
+	CaseID     string `json:"caseId"`
+	MeetingID  string `json:"meetingId"`
+	Resolution string `json:"resolution"`
+}
+
+// RejectInCouncil records EHR's rejection or NUIT's "not supported".
+type RejectInCouncil struct {
+	CaseID     string `json:"caseId"`
+	MeetingID  string `json:"meetingId"`
+	Resolution string `json:"resolution"`
+}
+
+// DeferCase records that a forum deferred a case.
+type DeferCase struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+	Reason    string `json:"reason"`
+}
+
+// CorrectDecision corrects a recorded decision by naming its event.
+type CorrectDecision struct {
+	CaseID          string `json:"caseId"`
+	CorrectsEventID string `json:"correctsEventId"`
+	Reason          string `json:"reason"`
+	Resolution      string `json:"resolution"`
+}
+
+func (DefineStrategicGoal) CommandName() string { return "DefineStrategicGoal" }
+func (DefineSubGoal) CommandName() string       { return "DefineSubGoal" }
+func (ProposeInitiative) CommandName() string   { return "ProposeInitiative" }
+func (WithdrawInitiative) CommandName() string  { return "WithdrawInitiative" }
+func (ReportStatus) CommandName() string        { return "ReportStatus" }
+func (ReportMilestone) CommandName() string     { return "ReportMilestone" }
+func (PauseInitiative) CommandName() string     { return "PauseInitiative" }
+func (ResumeInitiative) CommandName() string    { return "ResumeInitiative" }
+func (CloseInitiative) CommandName() string     { return "CloseInitiative" }
+func (CancelInitiative) CommandName() string    { return "CancelInitiative" }
+func (ScheduleMeeting) CommandName() string     { return "ScheduleMeeting" }
+func (HoldMeeting) CommandName() string         { return "HoldMeeting" }
+func (RegisterCase) CommandName() string        { return "RegisterCase" }
+func (PlaceCaseOnAgenda) CommandName() string   { return "PlaceCaseOnAgenda" }
+func (NoteCase) CommandName() string            { return "NoteCase" }
+func (DiscussCase) CommandName() string         { return "DiscussCase" }
+func (RecommendInCouncil) CommandName() string  { return "RecommendInCouncil" }
+func (ApproveInCouncil) CommandName() string    { return "ApproveInCouncil" }
+func (RejectInCouncil) CommandName() string     { return "RejectInCouncil" }
+func (DeferCase) CommandName() string           { return "DeferCase" }
+func (CorrectDecision) CommandName() string     { return "CorrectDecision" }
+
+func (c *ProposeInitiative) AssignID(id string) { c.InitiativeID = id }
+func (c *ScheduleMeeting) AssignID(id string)   { c.MeetingID = id }
+func (c *RegisterCase) AssignID(id string)      { c.CaseID = id }
+func (c *ReportMilestone) AssignID(id string)   { c.MilestoneID = id }
+
+// NewCommand returns a new zero command of the given name as a pointer, for
+// decoding, or false if there is no such command.
+func NewCommand(name string) (Command, bool) {
+	f, ok := commandFactories[name]
+	if !ok {
+		return nil, false
+	}
+	return f(), true
+}
+
+// CommandNames lists every command name, sorted as in the contract.
+var CommandNames = []string{
+	"DefineStrategicGoal", "DefineSubGoal", "ProposeInitiative", "WithdrawInitiative",
+	"ReportStatus", "ReportMilestone", "PauseInitiative", "ResumeInitiative",
+	"CloseInitiative", "CancelInitiative", "ScheduleMeeting", "HoldMeeting",
+	"RegisterCase", "PlaceCaseOnAgenda", "NoteCase", "DiscussCase",
+	"RecommendInCouncil", "ApproveInCouncil", "RejectInCouncil", "DeferCase",
+	"CorrectDecision",
+}
+
+var commandFactories = map[string]func() Command{
+	"DefineStrategicGoal": func() Command { return &DefineStrategicGoal{} },
+	"DefineSubGoal":       func() Command { return &DefineSubGoal{} },
+	"ProposeInitiative":   func() Command { return &ProposeInitiative{} },
+	"WithdrawInitiative":  func() Command { return &WithdrawInitiative{} },
+	"ReportStatus":        func() Command { return &ReportStatus{} },
+	"ReportMilestone":     func() Command { return &ReportMilestone{} },
+	"PauseInitiative":     func() Command { return &PauseInitiative{} },
+	"ResumeInitiative":    func() Command { return &ResumeInitiative{} },
+	"CloseInitiative":     func() Command { return &CloseInitiative{} },
+	"CancelInitiative":    func() Command { return &CancelInitiative{} },
+	"ScheduleMeeting":     func() Command { return &ScheduleMeeting{} },
+	"HoldMeeting":         func() Command { return &HoldMeeting{} },
+	"RegisterCase":        func() Command { return &RegisterCase{} },
+	"PlaceCaseOnAgenda":   func() Command { return &PlaceCaseOnAgenda{} },
+	"NoteCase":            func() Command { return &NoteCase{} },
+	"DiscussCase":         func() Command { return &DiscussCase{} },
+	"RecommendInCouncil":  func() Command { return &RecommendInCouncil{} },
+	"ApproveInCouncil":    func() Command { return &ApproveInCouncil{} },
+	"RejectInCouncil":     func() Command { return &RejectInCouncil{} },
+	"DeferCase":           func() Command { return &DeferCase{} },
+	"CorrectDecision":     func() Command { return &CorrectDecision{} },
+}

@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// AggregateType names a kind of aggregate; it is a token of the event subject.
+type AggregateType string
+
+// Aggregate types.
+const (
+	Strategy   AggregateType = "strategy"
+	Initiative AggregateType = "initiative"
+	Meeting    AggregateType = "meeting"
+	Case       AggregateType = "case"
+	Series     AggregateType = "series"
+)
+
+// AggregateTypes lists every aggregate type.
+var AggregateTypes = []AggregateType{Strategy, Initiative, Meeting, Case, Series}
+
+// StrategyCatalogID is the id of the single strategy aggregate that holds
+// every strategy period's goals and sub-goals.
+const StrategyCatalogID = "national"
+
+// Ref names one aggregate.
+type Ref struct {
+	Type AggregateType
+	ID   string
+}
+
+func (r Ref) String() string { return string(r.Type) + "/" + r.ID }
+
+// SeriesRef is the numbering series of a forum and year.
+func SeriesRef(forum Forum, year int) Ref {
+	return Ref{Series, fmt.Sprintf("%s-%d", forum, year)}
+}
+
+// Forum is a council forum.
+type Forum string
+
+// The three forums of the council model.
+const (
+	NUFA Forum = "NUFA" // Nasjonalt fagutvalg
+	NUIT Forum = "NUIT" // Nasjonalt utvalg for IT-prioritering
+	EHR  Forum = "EHR"  // Nasjonalt e-helseråd
+)
+
+// Valid reports whether f is one of the three forums.
+func (f Forum) Valid() bool { return f == NUFA || f == NUIT || f == EHR }
+
+// Phase is an initiative's phase. Phases are ordered.
+type Phase string
+
+// Phases in order.
+const (
+	PhaseConcept   Phase = "concept"
+	PhasePlanning  Phase = "planning"
+	PhaseExecution Phase = "execution"
+	PhaseRollout   Phase = "rollout"
+	PhaseClosed    Phase = "closed"
+)
+
+// Phases lists the phases in order.
+var Phases = []Phase{PhaseConcept, PhasePlanning, PhaseExecution, PhaseRollout, PhaseClosed}
+
+// Index is the phase's position in Phases, or -1.
+func (p Phase) Index() int {
+	for i, q := range Phases {
+		if p == q {
+			return i
+		}
+	}
+	return -1
+}
+
+// Valid reports whether p is a known phase.
+func (p Phase) Valid() bool { return p.Index() >= 0 }
+
+// Lifecycle is where an initiative stands in the portfolio.
+type Lifecycle string
+
+// Lifecycle states.
+const (
+	LifecycleProposed    Lifecycle = "proposed"
+	LifecycleInPortfolio Lifecycle = "in_portfolio"
+	LifecyclePaused      Lifecycle = "paused"
+	LifecycleRejected    Lifecycle = "rejected"
+	LifecycleWithdrawn   Lifecycle = "withdrawn"
+	LifecycleClosed      Lifecycle = "closed"
+	LifecycleCancelled   Lifecycle = "cancelled"
+)
+
+// RAG is a traffic light.
+type RAG string
+
+// Traffic lights.
+const (
+	Green  RAG = "green"
+	Yellow RAG = "yellow"
+	Red    RAG = "red"
+)
+
+// Valid reports whether r is green, yellow or red.
+func (r RAG) Valid() bool { return r == Green || r == Yellow || r == Red }
+
+// CaseType is a case's type (sakstype).
+type CaseType string
+
+// Case types.
+const (
+	CaseApproval    CaseType = "approval"
+	CaseDiscussion  CaseType = "discussion"
+	CaseInformation CaseType = "information"
+)
+
+// Purpose is what a case is for.
+type Purpose string
+
+// Case purposes.
+const (
+	PurposeAdmission      Purpose = "admission"
+	PurposePhaseGate      Purpose = "phase_gate"
+	PurposePrioritisation Purpose = "prioritisation"
+	PurposeOther          Purpose = "other"
+)
+
+// Outcome is what a forum recorded for a case at a meeting.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeNoted       Outcome = "noted"
+	OutcomeDiscussed   Outcome = "discussed"
+	OutcomeRecommended Outcome = "recommended"
+	OutcomeApproved    Outcome = "approved"
+	OutcomeRejected    Outcome = "rejected"
+	OutcomeDeferred    Outcome = "deferred"
+)
+
+// MilestoneStatus is a milestone's status.
+type MilestoneStatus string
+
+// Milestone statuses.
+const (
+	MilestonePlannedStatus  MilestoneStatus = "planned"
+	MilestoneAchievedStatus MilestoneStatus = "achieved"
+	MilestoneSlippedStatus  MilestoneStatus = "slipped"
+)
+
+// Date is a calendar date, YYYY-MM-DD. The zero value is the empty string.
+// Dates compare correctly as strings once valid.
+type Date string
+
+// DateOf returns t's date in UTC.
+func DateOf(t time.Time) Date { return Date(t.UTC().Format(time.DateOnly)) }
+
+// Valid reports whether d is a real YYYY-MM-DD date.
+func (d Date) Valid() bool {
+	t, err := time.Parse(time.DateOnly, string(d))
+	return err == nil && t.Format(time.DateOnly) == string(d)
+}
+
+// Year returns the date's year, or 0 if invalid.
+func (d Date) Year() int {
+	t, err := time.Parse(time.DateOnly, string(d))
+	if err != nil {
+		return 0
+	}
+	return t.Year()
+}
+
+// Time returns the date as midnight UTC.
+func (d Date) Time() time.Time {
+	t, _ := time.Parse(time.DateOnly, string(d))
+	return t
+}
