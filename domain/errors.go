@@ -28,6 +28,12 @@ const (
 	KindUnauthorized Kind = "unauthorized"
 	// KindUnavailable: the event store cannot be reached. HTTP 503.
 	KindUnavailable Kind = "unavailable"
+	// KindLagging: the read models have not reached the position the caller
+	// asked for (minPosition) in time. HTTP 503 projection_lagging.
+	KindLagging Kind = "projection_lagging"
+	// KindMalformed: the request is not JSON, has wrong types or unknown
+	// fields. HTTP 400 malformed_request.
+	KindMalformed Kind = "malformed_request"
 	// KindInternal: a bug or an unexpected infrastructure failure. HTTP 500.
 	KindInternal Kind = "internal"
 )
