@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"reflect"
+	"time"
+)
 
 // State is the folded state of one aggregate. Implementations:
 // *StrategyState, *InitiativeState, *MeetingState, *CaseState, *SeriesState.
@@ -13,34 +16,403 @@ type State interface {
 	StateVersion() uint64
 }
 
-// NewState returns the empty state (version 0) of an aggregate.
+// NewState returns the empty state (version 0) of an aggregate. It returns
+// nil for an unknown aggregate type.
+//
+//	st := NewState(Ref{Initiative, id})
+//	for _, r := range history {
+//		if st, err = Evolve(st, r); err != nil { … }
+//	}
 func NewState(ref Ref) State {
-	panic("domain.NewState: not implemented yet")
+	switch ref.Type {
+	case Strategy:
+		return &StrategyState{ID: ref.ID}
+	case Initiative:
+		return &InitiativeState{ID: ref.ID}
+	case Meeting:
+		return &MeetingState{ID: ref.ID}
+	case Case:
+		return &CaseState{ID: ref.ID}
+	case Series:
+		f, y, _ := SeriesOf(ref.ID)
+		return &SeriesState{ID: ref.ID, Forum: f, Year: y}
+	}
+	return nil
 }
 
 // Evolve returns the state after event r. It does not modify s. It returns
 // a KindInternal error if the event does not belong to the aggregate or
 // does not follow its version.
+//
+// Evolve checks the structure of the history (the first event creates the
+// aggregate, the ids in the event name this aggregate, series numbers run
+// without gaps), not the rules: a recorded event is a fact.
 func Evolve(s State, r Recorded) (State, error) {
-	panic("domain.Evolve: not implemented yet")
+	if isNil(s) {
+		return nil, Errorf(KindInternal, "evolve: no state")
+	}
+	e := eventValue(r.Event)
+	ref := s.StateRef()
+	if e == nil {
+		return nil, Errorf(KindInternal, "evolve %s: event %s has no data", ref, r.ID)
+	}
+	if t, ok := AggregateOf(e.EventType()); !ok || t != ref.Type {
+		return nil, Errorf(KindInternal, "evolve %s: event %s (%s) belongs to no %s", ref, r.ID, e.EventType(), ref.Type)
+	}
+	if r.Version != s.StateVersion()+1 {
+		return nil, Errorf(KindInternal, "evolve %s: event %s (%s) has version %d, want %d",
+			ref, r.ID, e.EventType(), r.Version, s.StateVersion()+1)
+	}
+	switch st := s.(type) {
+	case *StrategyState:
+		if ref.ID != StrategyCatalogID {
+			return nil, Errorf(KindInternal, "evolve %s: the strategy catalogue is %q", ref, StrategyCatalogID)
+		}
+		return asState(st.evolve(e, r))
+	case *InitiativeState:
+		return asState(st.evolve(e, r))
+	case *MeetingState:
+		return asState(st.evolve(e, r))
+	case *CaseState:
+		return asState(st.evolve(e, r))
+	case *SeriesState:
+		return asState(st.evolve(e, r))
+	}
+	return nil, Errorf(KindInternal, "evolve: unknown state %T", s)
+}
+
+// asState turns a typed (state, error) into (State, error) without a typed nil.
+func asState[T State](s T, err error) (State, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// wrongEvent is Evolve's error for an event a state cannot fold.
+func wrongEvent(s State, e Event) error {
+	return Errorf(KindInternal, "evolve %s: cannot fold %s", s.StateRef(), e.EventType())
+}
+
+// mismatch is Evolve's error for an event that names another aggregate.
+func mismatch(s State, e Event, id string) error {
+	return Errorf(KindInternal, "evolve %s: %s names %q", s.StateRef(), e.EventType(), id)
+}
+
+// creation checks that the creating event comes first and only first.
+func creation(s State, e Event, creates bool) error {
+	switch {
+	case creates && s.StateVersion() != 0:
+		return Errorf(KindInternal, "evolve %s: %s on an existing aggregate", s.StateRef(), e.EventType())
+	case !creates && s.StateVersion() == 0:
+		return Errorf(KindInternal, "evolve %s: %s before the aggregate was created", s.StateRef(), e.EventType())
+	}
+	return nil
 }
 
 // Target is the aggregate a command is addressed to: the one If-Match
-// refers to and the one the HTTP response names.
+// refers to and the one the HTTP response names. It is the zero Ref for an
+// unknown command.
+//
+//	Target(&ApproveInCouncil{CaseID: c, MeetingID: m}) // Ref{Case, c}
 func Target(cmd Command) Ref {
-	panic("domain.Target: not implemented yet")
+	switch c := commandValue(cmd).(type) {
+	case DefineStrategicGoal, DefineSubGoal:
+		return Ref{Strategy, StrategyCatalogID}
+	case ProposeInitiative:
+		return Ref{Initiative, c.InitiativeID}
+	case WithdrawInitiative:
+		return Ref{Initiative, c.InitiativeID}
+	case ReportStatus:
+		return Ref{Initiative, c.InitiativeID}
+	case ReportMilestone:
+		return Ref{Initiative, c.InitiativeID}
+	case PauseInitiative:
+		return Ref{Initiative, c.InitiativeID}
+	case ResumeInitiative:
+		return Ref{Initiative, c.InitiativeID}
+	case CloseInitiative:
+		return Ref{Initiative, c.InitiativeID}
+	case CancelInitiative:
+		return Ref{Initiative, c.InitiativeID}
+	case ScheduleMeeting:
+		return Ref{Meeting, c.MeetingID}
+	case HoldMeeting:
+		return Ref{Meeting, c.MeetingID}
+	case RegisterCase:
+		return Ref{Case, c.CaseID}
+	case PlaceCaseOnAgenda:
+		return Ref{Case, c.CaseID}
+	case NoteCase:
+		return Ref{Case, c.CaseID}
+	case DiscussCase:
+		return Ref{Case, c.CaseID}
+	case RecommendInCouncil:
+		return Ref{Case, c.CaseID}
+	case ApproveInCouncil:
+		return Ref{Case, c.CaseID}
+	case RejectInCouncil:
+		return Ref{Case, c.CaseID}
+	case DeferCase:
+		return Ref{Case, c.CaseID}
+	case CorrectDecision:
+		return Ref{Case, c.CaseID}
+	}
+	return Ref{}
 }
 
 // Needs lists the aggregates Decide must see for cmd, given the states
 // loaded so far (have may be empty). The caller loads what is missing and
 // calls Needs again until it lists nothing new. Needs is pure.
+//
+// It always lists the target first. Some needs show only once another
+// state is loaded: PlaceCaseOnAgenda needs the numbering series of the
+// meeting's forum and year, and ApproveInCouncil and RejectInCouncil need
+// the initiative of an admission or phase_gate case. A state that does not
+// exist (version 0) adds no further needs; Decide then refuses.
+//
+//	have := map[Ref]State{}
+//	for {
+//		missing := missingOf(Needs(cmd, have), have)
+//		if len(missing) == 0 { break }
+//		load(missing, have)
+//	}
 func Needs(cmd Command, have map[Ref]State) []Ref {
-	panic("domain.Needs: not implemented yet")
+	c := commandValue(cmd)
+	if c == nil {
+		return nil
+	}
+	refs := []Ref{Target(c)}
+	switch c := c.(type) {
+	case ProposeInitiative:
+		refs = append(refs, Ref{Strategy, StrategyCatalogID})
+	case ScheduleMeeting:
+		if c.Forum.Valid() && c.Date.Valid() {
+			refs = append(refs, SeriesRef(c.Forum, c.Date.Year()))
+		}
+	case RegisterCase:
+		if c.InitiativeID != "" {
+			refs = append(refs, Ref{Initiative, c.InitiativeID})
+		}
+	case PlaceCaseOnAgenda:
+		m := Ref{Meeting, c.MeetingID}
+		refs = append(refs, m)
+		if ms, ok := have[m].(*MeetingState); ok && ms != nil && ms.Version > 0 {
+			refs = append(refs, SeriesRef(ms.Forum, ms.Year))
+		}
+	case NoteCase:
+		refs = append(refs, Ref{Meeting, c.MeetingID})
+	case DiscussCase:
+		refs = append(refs, Ref{Meeting, c.MeetingID})
+	case RecommendInCouncil:
+		refs = append(refs, Ref{Meeting, c.MeetingID})
+	case DeferCase:
+		refs = append(refs, Ref{Meeting, c.MeetingID})
+	case ApproveInCouncil:
+		refs = append(refs, Ref{Meeting, c.MeetingID})
+		refs = append(refs, gateInitiative(Ref{Case, c.CaseID}, have)...)
+	case RejectInCouncil:
+		refs = append(refs, Ref{Meeting, c.MeetingID})
+		refs = append(refs, gateInitiative(Ref{Case, c.CaseID}, have)...)
+	}
+	return refs
+}
+
+// gateInitiative is the initiative an admission or phase_gate case decides
+// on, once the case is loaded.
+func gateInitiative(caseRef Ref, have map[Ref]State) []Ref {
+	cs, ok := have[caseRef].(*CaseState)
+	if !ok || cs == nil || cs.Version == 0 || cs.InitiativeID == "" {
+		return nil
+	}
+	if cs.Purpose != PurposeAdmission && cs.Purpose != PurposePhaseGate {
+		return nil
+	}
+	return []Ref{{Initiative, cs.InitiativeID}}
 }
 
 // Decide checks cmd against the rules and the states and returns the events
 // to record, or an *Error (KindInvalid, KindRuleViolated, KindNotFound). It
 // does not modify states. now is the time of the decision.
+//
+// states must hold every Ref that Needs lists (a state of version 0 for an
+// aggregate that does not exist); a missing one is a KindInternal error.
+// Decide validates the command first. The events come target first; the
+// caller writes them all in one atomic append.
+//
+//	changes, err := Decide(&ApproveInCouncil{CaseID: c, MeetingID: m, Resolution: "…"}, states, now)
+//	// changes: CaseApproved on case c, and InitiativeAdmitted on its
+//	// initiative when c is an admission case.
 func Decide(cmd Command, states map[Ref]State, now time.Time) ([]Change, error) {
-	panic("domain.Decide: not implemented yet")
+	c := commandValue(cmd)
+	if c == nil {
+		return nil, Errorf(KindInvalid, "no command")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	d := &decider{states: states, now: now}
+	switch c := c.(type) {
+	case DefineStrategicGoal:
+		return d.defineStrategicGoal(c)
+	case DefineSubGoal:
+		return d.defineSubGoal(c)
+	case ProposeInitiative:
+		return d.proposeInitiative(c)
+	case WithdrawInitiative:
+		return d.withdrawInitiative(c)
+	case ReportStatus:
+		return d.reportStatus(c)
+	case ReportMilestone:
+		return d.reportMilestone(c)
+	case PauseInitiative:
+		return d.pauseInitiative(c)
+	case ResumeInitiative:
+		return d.resumeInitiative(c)
+	case CloseInitiative:
+		return d.closeInitiative(c)
+	case CancelInitiative:
+		return d.cancelInitiative(c)
+	case ScheduleMeeting:
+		return d.scheduleMeeting(c)
+	case HoldMeeting:
+		return d.holdMeeting(c)
+	case RegisterCase:
+		return d.registerCase(c)
+	case PlaceCaseOnAgenda:
+		return d.placeCaseOnAgenda(c)
+	case NoteCase:
+		return d.noteCase(c)
+	case DiscussCase:
+		return d.discussCase(c)
+	case RecommendInCouncil:
+		return d.recommendInCouncil(c)
+	case ApproveInCouncil:
+		return d.approveInCouncil(c)
+	case RejectInCouncil:
+		return d.rejectInCouncil(c)
+	case DeferCase:
+		return d.deferCase(c)
+	case CorrectDecision:
+		return d.correctDecision(c)
+	}
+	return nil, Errorf(KindInternal, "decide: unknown command %T", cmd)
+}
+
+// decider is one Decide call: the states it may read and the time.
+type decider struct {
+	states map[Ref]State
+	now    time.Time
+}
+
+// stateOf returns the loaded state of ref as a T, or a KindInternal error
+// if the caller did not load it.
+func stateOf[T State](states map[Ref]State, ref Ref) (T, error) {
+	var zero T
+	s, ok := states[ref]
+	if !ok || isNil(s) {
+		return zero, Errorf(KindInternal, "decide: %s was not loaded", ref)
+	}
+	t, ok := s.(T)
+	if !ok {
+		return zero, Errorf(KindInternal, "decide: %s has state %T", ref, s)
+	}
+	if got := t.StateRef(); got != ref {
+		return zero, Errorf(KindInternal, "decide: the state loaded for %s is %s", ref, got)
+	}
+	return t, nil
+}
+
+// existing returns the state of an aggregate that must exist.
+func existing[T State](d *decider, ref Ref, what string) (T, error) {
+	t, err := stateOf[T](d.states, ref)
+	if err != nil {
+		return t, err
+	}
+	if t.StateVersion() == 0 {
+		return t, Errorf(KindNotFound, "%s %s does not exist", what, ref.ID)
+	}
+	return t, nil
+}
+
+// fresh returns the state of an aggregate a creating command creates: it
+// must not exist yet, and its id must have been assigned.
+func fresh[T State](d *decider, ref Ref, what string) (T, error) {
+	var zero T
+	if ref.ID == "" {
+		return zero, Errorf(KindInternal, "decide: %s without an id (AssignID first)", what)
+	}
+	t, err := stateOf[T](d.states, ref)
+	if err != nil {
+		return t, err
+	}
+	if t.StateVersion() != 0 {
+		return t, Refuse("%s %s already exists", what, ref.ID)
+	}
+	return t, nil
+}
+
+func (d *decider) catalogue() (*StrategyState, error) {
+	return stateOf[*StrategyState](d.states, Ref{Strategy, StrategyCatalogID})
+}
+
+func (d *decider) initiative(id string) (*InitiativeState, error) {
+	return existing[*InitiativeState](d, Ref{Initiative, id}, "initiative")
+}
+
+func (d *decider) meeting(id string) (*MeetingState, error) {
+	return existing[*MeetingState](d, Ref{Meeting, id}, "meeting")
+}
+
+func (d *decider) caseOf(id string) (*CaseState, error) {
+	return existing[*CaseState](d, Ref{Case, id}, "case")
+}
+
+func (d *decider) series(f Forum, year int) (*SeriesState, error) {
+	return stateOf[*SeriesState](d.states, SeriesRef(f, year))
+}
+
+// today is the date of now in Norway, taken generously as UTC+2 (summer
+// time) all year: a meeting may be held from midnight Norwegian time on
+// its date, at most an hour early in winter.
+func today(now time.Time) Date {
+	return DateOf(now.Add(2 * time.Hour))
+}
+
+// isNil reports whether v is nil or a nil pointer in an interface.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// commandValue turns *C into C, so the rules switch on values; nil for a
+// nil command.
+func commandValue(c Command) Command {
+	if isNil(c) {
+		return nil
+	}
+	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer {
+		if cv, ok := v.Elem().Interface().(Command); ok {
+			return cv
+		}
+		return nil
+	}
+	return c
+}
+
+// eventValue turns *E into E; nil for a nil event.
+func eventValue(e Event) Event {
+	if isNil(e) {
+		return nil
+	}
+	if v := reflect.ValueOf(e); v.Kind() == reflect.Pointer {
+		if ev, ok := v.Elem().Interface().(Event); ok {
+			return ev
+		}
+		return nil
+	}
+	return e
 }

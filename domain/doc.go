@@ -15,14 +15,58 @@
 //
 // The command path is:
 //
+//	err := cmd.Validate()               // KindInvalid: the command on its own
 //	refs := Needs(cmd, loaded)          // repeat until no new refs
 //	changes, err := Decide(cmd, states, now)
 //	state = Evolve(state, recorded)     // for every event, in order
 //
 // Decide returns every event a command produces, across aggregates; the
 // caller writes them in one atomic append with an optimistic-concurrency
-// expectation for each aggregate written.
+// expectation for each aggregate written. Decide validates the command
+// again, so it never accepts an invalid one.
+//
+// States (StrategyState, InitiativeState, MeetingState, CaseState,
+// SeriesState) are copy-on-write: Evolve returns a new value and never
+// modifies its input, and Decide never modifies the states it is given, so
+// states may be cached and shared between goroutines.
+//
+// # Files
+//
+//   - values.go, ids.go: the value types (forums, phases, outcomes, dates) and
+//     the id formats (ULID, UUID, goal codes, strategy periods).
+//   - commands.go, validate.go: the commands and their Validate.
+//   - events.go: the events, their JSON (pinned by testdata/events) and DecodeEvent.
+//   - aggregate.go: NewState, Evolve, Target, Needs, Decide.
+//   - strategy.go, initiative.go, meeting.go, case.go, series.go: each
+//     aggregate's state, how it folds, and the rules of its commands.
+//
+// # Rules
+//
+// Initiatives: an initiative is proposed (its primary sub-goal and other
+// sub-goals must be in the catalogue), then admitted by EHR's approval of
+// an admission case or rejected by EHR's rejection of one; only a proposed
+// initiative is withdrawn. In the portfolio it moves forward one phase at a
+// time, only by EHR's approval of a phase_gate case whose target is the
+// next phase; it may be paused and resumed, cancelled (paused or not), and
+// closed from the rollout phase (not while paused). Nothing leaves closed,
+// cancelled, rejected or withdrawn. Status is reported while in the
+// portfolio (also paused), never dated before the previous report;
+// milestones only while in the portfolio and not paused.
+//
+// Council: meetings are numbered per forum and year and held on or after
+// their date; a case is placed on the agenda of a meeting that is not held,
+// of its own forum or a later one (NUFA → NUIT → EHR, never backwards), and
+// gets the next forum case number. Decisions are recorded for a case on the
+// agenda of a held meeting, only with an outcome that forum may record
+// (Forum.Outcomes), at most once per kind and meeting. EHR approves only an
+// approval case whose latest NUIT position is a recommendation. EHR's
+// approval or rejection is final; NUIT's "not supported" is not. Decisions
+// are never edited: CorrectDecision records a DecisionCorrected naming the
+// corrected decision event.
 //
 // Errors are *Error values with a Kind (see errors.go); callers check them
-// with errors.As or the helpers ErrorKind and IsKind.
+// with errors.As or the helpers ErrorKind and IsKind. An aggregate a command
+// names that does not exist is KindNotFound; a creating command whose id
+// exists is KindRuleViolated; a state the caller did not load is
+// KindInternal.
 package domain

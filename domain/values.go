@@ -176,3 +176,96 @@ func (d Date) Time() time.Time {
 	t, _ := time.Parse(time.DateOnly, string(d))
 	return t
 }
+
+// Forums lists the forums in forwarding order: a case moves from NUFA to
+// NUIT to EHR, never backwards.
+var Forums = []Forum{NUFA, NUIT, EHR}
+
+// Index is the forum's position in the forwarding order, or -1.
+func (f Forum) Index() int {
+	for i, g := range Forums {
+		if f == g {
+			return i
+		}
+	}
+	return -1
+}
+
+// forumOutcomes is what each forum may record (DOMAIN.md, the council model).
+var forumOutcomes = map[Forum][]Outcome{
+	NUFA: {OutcomeNoted, OutcomeDiscussed, OutcomeRecommended},
+	NUIT: {OutcomeNoted, OutcomeDiscussed, OutcomeRecommended, OutcomeRejected, OutcomeDeferred},
+	EHR:  {OutcomeNoted, OutcomeDiscussed, OutcomeApproved, OutcomeRejected, OutcomeDeferred},
+}
+
+// Outcomes lists the outcomes the forum may record: NUFA notes, discusses
+// and recommends (advice); NUIT also defers and rejects ("not supported"),
+// and its recommendation with conditions is "conditionally supported"; EHR
+// notes, discusses, approves, rejects and defers.
+func (f Forum) Outcomes() []Outcome {
+	return append([]Outcome(nil), forumOutcomes[f]...)
+}
+
+// MayRecord reports whether the forum may record outcome o.
+func (f Forum) MayRecord(o Outcome) bool {
+	for _, p := range forumOutcomes[f] {
+		if p == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Next is the phase after p, and false for closed or an unknown phase.
+//
+//	PhaseConcept.Next() // PhasePlanning, true
+func (p Phase) Next() (Phase, bool) {
+	i := p.Index()
+	if i < 0 || i+1 >= len(Phases) {
+		return "", false
+	}
+	return Phases[i+1], true
+}
+
+// Valid reports whether l is a known lifecycle state.
+func (l Lifecycle) Valid() bool {
+	switch l {
+	case LifecycleProposed, LifecycleInPortfolio, LifecyclePaused, LifecycleRejected,
+		LifecycleWithdrawn, LifecycleClosed, LifecycleCancelled:
+		return true
+	}
+	return false
+}
+
+// Final reports whether nothing can happen to an initiative any more.
+func (l Lifecycle) Final() bool {
+	switch l {
+	case LifecycleRejected, LifecycleWithdrawn, LifecycleClosed, LifecycleCancelled:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether t is a known case type.
+func (t CaseType) Valid() bool {
+	return t == CaseApproval || t == CaseDiscussion || t == CaseInformation
+}
+
+// Valid reports whether p is a known case purpose.
+func (p Purpose) Valid() bool {
+	return p == PurposeAdmission || p == PurposePhaseGate || p == PurposePrioritisation || p == PurposeOther
+}
+
+// Valid reports whether o is a known outcome.
+func (o Outcome) Valid() bool {
+	switch o {
+	case OutcomeNoted, OutcomeDiscussed, OutcomeRecommended, OutcomeApproved, OutcomeRejected, OutcomeDeferred:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether s is planned, achieved or slipped.
+func (s MilestoneStatus) Valid() bool {
+	return s == MilestonePlannedStatus || s == MilestoneAchievedStatus || s == MilestoneSlippedStatus
+}

@@ -1,0 +1,544 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// CaseState is one council case (sak) as folded from its events.
+type CaseState struct {
+	ID      string `json:"id"`
+	Version uint64 `json:"version"`
+	// Forum is where the case was registered; it may be forwarded to later
+	// forums (NUFA → NUIT → EHR).
+	Forum              Forum    `json:"forum"`
+	Title              string   `json:"title"`
+	CaseType           CaseType `json:"caseType"`
+	Purpose            Purpose  `json:"purpose"`
+	InitiativeID       string   `json:"initiativeId,omitempty"`
+	TargetPhase        Phase    `json:"targetPhase,omitempty"`
+	ProposedResolution string   `json:"proposedResolution"`
+	ArchiveRef         string   `json:"archiveRef,omitempty"`
+	// Placements lists the agendas the case was put on, in order.
+	Placements []CasePlacement `json:"placements"`
+	// Decisions lists every decision recorded for the case, in order.
+	Decisions []CaseDecision `json:"decisions"`
+	// Corrections lists every DecisionCorrected, in order.
+	Corrections []DecisionCorrection `json:"corrections"`
+	// NUITStance is NUIT's latest position: recommended (also with
+	// conditions), rejected ("not supported"), or empty.
+	NUITStance Outcome `json:"nuitStance,omitempty"`
+	// NUITRecommended: NUIT's latest position is a recommendation, so EHR
+	// may approve.
+	NUITRecommended bool `json:"nuitRecommended"`
+	// Approved: EHR approved the case. Final.
+	Approved bool `json:"approved"`
+	// Rejected: EHR rejected the case. Final. (NUIT's "not supported" is
+	// not final: see NUITStance.)
+	Rejected  bool      `json:"rejected"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// CasePlacement is the case on one meeting's agenda, with its forum case
+// number there.
+type CasePlacement struct {
+	MeetingID    string    `json:"meetingId"`
+	Forum        Forum     `json:"forum"` // the meeting's forum
+	MeetingLabel string    `json:"meetingLabel"`
+	MeetingDate  Date      `json:"meetingDate"`
+	Year         int       `json:"year"`
+	Number       int       `json:"number"`
+	CaseNumber   string    `json:"caseNumber"` // "15/26"
+	PlacedAt     time.Time `json:"placedAt"`
+}
+
+// CaseDecision is one recorded decision (CaseNoted, CaseDiscussed,
+// CaseRecommended, CaseApproved, CaseRejected or CaseDeferred).
+type CaseDecision struct {
+	EventID      string    `json:"eventId"`
+	Type         string    `json:"type"` // the event type
+	Outcome      Outcome   `json:"outcome"`
+	Forum        Forum     `json:"forum"`
+	MeetingID    string    `json:"meetingId"`
+	MeetingLabel string    `json:"meetingLabel"`
+	MeetingDate  Date      `json:"meetingDate"`
+	CaseNumber   string    `json:"caseNumber"`
+	Resolution   string    `json:"resolution,omitempty"`
+	Conditions   string    `json:"conditions,omitempty"`
+	Remarks      string    `json:"remarks,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
+	RecordedAt   time.Time `json:"recordedAt"`
+	// CorrectedBy lists the ids of the DecisionCorrected events that
+	// correct this decision.
+	CorrectedBy []string `json:"correctedBy"`
+}
+
+// DecisionCorrection is one correction of a decision.
+type DecisionCorrection struct {
+	EventID         string    `json:"eventId"`
+	CorrectsEventID string    `json:"correctsEventId"`
+	CorrectedType   string    `json:"correctedType"`
+	Forum           Forum     `json:"forum"`
+	MeetingID       string    `json:"meetingId"`
+	Reason          string    `json:"reason"`
+	Resolution      string    `json:"resolution"`
+	RecordedAt      time.Time `json:"recordedAt"`
+}
+
+// StateRef implements State.
+func (s *CaseState) StateRef() Ref { return Ref{Case, s.ID} }
+
+// StateVersion implements State.
+func (s *CaseState) StateVersion() uint64 { return s.Version }
+
+// Final reports whether the case was finally decided: approved or
+// rejected by EHR. Nothing more is decided then (corrections excepted).
+func (s *CaseState) Final() bool { return s.Approved || s.Rejected }
+
+// Placement returns the case's placement on a meeting's agenda.
+func (s *CaseState) Placement(meetingID string) (CasePlacement, bool) {
+	for _, p := range s.Placements {
+		if p.MeetingID == meetingID {
+			return p, true
+		}
+	}
+	return CasePlacement{}, false
+}
+
+// Decision returns the decision recorded by the event with the id.
+func (s *CaseState) Decision(eventID string) (CaseDecision, bool) {
+	if i := s.decision(eventID); i >= 0 {
+		return s.Decisions[i], true
+	}
+	return CaseDecision{}, false
+}
+
+func (s *CaseState) decision(eventID string) int {
+	if eventID == "" {
+		return -1
+	}
+	return slices.IndexFunc(s.Decisions, func(d CaseDecision) bool { return d.EventID == eventID })
+}
+
+// furthestForum is the latest forum in the forwarding order the case has
+// reached: its own, or that of a meeting it was placed on.
+func (s *CaseState) furthestForum() Forum {
+	f := s.Forum
+	for _, p := range s.Placements {
+		if p.Forum.Index() > f.Index() {
+			f = p.Forum
+		}
+	}
+	return f
+}
+
+// DecisionOf returns the shared part and the outcome of a council decision
+// event (CaseNoted, CaseDiscussed, CaseRecommended, CaseApproved,
+// CaseRejected, CaseDeferred; value or pointer), and false for any other
+// event.
+func DecisionOf(e Event) (Decision, Outcome, bool) {
+	switch e := eventValue(e).(type) {
+	case CaseNoted:
+		return e.Decision, OutcomeNoted, true
+	case CaseDiscussed:
+		return e.Decision, OutcomeDiscussed, true
+	case CaseRecommended:
+		return e.Decision, OutcomeRecommended, true
+	case CaseApproved:
+		return e.Decision, OutcomeApproved, true
+	case CaseRejected:
+		return e.Decision, OutcomeRejected, true
+	case CaseDeferred:
+		return e.Decision, OutcomeDeferred, true
+	}
+	return Decision{}, "", false
+}
+
+// decisionEventType is the event type that records an outcome.
+var decisionEventType = map[Outcome]string{
+	OutcomeNoted:       "CaseNoted",
+	OutcomeDiscussed:   "CaseDiscussed",
+	OutcomeRecommended: "CaseRecommended",
+	OutcomeApproved:    "CaseApproved",
+	OutcomeRejected:    "CaseRejected",
+	OutcomeDeferred:    "CaseDeferred",
+}
+
+func (s *CaseState) evolve(e Event, r Recorded) (*CaseState, error) {
+	_, creates := e.(CaseRegistered)
+	if err := creation(s, e, creates); err != nil {
+		return nil, err
+	}
+	if id := caseIDOf(e); id != s.ID {
+		return nil, mismatch(s, e, id)
+	}
+	n := *s
+	if dec, outcome, ok := DecisionOf(e); ok {
+		cd := CaseDecision{
+			EventID: r.ID, Type: e.EventType(), Outcome: outcome, Forum: dec.Forum, MeetingID: dec.MeetingID,
+			MeetingLabel: dec.MeetingLabel, MeetingDate: dec.MeetingDate, CaseNumber: dec.CaseNumber,
+			RecordedAt: r.Time, CorrectedBy: []string{},
+		}
+		switch e := e.(type) {
+		case CaseNoted:
+			cd.Remarks = e.Remarks
+		case CaseDiscussed:
+			cd.Remarks = e.Remarks
+		case CaseRecommended:
+			cd.Resolution, cd.Conditions = e.Resolution, e.Conditions
+		case CaseApproved:
+			cd.Resolution = e.Resolution
+		case CaseRejected:
+			cd.Resolution = e.Resolution
+		case CaseDeferred:
+			cd.Reason = e.Reason
+		}
+		n.Decisions = append(slices.Clip(s.Decisions), cd)
+		switch {
+		case dec.Forum == NUIT && (outcome == OutcomeRecommended || outcome == OutcomeRejected):
+			n.NUITStance = outcome
+			n.NUITRecommended = outcome == OutcomeRecommended
+		case outcome == OutcomeApproved:
+			n.Approved = true
+		case outcome == OutcomeRejected && dec.Forum == EHR:
+			n.Rejected = true
+		}
+		n.Version, n.UpdatedAt = r.Version, r.Time
+		return &n, nil
+	}
+	switch e := e.(type) {
+	case CaseRegistered:
+		n.Forum, n.Title, n.CaseType, n.Purpose = e.Forum, e.Title, e.CaseType, e.Purpose
+		n.InitiativeID, n.TargetPhase = e.InitiativeID, e.TargetPhase
+		n.ProposedResolution, n.ArchiveRef = e.ProposedResolution, e.ArchiveRef
+		n.Placements, n.Decisions, n.Corrections = []CasePlacement{}, []CaseDecision{}, []DecisionCorrection{}
+		n.CreatedAt = r.Time
+	case CasePlacedOnAgenda:
+		n.Placements = append(slices.Clip(s.Placements), CasePlacement{
+			MeetingID: e.MeetingID, Forum: e.Forum, MeetingLabel: e.MeetingLabel, MeetingDate: e.MeetingDate,
+			Year: e.Year, Number: e.Number, CaseNumber: e.CaseNumber, PlacedAt: r.Time,
+		})
+	case DecisionCorrected:
+		i := s.decision(e.CorrectsEventID)
+		if i < 0 {
+			return nil, Errorf(KindInternal, "evolve %s: correction of unknown decision %s", s.StateRef(), e.CorrectsEventID)
+		}
+		n.Decisions = slices.Clone(s.Decisions)
+		n.Decisions[i].CorrectedBy = append(slices.Clip(n.Decisions[i].CorrectedBy), r.ID)
+		n.Corrections = append(slices.Clip(s.Corrections), DecisionCorrection{
+			EventID: r.ID, CorrectsEventID: e.CorrectsEventID, CorrectedType: e.CorrectedType, Forum: e.Forum,
+			MeetingID: e.MeetingID, Reason: e.Reason, Resolution: e.Resolution, RecordedAt: r.Time,
+		})
+	default:
+		return nil, wrongEvent(s, e)
+	}
+	n.Version, n.UpdatedAt = r.Version, r.Time
+	return &n, nil
+}
+
+// caseIDOf is the case id a case event names.
+func caseIDOf(e Event) string {
+	if d, _, ok := DecisionOf(e); ok {
+		return d.CaseID
+	}
+	switch e := e.(type) {
+	case CaseRegistered:
+		return e.CaseID
+	case CasePlacedOnAgenda:
+		return e.CaseID
+	case DecisionCorrected:
+		return e.CaseID
+	}
+	return ""
+}
+
+// ---- decisions ----
+
+// registerCase: the case id must be new; a named initiative must exist.
+// An admission case is only for a proposed initiative; a phase_gate case
+// only for an initiative in the portfolio (paused too) whose next phase is
+// the target phase.
+func (d *decider) registerCase(c RegisterCase) ([]Change, error) {
+	cs, err := fresh[*CaseState](d, Ref{Case, c.CaseID}, "case")
+	if err != nil {
+		return nil, err
+	}
+	if c.InitiativeID != "" {
+		ini, err := d.initiative(c.InitiativeID)
+		if err != nil {
+			return nil, err
+		}
+		switch c.Purpose {
+		case PurposeAdmission:
+			if err := ini.in("an admission case is only for a proposed initiative", LifecycleProposed); err != nil {
+				return nil, err
+			}
+		case PurposePhaseGate:
+			if err := ini.in("a phase_gate case is only for an initiative in the portfolio",
+				LifecycleInPortfolio, LifecyclePaused); err != nil {
+				return nil, err
+			}
+			if err := phaseStep(ini, c.TargetPhase); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return []Change{{cs.StateRef(), CaseRegistered(c)}}, nil
+}
+
+// phaseStep refuses unless target is the phase right after the
+// initiative's phase.
+func phaseStep(ini *InitiativeState, target Phase) error {
+	next, ok := ini.Phase.Next()
+	if !ok || next != target {
+		return Refuse("initiative %s is in phase %s: a phase gate moves it one step forward (to %s), not to %s",
+			ini.ID, ini.Phase, orNone(next), target)
+	}
+	return nil
+}
+
+func orNone(p Phase) string {
+	if p == "" {
+		return "nothing"
+	}
+	return string(p)
+}
+
+// placeCaseOnAgenda: the case and the meeting exist; the meeting is not
+// held; the case is not finally decided; the meeting's forum is the
+// case's forum or a later one it is forwarded to, and not earlier than a
+// forum the case already reached (NUFA → NUIT → EHR, never backwards); the
+// case is not already on that agenda. The case takes the next forum case
+// number of the meeting's forum and year (CaseNumberAssigned on the
+// series, in the same atomic write).
+func (d *decider) placeCaseOnAgenda(c PlaceCaseOnAgenda) ([]Change, error) {
+	cs, err := d.caseOf(c.CaseID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := d.meeting(c.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	if err := notFinal(cs); err != nil {
+		return nil, err
+	}
+	if m.Held {
+		return nil, Refuse("meeting %s %s was held: its agenda is closed", m.Forum, m.Label)
+	}
+	if m.Forum.Index() < cs.Forum.Index() {
+		return nil, Refuse("case %s belongs to %s: it may be forwarded (NUFA → NUIT → EHR) but not placed before %s",
+			cs.ID, cs.Forum, m.Forum)
+	}
+	if f := cs.furthestForum(); m.Forum.Index() < f.Index() {
+		return nil, Refuse("case %s was forwarded to %s: it does not go back to %s", cs.ID, f, m.Forum)
+	}
+	if p, ok := cs.Placement(m.ID); ok {
+		return nil, Refuse("case %s is already on the agenda of %s %s as %s", cs.ID, m.Forum, m.Label, p.CaseNumber)
+	}
+	ser, err := d.series(m.Forum, m.Year)
+	if err != nil {
+		return nil, err
+	}
+	number := ser.LastCaseNumber + 1
+	caseNumber := CaseNumber(number, m.Year)
+	return []Change{
+		{cs.StateRef(), CasePlacedOnAgenda{
+			CaseID: cs.ID, MeetingID: m.ID, Forum: m.Forum, MeetingLabel: m.Label, MeetingDate: m.Date,
+			Year: m.Year, Number: number, CaseNumber: caseNumber,
+		}},
+		{ser.StateRef(), CaseNumberAssigned{
+			Forum: m.Forum, Year: m.Year, Number: number, CaseNumber: caseNumber, CaseID: cs.ID, MeetingID: m.ID,
+		}},
+	}, nil
+}
+
+func notFinal(cs *CaseState) error {
+	switch {
+	case cs.Approved:
+		return Refuse("case %s was approved: it is finally decided", cs.ID)
+	case cs.Rejected:
+		return Refuse("case %s was rejected by EHR: it is finally decided", cs.ID)
+	}
+	return nil
+}
+
+// council checks what every decision needs: the case and the meeting
+// exist; the case is not finally decided (a second approval is refused by
+// name); the meeting was held; the case is on its agenda; the meeting's
+// forum may record the outcome; and the case has no decision of the same
+// kind at that meeting yet. It returns the Decision the event carries.
+func (d *decider) council(caseID, meetingID string, outcome Outcome) (*CaseState, *MeetingState, Decision, error) {
+	cs, err := d.caseOf(caseID)
+	if err != nil {
+		return nil, nil, Decision{}, err
+	}
+	m, err := d.meeting(meetingID)
+	if err != nil {
+		return nil, nil, Decision{}, err
+	}
+	if outcome == OutcomeApproved && cs.Approved {
+		return nil, nil, Decision{}, Refuse("case %s was already approved: a case is approved once", cs.ID)
+	}
+	if err := notFinal(cs); err != nil {
+		return nil, nil, Decision{}, err
+	}
+	if !m.Held {
+		return nil, nil, Decision{}, Refuse("meeting %s %s has not been held: decisions are recorded only for held meetings",
+			m.Forum, m.Label)
+	}
+	p, ok := cs.Placement(m.ID)
+	if !ok {
+		return nil, nil, Decision{}, Refuse("case %s is not on the agenda of %s %s", cs.ID, m.Forum, m.Label)
+	}
+	if !m.Forum.MayRecord(outcome) {
+		may := make([]string, 0, 5)
+		for _, o := range m.Forum.Outcomes() {
+			may = append(may, string(o))
+		}
+		return nil, nil, Decision{}, Refuse("%s may not record %s (it records %s)", m.Forum, outcome, strings.Join(may, ", "))
+	}
+	et := decisionEventType[outcome]
+	for _, dec := range cs.Decisions {
+		if dec.MeetingID == m.ID && dec.Type == et {
+			return nil, nil, Decision{}, Refuse("case %s already has a decision %s at %s %s", cs.ID, outcome, m.Forum, m.Label)
+		}
+	}
+	return cs, m, Decision{
+		CaseID: cs.ID, MeetingID: m.ID, Forum: m.Forum, MeetingLabel: m.Label, MeetingDate: m.Date,
+		CaseNumber: p.CaseNumber,
+	}, nil
+}
+
+func (d *decider) noteCase(c NoteCase) ([]Change, error) {
+	cs, _, dec, err := d.council(c.CaseID, c.MeetingID, OutcomeNoted)
+	if err != nil {
+		return nil, err
+	}
+	return []Change{{cs.StateRef(), CaseNoted{dec, c.Remarks}}}, nil
+}
+
+func (d *decider) discussCase(c DiscussCase) ([]Change, error) {
+	cs, _, dec, err := d.council(c.CaseID, c.MeetingID, OutcomeDiscussed)
+	if err != nil {
+		return nil, err
+	}
+	return []Change{{cs.StateRef(), CaseDiscussed{dec, c.Remarks}}}, nil
+}
+
+// recommendInCouncil: NUFA's advice or NUIT's recommendation (innstilling);
+// with conditions it is NUIT's "conditionally supported".
+func (d *decider) recommendInCouncil(c RecommendInCouncil) ([]Change, error) {
+	cs, _, dec, err := d.council(c.CaseID, c.MeetingID, OutcomeRecommended)
+	if err != nil {
+		return nil, err
+	}
+	return []Change{{cs.StateRef(), CaseRecommended{dec, c.Resolution, c.Conditions}}}, nil
+}
+
+func (d *decider) deferCase(c DeferCase) ([]Change, error) {
+	cs, _, dec, err := d.council(c.CaseID, c.MeetingID, OutcomeDeferred)
+	if err != nil {
+		return nil, err
+	}
+	return []Change{{cs.StateRef(), CaseDeferred{dec, c.Reason}}}, nil
+}
+
+// approveInCouncil: EHR approves an approval case that NUIT recommended
+// (NUIT's latest position). An admission case admits its proposed
+// initiative (InitiativeAdmitted); a phase_gate case moves its initiative,
+// in the portfolio and not paused, one phase forward to the target phase
+// (InitiativePhaseChanged). Both in the same atomic write as CaseApproved.
+func (d *decider) approveInCouncil(c ApproveInCouncil) ([]Change, error) {
+	cs, _, dec, err := d.council(c.CaseID, c.MeetingID, OutcomeApproved)
+	if err != nil {
+		return nil, err
+	}
+	if cs.CaseType != CaseApproval {
+		return nil, Refuse("case %s is a %s case: only an approval case is approved", cs.ID, cs.CaseType)
+	}
+	if !cs.NUITRecommended {
+		if cs.NUITStance == OutcomeRejected {
+			return nil, Refuse("case %s is not supported by NUIT: EHR approves only what NUIT recommended", cs.ID)
+		}
+		return nil, Refuse("case %s has no NUIT recommendation: EHR approves only what NUIT recommended", cs.ID)
+	}
+	changes := []Change{{cs.StateRef(), CaseApproved{dec, c.Resolution}}}
+	switch cs.Purpose {
+	case PurposeAdmission:
+		ini, err := d.initiative(cs.InitiativeID)
+		if err != nil {
+			return nil, err
+		}
+		if err := ini.in("only a proposed initiative is admitted", LifecycleProposed); err != nil {
+			return nil, err
+		}
+		changes = append(changes, Change{ini.StateRef(), InitiativeAdmitted{
+			InitiativeID: ini.ID, CaseID: cs.ID, MeetingID: dec.MeetingID, Phase: ini.Phase,
+		}})
+	case PurposePhaseGate:
+		ini, err := d.initiative(cs.InitiativeID)
+		if err != nil {
+			return nil, err
+		}
+		if ini.Lifecycle == LifecyclePaused {
+			return nil, Refuse("initiative %s is paused: it passes no phase gate until resumed", ini.ID)
+		}
+		if err := ini.in("only an initiative in the portfolio changes phase", LifecycleInPortfolio); err != nil {
+			return nil, err
+		}
+		if err := phaseStep(ini, cs.TargetPhase); err != nil {
+			return nil, err
+		}
+		changes = append(changes, Change{ini.StateRef(), InitiativePhaseChanged{
+			InitiativeID: ini.ID, From: ini.Phase, To: cs.TargetPhase, CaseID: cs.ID, MeetingID: dec.MeetingID,
+		}})
+	}
+	return changes, nil
+}
+
+// rejectInCouncil: EHR's rejection (final), or NUIT's "not supported" (not
+// final: NUIT may recommend the case later). EHR's rejection of an
+// admission case rejects its proposed initiative (InitiativeRejected, in
+// the same atomic write).
+func (d *decider) rejectInCouncil(c RejectInCouncil) ([]Change, error) {
+	cs, m, dec, err := d.council(c.CaseID, c.MeetingID, OutcomeRejected)
+	if err != nil {
+		return nil, err
+	}
+	changes := []Change{{cs.StateRef(), CaseRejected{dec, c.Resolution}}}
+	if m.Forum == EHR && cs.Purpose == PurposeAdmission {
+		ini, err := d.initiative(cs.InitiativeID)
+		if err != nil {
+			return nil, err
+		}
+		if err := ini.in("only a proposed initiative is rejected", LifecycleProposed); err != nil {
+			return nil, err
+		}
+		changes = append(changes, Change{ini.StateRef(), InitiativeRejected{
+			InitiativeID: ini.ID, CaseID: cs.ID, MeetingID: dec.MeetingID,
+		}})
+	}
+	return changes, nil
+}
+
+// correctDecision: the named event must be a decision of this case; the
+// correction names its type, forum and meeting. Corrections are allowed
+// after the case is finally decided, and a decision may be corrected more
+// than once.
+func (d *decider) correctDecision(c CorrectDecision) ([]Change, error) {
+	cs, err := d.caseOf(c.CaseID)
+	if err != nil {
+		return nil, err
+	}
+	dec, ok := cs.Decision(c.CorrectsEventID)
+	if !ok {
+		return nil, Refuse("event %s is not a decision of case %s", c.CorrectsEventID, cs.ID)
+	}
+	return []Change{{cs.StateRef(), DecisionCorrected{
+		CaseID: cs.ID, CorrectsEventID: c.CorrectsEventID, CorrectedType: dec.Type, Forum: dec.Forum,
+		MeetingID: dec.MeetingID, Reason: c.Reason, Resolution: c.Resolution,
+	}}}, nil
+}

@@ -1,0 +1,98 @@
+package domain
+
+import "time"
+
+// MeetingState is one forum meeting (møte), numbered per forum and year.
+//
+// The meeting's agenda is not recorded on the meeting: placing a case on
+// an agenda writes CasePlacedOnAgenda on the case and CaseNumberAssigned
+// on the forum-year series. The case knows its placements
+// (CaseState.Placements) and the series lists every agenda item of its
+// meetings (SeriesState.Agenda).
+type MeetingState struct {
+	ID      string `json:"id"`
+	Version uint64 `json:"version"`
+	Forum   Forum  `json:"forum"`
+	Date    Date   `json:"date"`
+	Year    int    `json:"year"`
+	Number  int    `json:"number"`
+	Label   string `json:"label"` // "3/2026"
+	Held    bool   `json:"held"`
+	// HeldAt is when the meeting was recorded as held.
+	HeldAt    time.Time `json:"heldAt,omitzero"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// StateRef implements State.
+func (s *MeetingState) StateRef() Ref { return Ref{Meeting, s.ID} }
+
+// StateVersion implements State.
+func (s *MeetingState) StateVersion() uint64 { return s.Version }
+
+func (s *MeetingState) evolve(e Event, r Recorded) (*MeetingState, error) {
+	_, creates := e.(MeetingScheduled)
+	if err := creation(s, e, creates); err != nil {
+		return nil, err
+	}
+	n := *s
+	switch e := e.(type) {
+	case MeetingScheduled:
+		if e.MeetingID != s.ID {
+			return nil, mismatch(s, e, e.MeetingID)
+		}
+		n.Forum, n.Date, n.Year, n.Number, n.Label = e.Forum, e.Date, e.Year, e.Number, e.Label
+		n.CreatedAt = r.Time
+	case MeetingHeld:
+		if e.MeetingID != s.ID {
+			return nil, mismatch(s, e, e.MeetingID)
+		}
+		n.Held, n.HeldAt = true, r.Time
+	default:
+		return nil, wrongEvent(s, e)
+	}
+	n.Version, n.UpdatedAt = r.Version, r.Time
+	return &n, nil
+}
+
+// ---- decisions ----
+
+// scheduleMeeting: the meeting id must be new; the meeting takes the next
+// number of its forum and year (MeetingNumberAssigned on the series, in the
+// same atomic write). A meeting may be scheduled with a past date, to
+// record history.
+func (d *decider) scheduleMeeting(c ScheduleMeeting) ([]Change, error) {
+	m, err := fresh[*MeetingState](d, Ref{Meeting, c.MeetingID}, "meeting")
+	if err != nil {
+		return nil, err
+	}
+	year := c.Date.Year()
+	ser, err := d.series(c.Forum, year)
+	if err != nil {
+		return nil, err
+	}
+	number := ser.LastMeetingNumber + 1
+	return []Change{
+		{m.StateRef(), MeetingScheduled{
+			MeetingID: c.MeetingID, Forum: c.Forum, Date: c.Date, Year: year, Number: number,
+			Label: MeetingLabel(number, year),
+		}},
+		{ser.StateRef(), MeetingNumberAssigned{Forum: c.Forum, Year: year, Number: number, MeetingID: c.MeetingID}},
+	}, nil
+}
+
+// holdMeeting: a scheduled meeting that is not held yet, and not before its
+// date (today is now's date in Norway, see today).
+func (d *decider) holdMeeting(c HoldMeeting) ([]Change, error) {
+	m, err := d.meeting(c.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Held {
+		return nil, Refuse("meeting %s %s was already held", m.Forum, m.Label)
+	}
+	if t := today(d.now); m.Date > t {
+		return nil, Refuse("meeting %s %s is on %s: it cannot be held before then (today is %s)", m.Forum, m.Label, m.Date, t)
+	}
+	return []Change{{m.StateRef(), MeetingHeld{MeetingID: m.ID, Forum: m.Forum, Label: m.Label}}}, nil
+}

@@ -1,0 +1,99 @@
+package domain
+
+// Representative, fully populated values: the golden files pin the events'
+// JSON, and the fuzzers start from the JSON of both.
+
+const (
+	sampleInitiative = "01JDQ6Z3V7M8W0X8PVRBQ5N2E4"
+	sampleCase       = "01JDQ7A1B2C3D4E5F6G7H8J9K0"
+	sampleMeeting    = "01JDQ7MEETNGS0NXVT2026X001"
+	sampleMilestone  = "01JDQ8M1ME5TNE0000000000A1"
+	sampleEvent      = "01JDQ9EVENT00000000000000Q"
+)
+
+func eventSamples() map[string]Event {
+	dec := Decision{CaseID: sampleCase, MeetingID: sampleMeeting, Forum: EHR, MeetingLabel: "3/2026",
+		MeetingDate: "2026-06-11", CaseNumber: "15/26"}
+	nuit := dec
+	nuit.Forum, nuit.CaseNumber = NUIT, "22/26"
+	cost := int64(250_000_000)
+	return map[string]Event{
+		"StrategicGoalDefined": StrategicGoalDefined{GoalID: "M1", Strategy: "2023-2030", Title: "Aktiv medvirkning i egen og næres helse"},
+		"SubGoalDefined": SubGoalDefined{SubGoalID: "1A", GoalID: "M1", Strategy: "2023-2030",
+			Title: "Innbygger skal ha mulighet for å administrere behandlingsforløp, digital dialog og innsynstjenester gjennom Helsenorge"},
+		"InitiativeProposed": InitiativeProposed{
+			InitiativeID: sampleInitiative, Title: "Digital hjemmeoppfølging",
+			Description: "Spredning av digital hjemmeoppfølging til 19 helsefellesskap.", Owner: "Helse Sør-Øst RHF",
+			PrimarySubGoal: "1A", PrimaryGoal: "M1", SubGoals: []string{"2A", "4B"},
+			UserGroups:   []string{"innbyggere", "kommuner", "helseforetak"},
+			PlannedStart: "2024-01-01", PlannedEnd: "2027-12-31", EstimatedCostNOK: &cost, Phase: PhaseConcept,
+		},
+		"InitiativeWithdrawn":    InitiativeWithdrawn{InitiativeID: sampleInitiative, Reason: "Slått sammen med et annet tiltak"},
+		"InitiativeAdmitted":     InitiativeAdmitted{InitiativeID: sampleInitiative, CaseID: sampleCase, MeetingID: sampleMeeting, Phase: PhaseConcept},
+		"InitiativeRejected":     InitiativeRejected{InitiativeID: sampleInitiative, CaseID: sampleCase, MeetingID: sampleMeeting},
+		"InitiativePhaseChanged": InitiativePhaseChanged{InitiativeID: sampleInitiative, From: PhasePlanning, To: PhaseExecution, CaseID: sampleCase, MeetingID: sampleMeeting},
+		"StatusReported": StatusReported{InitiativeID: sampleInitiative, ReportDate: "2026-04-01", Overall: Yellow,
+			Schedule: Red, Cost: Green, Benefit: Green, Comment: "Leveransen fra leverandør er forsinket tre måneder."},
+		"MilestonePlanned":  MilestonePlanned{InitiativeID: sampleInitiative, MilestoneID: sampleMilestone, Title: "Pilot i tre kommuner", PlannedDate: "2026-09-01"},
+		"MilestoneAchieved": MilestoneAchieved{InitiativeID: sampleInitiative, MilestoneID: sampleMilestone, AchievedDate: "2026-11-20"},
+		"MilestoneSlipped": MilestoneSlipped{InitiativeID: sampleInitiative, MilestoneID: sampleMilestone,
+			PreviousPlannedDate: "2026-09-01", NewPlannedDate: "2026-12-01"},
+		"InitiativePaused":    InitiativePaused{InitiativeID: sampleInitiative, Reason: "Avventer finansiering"},
+		"InitiativeResumed":   InitiativeResumed{InitiativeID: sampleInitiative, Reason: "Finansiering på plass"},
+		"InitiativeClosed":    InitiativeClosed{InitiativeID: sampleInitiative, FinalReport: "Sluttrapport: gevinstene er realisert."},
+		"InitiativeCancelled": InitiativeCancelled{InitiativeID: sampleInitiative, Reason: "Erstattet av nasjonal løsning"},
+		"MeetingScheduled":    MeetingScheduled{MeetingID: sampleMeeting, Forum: EHR, Date: "2026-06-11", Year: 2026, Number: 3, Label: "3/2026"},
+		"MeetingHeld":         MeetingHeld{MeetingID: sampleMeeting, Forum: EHR, Label: "3/2026"},
+		"CaseRegistered": CaseRegistered{CaseID: sampleCase, Forum: NUIT, Title: "Digital hjemmeoppfølging: faseovergang til gjennomføring",
+			CaseType: CaseApproval, Purpose: PurposePhaseGate, InitiativeID: sampleInitiative, TargetPhase: PhaseExecution,
+			ProposedResolution: "Nasjonalt e-helseråd gir sin tilslutning til at tiltaket går over i gjennomføringsfasen.",
+			ArchiveRef:         "22/414-1"},
+		"CasePlacedOnAgenda": CasePlacedOnAgenda{CaseID: sampleCase, MeetingID: sampleMeeting, Forum: EHR, MeetingLabel: "3/2026",
+			MeetingDate: "2026-06-11", Year: 2026, Number: 15, CaseNumber: "15/26"},
+		"CaseNoted":       CaseNoted{Decision: dec, Remarks: "Rådet tok saken til orientering."},
+		"CaseDiscussed":   CaseDiscussed{Decision: dec, Remarks: "Rådet drøftet gevinstrealiseringen."},
+		"CaseRecommended": CaseRecommended{Decision: nuit, Resolution: "NUIT anbefaler faseovergangen.", Conditions: "Forutsetter avklart finansiering."},
+		"CaseApproved":    CaseApproved{Decision: dec, Resolution: "Rådet gir sin tilslutning."},
+		"CaseRejected":    CaseRejected{Decision: dec, Resolution: "Rådet gir ikke sin tilslutning."},
+		"CaseDeferred":    CaseDeferred{Decision: nuit, Reason: "Saken utsettes til neste møte."},
+		"DecisionCorrected": DecisionCorrected{CaseID: sampleCase, CorrectsEventID: sampleEvent, CorrectedType: "CaseApproved",
+			Forum: EHR, MeetingID: sampleMeeting, Reason: "Feil i vedtaksteksten", Resolution: "Rådet gir sin tilslutning med endringene."},
+		"MeetingNumberAssigned": MeetingNumberAssigned{Forum: EHR, Year: 2026, Number: 3, MeetingID: sampleMeeting},
+		"CaseNumberAssigned": CaseNumberAssigned{Forum: EHR, Year: 2026, Number: 15, CaseNumber: "15/26",
+			CaseID: sampleCase, MeetingID: sampleMeeting},
+	}
+}
+
+func commandSamples() map[string]Command {
+	cost := int64(250_000_000)
+	return map[string]Command{
+		"DefineStrategicGoal": &DefineStrategicGoal{GoalID: "M1", Strategy: "2023-2030", Title: "Aktiv medvirkning"},
+		"DefineSubGoal":       &DefineSubGoal{SubGoalID: "1A", GoalID: "M1", Title: "Helsenorge"},
+		"ProposeInitiative": &ProposeInitiative{InitiativeID: sampleInitiative, Title: "Digital hjemmeoppfølging",
+			Description: "Spredning.", Owner: "Helse Sør-Øst RHF", PrimarySubGoal: "1A", SubGoals: []string{"2A"},
+			UserGroups: []string{"innbyggere"}, PlannedStart: "2024-01-01", PlannedEnd: "2027-12-31",
+			EstimatedCostNOK: &cost, Phase: PhasePlanning},
+		"WithdrawInitiative": &WithdrawInitiative{InitiativeID: sampleInitiative, Reason: "Trukket"},
+		"ReportStatus": &ReportStatus{InitiativeID: sampleInitiative, ReportDate: "2026-04-01", Overall: Yellow,
+			Schedule: Red, Cost: Green, Benefit: Green, Comment: "Forsinket"},
+		"ReportMilestone": &ReportMilestone{InitiativeID: sampleInitiative, MilestoneID: sampleMilestone, Title: "Pilot",
+			Status: MilestonePlannedStatus, PlannedDate: "2026-09-01"},
+		"PauseInitiative":  &PauseInitiative{InitiativeID: sampleInitiative, Reason: "Stans"},
+		"ResumeInitiative": &ResumeInitiative{InitiativeID: sampleInitiative, Reason: "Videre"},
+		"CloseInitiative":  &CloseInitiative{InitiativeID: sampleInitiative, FinalReport: "Sluttrapport"},
+		"CancelInitiative": &CancelInitiative{InitiativeID: sampleInitiative, Reason: "Avbrutt"},
+		"ScheduleMeeting":  &ScheduleMeeting{MeetingID: sampleMeeting, Forum: NUIT, Date: "2026-06-11"},
+		"HoldMeeting":      &HoldMeeting{MeetingID: sampleMeeting},
+		"RegisterCase": &RegisterCase{CaseID: sampleCase, Forum: NUIT, Title: "Faseovergang", CaseType: CaseApproval,
+			Purpose: PurposePhaseGate, InitiativeID: sampleInitiative, TargetPhase: PhaseExecution,
+			ProposedResolution: "Tilslutning", ArchiveRef: "22/414-1"},
+		"PlaceCaseOnAgenda":  &PlaceCaseOnAgenda{CaseID: sampleCase, MeetingID: sampleMeeting},
+		"NoteCase":           &NoteCase{CaseID: sampleCase, MeetingID: sampleMeeting, Remarks: "Orientert"},
+		"DiscussCase":        &DiscussCase{CaseID: sampleCase, MeetingID: sampleMeeting, Remarks: "Drøftet"},
+		"RecommendInCouncil": &RecommendInCouncil{CaseID: sampleCase, MeetingID: sampleMeeting, Resolution: "Anbefalt", Conditions: "Vilkår"},
+		"ApproveInCouncil":   &ApproveInCouncil{CaseID: sampleCase, MeetingID: sampleMeeting, Resolution: "Tilslutning"},
+		"RejectInCouncil":    &RejectInCouncil{CaseID: sampleCase, MeetingID: sampleMeeting, Resolution: "Avslått"},
+		"DeferCase":          &DeferCase{CaseID: sampleCase, MeetingID: sampleMeeting, Reason: "Utsatt"},
+		"CorrectDecision":    &CorrectDecision{CaseID: sampleCase, CorrectsEventID: sampleEvent, Reason: "Feil", Resolution: "Rettet"},
+	}
+}

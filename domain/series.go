@@ -1,0 +1,101 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// SeriesState is the numbering series of one forum and year (id
+// "NUIT-2026", see SeriesRef): it hands out meeting numbers ("3/2026") and
+// forum case numbers ("15/26"), unique, gap-free and sequential, because
+// every number is an event on this one aggregate written with an
+// optimistic-concurrency expectation.
+type SeriesState struct {
+	ID                string `json:"id"`
+	Version           uint64 `json:"version"`
+	Forum             Forum  `json:"forum"`
+	Year              int    `json:"year"`
+	LastMeetingNumber int    `json:"lastMeetingNumber"`
+	LastCaseNumber    int    `json:"lastCaseNumber"`
+	// Meetings lists the numbered meetings, in number order.
+	Meetings []SeriesMeeting `json:"meetings"`
+	// Cases lists the numbered agenda items, in number order.
+	Cases     []AgendaItem `json:"cases"`
+	CreatedAt time.Time    `json:"createdAt,omitzero"`
+	UpdatedAt time.Time    `json:"updatedAt,omitzero"`
+}
+
+// SeriesMeeting is a meeting number given out.
+type SeriesMeeting struct {
+	Number    int    `json:"number"`
+	MeetingID string `json:"meetingId"`
+}
+
+// AgendaItem is a case on a meeting's agenda with its forum case number.
+type AgendaItem struct {
+	Number     int    `json:"number"`
+	CaseNumber string `json:"caseNumber"` // "15/26"
+	CaseID     string `json:"caseId"`
+	MeetingID  string `json:"meetingId"`
+}
+
+// StateRef implements State.
+func (s *SeriesState) StateRef() Ref { return Ref{Series, s.ID} }
+
+// StateVersion implements State.
+func (s *SeriesState) StateVersion() uint64 { return s.Version }
+
+// Agenda returns the agenda of one meeting of this series, in case number
+// order.
+func (s *SeriesState) Agenda(meetingID string) []AgendaItem {
+	out := []AgendaItem{}
+	for _, c := range s.Cases {
+		if c.MeetingID == meetingID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (s *SeriesState) evolve(e Event, r Recorded) (*SeriesState, error) {
+	n := *s
+	switch e := e.(type) {
+	case MeetingNumberAssigned:
+		if SeriesRef(e.Forum, e.Year) != s.StateRef() {
+			return nil, mismatch(s, e, SeriesRef(e.Forum, e.Year).ID)
+		}
+		if e.Number != s.LastMeetingNumber+1 {
+			return nil, Errorf(KindInternal, "evolve %s: meeting number %d after %d", s.StateRef(), e.Number, s.LastMeetingNumber)
+		}
+		n.LastMeetingNumber = e.Number
+		n.Meetings = append(slices.Clip(s.Meetings), SeriesMeeting{e.Number, e.MeetingID})
+	case CaseNumberAssigned:
+		if SeriesRef(e.Forum, e.Year) != s.StateRef() {
+			return nil, mismatch(s, e, SeriesRef(e.Forum, e.Year).ID)
+		}
+		if e.Number != s.LastCaseNumber+1 {
+			return nil, Errorf(KindInternal, "evolve %s: case number %d after %d", s.StateRef(), e.Number, s.LastCaseNumber)
+		}
+		n.LastCaseNumber = e.Number
+		n.Cases = append(slices.Clip(s.Cases), AgendaItem{e.Number, e.CaseNumber, e.CaseID, e.MeetingID})
+	default:
+		return nil, wrongEvent(s, e)
+	}
+	n.Forum, n.Year = forumYear(e)
+	n.Meetings, n.Cases = nonNil(n.Meetings), nonNil(n.Cases)
+	n.Version, n.UpdatedAt = r.Version, r.Time
+	if n.Version == 1 {
+		n.CreatedAt = r.Time
+	}
+	return &n, nil
+}
+
+func forumYear(e Event) (Forum, int) {
+	switch e := e.(type) {
+	case MeetingNumberAssigned:
+		return e.Forum, e.Year
+	case CaseNumberAssigned:
+		return e.Forum, e.Year
+	}
+	return "", 0
+}

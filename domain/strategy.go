@@ -1,0 +1,177 @@
+package domain
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// StrategyState is the strategy catalogue: the one aggregate (id
+// StrategyCatalogID, "national") that holds every strategy period's goals
+// and sub-goals. Goal ids are unique across strategies, and so are
+// sub-goal ids.
+type StrategyState struct {
+	ID      string `json:"id"`
+	Version uint64 `json:"version"`
+	// Strategies lists the strategy periods ("2017-2022", "2023-2030"), sorted.
+	Strategies []string `json:"strategies"`
+	// Goals by goal id ("M1").
+	Goals map[string]Goal `json:"goals"`
+	// SubGoals by sub-goal id ("1A").
+	SubGoals  map[string]SubGoal `json:"subGoals"`
+	CreatedAt time.Time          `json:"createdAt,omitzero"`
+	UpdatedAt time.Time          `json:"updatedAt,omitzero"`
+}
+
+// Goal is a strategic goal (strategisk mål) of a strategy period.
+type Goal struct {
+	ID       string `json:"id"`
+	Strategy string `json:"strategy"`
+	Title    string `json:"title"`
+	// SubGoals lists the ids of its sub-goals, sorted.
+	SubGoals []string `json:"subGoals"`
+}
+
+// SubGoal is a sub-goal (delmål) of a goal.
+type SubGoal struct {
+	ID       string `json:"id"`
+	GoalID   string `json:"goalId"`
+	Strategy string `json:"strategy"`
+	Title    string `json:"title"`
+}
+
+// StrategyTree is one strategy period with its goals and their sub-goals,
+// in id order: the shape of GET /v1/strategy.
+type StrategyTree struct {
+	Strategy string     `json:"strategy"`
+	Goals    []GoalTree `json:"goals"`
+}
+
+// GoalTree is a goal with its sub-goals.
+type GoalTree struct {
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	SubGoals []SubGoal `json:"subGoals"`
+}
+
+// StateRef implements State.
+func (s *StrategyState) StateRef() Ref { return Ref{Strategy, s.ID} }
+
+// StateVersion implements State.
+func (s *StrategyState) StateVersion() uint64 { return s.Version }
+
+// Goal returns the goal with the id.
+func (s *StrategyState) Goal(id string) (Goal, bool) {
+	g, ok := s.Goals[id]
+	return g, ok
+}
+
+// SubGoal returns the sub-goal with the id.
+func (s *StrategyState) SubGoal(id string) (SubGoal, bool) {
+	g, ok := s.SubGoals[id]
+	return g, ok
+}
+
+// Tree returns the catalogue as strategies → goals → sub-goals, sorted by id.
+func (s *StrategyState) Tree() []StrategyTree {
+	out := make([]StrategyTree, 0, len(s.Strategies))
+	for _, name := range s.Strategies {
+		t := StrategyTree{Strategy: name, Goals: []GoalTree{}}
+		for _, id := range slices.Sorted(maps.Keys(s.Goals)) {
+			g := s.Goals[id]
+			if g.Strategy != name {
+				continue
+			}
+			gt := GoalTree{ID: g.ID, Title: g.Title, SubGoals: make([]SubGoal, 0, len(g.SubGoals))}
+			for _, sid := range g.SubGoals {
+				gt.SubGoals = append(gt.SubGoals, s.SubGoals[sid])
+			}
+			t.Goals = append(t.Goals, gt)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func (s *StrategyState) evolve(e Event, r Recorded) (*StrategyState, error) {
+	n := *s
+	switch e := e.(type) {
+	case StrategicGoalDefined:
+		n.Goals = maps.Clone(s.Goals)
+		if n.Goals == nil {
+			n.Goals = map[string]Goal{}
+		}
+		subs := []string{}
+		if old, ok := s.Goals[e.GoalID]; ok {
+			subs = old.SubGoals
+		}
+		n.Goals[e.GoalID] = Goal{ID: e.GoalID, Strategy: e.Strategy, Title: e.Title, SubGoals: subs}
+		if !slices.Contains(s.Strategies, e.Strategy) {
+			n.Strategies = append(slices.Clip(s.Strategies), e.Strategy)
+			slices.Sort(n.Strategies)
+		}
+	case SubGoalDefined:
+		n.SubGoals = maps.Clone(s.SubGoals)
+		if n.SubGoals == nil {
+			n.SubGoals = map[string]SubGoal{}
+		}
+		n.SubGoals[e.SubGoalID] = SubGoal{ID: e.SubGoalID, GoalID: e.GoalID, Strategy: e.Strategy, Title: e.Title}
+		if g, ok := s.Goals[e.GoalID]; ok && !slices.Contains(g.SubGoals, e.SubGoalID) {
+			g.SubGoals = append(slices.Clip(g.SubGoals), e.SubGoalID)
+			slices.Sort(g.SubGoals)
+			n.Goals = maps.Clone(s.Goals)
+			n.Goals[e.GoalID] = g
+		}
+	default:
+		return nil, wrongEvent(s, e)
+	}
+	if n.Goals == nil {
+		n.Goals = map[string]Goal{}
+	}
+	if n.SubGoals == nil {
+		n.SubGoals = map[string]SubGoal{}
+	}
+	if n.Strategies == nil {
+		n.Strategies = []string{}
+	}
+	n.stamp(r)
+	return &n, nil
+}
+
+func (s *StrategyState) stamp(r Recorded) {
+	s.Version = r.Version
+	if s.Version == 1 {
+		s.CreatedAt = r.Time
+	}
+	s.UpdatedAt = r.Time
+}
+
+// ---- decisions ----
+
+func (d *decider) defineStrategicGoal(c DefineStrategicGoal) ([]Change, error) {
+	cat, err := d.catalogue()
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := cat.Goals[c.GoalID]; ok {
+		return nil, Refuse("goal %s is already defined (strategy %s)", c.GoalID, g.Strategy)
+	}
+	return []Change{{cat.StateRef(), StrategicGoalDefined(c)}}, nil
+}
+
+func (d *decider) defineSubGoal(c DefineSubGoal) ([]Change, error) {
+	cat, err := d.catalogue()
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := cat.SubGoals[c.SubGoalID]; ok {
+		return nil, Refuse("sub-goal %s is already defined (under goal %s)", c.SubGoalID, g.GoalID)
+	}
+	g, ok := cat.Goals[c.GoalID]
+	if !ok {
+		return nil, Refuse("goal %s is not defined; define it before its sub-goals", c.GoalID)
+	}
+	return []Change{{cat.StateRef(), SubGoalDefined{
+		SubGoalID: c.SubGoalID, GoalID: c.GoalID, Strategy: g.Strategy, Title: c.Title,
+	}}}, nil
+}
