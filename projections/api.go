@@ -343,48 +343,50 @@ type DecisionEntry struct {
 
 // ---- the read models ----
 
-// ReadModels is the opened bbolt read models and the runner that keeps them
-// up to date from the event stream. Its query methods are safe for
-// concurrent use.
-type ReadModels struct {
-	rm *readModelsImpl
-}
-
-// Position returns the stream position of the last applied event (0: none).
-func (m *ReadModels) Position() uint64 { return m.rm.position() }
+// Position returns the stream position of the last applied event (0: none,
+// or the read models are being rebuilt after a stream mismatch).
+func (m *ReadModels) Position() uint64 { return m.pos.Load() }
 
 // WaitFor blocks until Position() >= pos, or returns a KindLagging
-// *domain.Error when ctx is done first.
-func (m *ReadModels) WaitFor(ctx context.Context, pos uint64) error { return m.rm.waitFor(ctx, pos) }
+// *domain.Error when ctx is done first. Every commit wakes it; it does not
+// poll.
+func (m *ReadModels) WaitFor(ctx context.Context, pos uint64) error { return m.waitFor(ctx, pos) }
 
 // Strategy returns every strategy period with its goals and sub-goals.
-func (m *ReadModels) Strategy() (StrategyView, error) { return m.rm.strategy() }
+func (m *ReadModels) Strategy() (StrategyView, error) { return m.strategyQuery() }
 
 // Initiatives returns the portfolio overview, sorted by title then id.
 func (m *ReadModels) Initiatives(f InitiativeFilter) ([]InitiativeSummary, error) {
-	return m.rm.initiatives(f)
+	return m.initiativesQuery(f)
 }
 
-// Initiative returns one initiative, or a KindNotFound error.
-func (m *ReadModels) Initiative(id string) (InitiativeDetail, error) { return m.rm.initiative(id) }
+// Initiative returns one initiative with its milestones, latest status,
+// status history, lifecycle history and cases, or a KindNotFound error.
+// Version is the aggregate version for the ETag.
+func (m *ReadModels) Initiative(id string) (InitiativeDetail, error) { return m.initiativeQuery(id) }
 
-// Roadmap returns goals → sub-goals → initiatives.
-func (m *ReadModels) Roadmap(f RoadmapFilter) (RoadmapView, error) { return m.rm.roadmap(f) }
+// Roadmap returns goals → sub-goals → initiatives (see roadmap.go for what
+// is shown).
+func (m *ReadModels) Roadmap(f RoadmapFilter) (RoadmapView, error) { return m.roadmapQuery(f) }
 
-// Meetings returns the meetings of a forum and year ("" and 0: all), by date.
+// Meetings returns the meetings of a forum and year ("" and 0: all), by
+// date.
 func (m *ReadModels) Meetings(forum string, year int) ([]MeetingSummary, error) {
-	return m.rm.meetings(forum, year)
+	return m.meetingsQuery(forum, year)
 }
 
-// Meeting returns one meeting with its agenda, or a KindNotFound error.
-func (m *ReadModels) Meeting(id string) (MeetingDetail, error) { return m.rm.meeting(id) }
+// Meeting returns one meeting with its agenda (by case number) and
+// outcomes, or a KindNotFound error.
+func (m *ReadModels) Meeting(id string) (MeetingDetail, error) { return m.meetingQuery(id) }
 
-// Case returns one case with its path through the forums, or KindNotFound.
-func (m *ReadModels) Case(id string) (CaseDetail, error) { return m.rm.caseDetail(id) }
+// Case returns one case with its path through the forums (placements and
+// decisions in order) and corrections, or a KindNotFound error.
+func (m *ReadModels) Case(id string) (CaseDetail, error) { return m.caseQuery(id) }
 
-// Decisions returns the decision register, by meeting date then position.
+// Decisions returns the decision register across forums and years, by
+// meeting date then position.
 func (m *ReadModels) Decisions(f DecisionFilter) ([]DecisionEntry, error) {
-	return m.rm.decisions(f)
+	return m.decisionsQuery(f)
 }
 
 // Config configures Open.

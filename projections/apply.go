@@ -1,0 +1,200 @@
+package projections
+
+import (
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ehelse/portfolio/domain"
+)
+
+// Apply applies one decoded event of the aggregate aggType/aggID to the read
+// models within tx. It reports whether a read model changed: false for
+// event types without a read model (the series aggregate's), unknown event
+// types, and events about something the read models do not hold. An error
+// means the transaction must be rolled back (a bucket is missing or a
+// document is corrupt); Apply never panics on unexpected events.
+//
+// Apply is deterministic: it reads only tx and r, never the clock.
+func Apply(tx *bolt.Tx, aggType, aggID string, r domain.Recorded) (bool, error) {
+	switch domain.AggregateType(aggType) {
+	case domain.Series:
+		return false, nil
+	}
+	switch e := r.Event.(type) {
+	case domain.StrategicGoalDefined:
+		return applyGoalDefined(tx, e)
+	case domain.SubGoalDefined:
+		return applySubGoalDefined(tx, e)
+
+	case domain.InitiativeProposed, domain.InitiativeWithdrawn, domain.InitiativeAdmitted,
+		domain.InitiativeRejected, domain.InitiativePhaseChanged, domain.StatusReported,
+		domain.MilestonePlanned, domain.MilestoneAchieved, domain.MilestoneSlipped,
+		domain.InitiativePaused, domain.InitiativeResumed, domain.InitiativeClosed,
+		domain.InitiativeCancelled:
+		return applyInitiative(tx, aggID, r)
+
+	case domain.MeetingScheduled:
+		return applyMeetingScheduled(tx, aggID, r, e)
+	case domain.MeetingHeld:
+		return applyMeetingHeld(tx, aggID, r)
+
+	case domain.CaseRegistered:
+		return applyCaseRegistered(tx, aggID, r, e)
+	case domain.CasePlacedOnAgenda:
+		return applyCasePlaced(tx, aggID, r, e)
+	case domain.CaseNoted:
+		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeNoted, decisionText{Remarks: e.Remarks})
+	case domain.CaseDiscussed:
+		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeDiscussed, decisionText{Remarks: e.Remarks})
+	case domain.CaseRecommended:
+		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeRecommended, decisionText{Resolution: e.Resolution, Conditions: e.Conditions})
+	case domain.CaseApproved:
+		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeApproved, decisionText{Resolution: e.Resolution})
+	case domain.CaseRejected:
+		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeRejected, decisionText{Resolution: e.Resolution})
+	case domain.CaseDeferred:
+		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeDeferred, decisionText{Reason: e.Reason})
+	case domain.DecisionCorrected:
+		return applyCorrection(tx, aggID, r, e)
+	}
+	return false, nil
+}
+
+// item is one stream message on its way into a batch.
+type item struct {
+	Position uint64
+	EventID  string // "" when the envelope could not be decoded
+	AggType  string
+	AggID    string
+	Type     string
+	Rec      domain.Recorded
+	// Skip, when set, says why the message is not applied (it still
+	// advances the checkpoint).
+	Skip string
+}
+
+// checkpoint is the state of BucketMeta.
+type checkpoint struct {
+	Schema        int
+	Position      uint64
+	LastEventID   string
+	StreamCreated string
+	FirstEventID  string
+	StreamName    string
+	Applied       uint64
+	Skipped       uint64
+}
+
+func readCheckpoint(tx *bolt.Tx) checkpoint {
+	b := tx.Bucket([]byte(BucketMeta))
+	if b == nil {
+		return checkpoint{}
+	}
+	schema, _ := strconv.Atoi(string(b.Get([]byte(metaSchema))))
+	return checkpoint{
+		Schema:        schema,
+		Position:      getU64(b.Get([]byte(metaPosition))),
+		LastEventID:   string(b.Get([]byte(metaLastEventID))),
+		StreamCreated: string(b.Get([]byte(metaStreamCreated))),
+		FirstEventID:  string(b.Get([]byte(metaFirstEventID))),
+		StreamName:    string(b.Get([]byte(metaStreamName))),
+		Applied:       getU64(b.Get([]byte(metaApplied))),
+		Skipped:       getU64(b.Get([]byte(metaSkipped))),
+	}
+}
+
+func writeCheckpoint(tx *bolt.Tx, cp checkpoint) error {
+	b, err := bucket(tx, BucketMeta)
+	if err != nil {
+		return err
+	}
+	for k, v := range map[string][]byte{
+		metaSchema:        []byte(strconv.Itoa(cp.Schema)),
+		metaPosition:      u64(cp.Position),
+		metaLastEventID:   []byte(cp.LastEventID),
+		metaStreamCreated: []byte(cp.StreamCreated),
+		metaFirstEventID:  []byte(cp.FirstEventID),
+		metaStreamName:    []byte(cp.StreamName),
+		metaApplied:       u64(cp.Applied),
+		metaSkipped:       u64(cp.Skipped),
+	} {
+		if err := b.Put([]byte(k), v); err != nil {
+			return fmt.Errorf("projections: write checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// identity is the stream identity written with the first batch.
+type identity struct {
+	Name    string
+	Created string // RFC 3339 nano
+}
+
+// batchResult counts what a batch did.
+type batchResult struct {
+	Position uint64
+	Applied  uint64
+	Skipped  uint64
+	// Skips lists the skipped items, for logging after the commit.
+	Skips []item
+}
+
+// applyBatch applies items in order within tx and writes the checkpoint.
+// Items at or before the checkpoint are ignored (a rebuild may have
+// switched files under the runner). hook, when set, runs before each
+// item; its error aborts the batch (tests inject crashes with it).
+func applyBatch(tx *bolt.Tx, items []item, id identity, hook func(item) error) (batchResult, error) {
+	if err := ensureBuckets(tx); err != nil {
+		return batchResult{}, err
+	}
+	cp := readCheckpoint(tx)
+	res := batchResult{Position: cp.Position}
+	for _, it := range items {
+		if it.Position <= cp.Position {
+			continue
+		}
+		if hook != nil {
+			if err := hook(it); err != nil {
+				return res, fmt.Errorf("projections: apply position %d: %w", it.Position, err)
+			}
+		}
+		applied := false
+		if it.Skip == "" {
+			var err error
+			applied, err = Apply(tx, it.AggType, it.AggID, it.Rec)
+			if err != nil {
+				return res, fmt.Errorf("projections: apply %s at position %d: %w", it.Type, it.Position, err)
+			}
+			if !applied && domain.AggregateType(it.AggType) != domain.Series {
+				it.Skip = "no read model change (unknown type or unknown target)"
+			}
+		}
+		if applied {
+			cp.Applied++
+			res.Applied++
+		} else {
+			cp.Skipped++
+			res.Skipped++
+			if it.Skip != "" {
+				res.Skips = append(res.Skips, it)
+			}
+		}
+		if cp.FirstEventID == "" && cp.Position == 0 {
+			cp.FirstEventID = it.EventID
+		}
+		cp.Position = it.Position
+		cp.LastEventID = it.EventID
+	}
+	cp.Schema = SchemaVersion
+	if id.Name != "" {
+		cp.StreamName = id.Name
+	}
+	if id.Created != "" && cp.StreamCreated == "" {
+		cp.StreamCreated = id.Created
+	}
+	res.Position = cp.Position
+	return res, writeCheckpoint(tx, cp)
+}

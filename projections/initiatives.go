@@ -1,0 +1,493 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ehelse/portfolio/domain"
+)
+
+// The initiative read models: the portfolio overview and one initiative's
+// detail. Per initiative there are
+//
+//   - a document in BucketInitiatives (InitiativeDetail without status
+//     history and cases),
+//   - a card in BucketInitiativeCards (summary and milestones), which the
+//     overview and the roadmap read,
+//   - its folded search text in BucketInitiativeSearch,
+//   - its status reports in BucketStatusHistory,
+//   - its cases in BucketInitiativeCases (the cases' documents are the
+//     council read model's),
+//   - keys in the Idx… index buckets for each filterable field.
+
+// initiativeCard is what lists read per initiative.
+type initiativeCard struct {
+	InitiativeSummary
+	Milestones []MilestoneView `json:"milestones"`
+}
+
+func applyInitiative(tx *bolt.Tx, id string, r domain.Recorded) (bool, error) {
+	var d InitiativeDetail
+	found, err := getJSON(tx, BucketInitiatives, []byte(id), &d)
+	if err != nil {
+		return false, err
+	}
+	p, isProposal := r.Event.(domain.InitiativeProposed)
+	if !found && !isProposal {
+		return false, nil // an event about an initiative we never saw proposed
+	}
+	var oldCard *initiativeCard
+	if found {
+		c := cardOf(d)
+		oldCard = &c
+	}
+	at := r.Time.UTC()
+	change := func(event, reason, caseID, meetingID string) {
+		d.History = append(d.History, LifecycleChange{
+			Event: event, State: d.State, Phase: d.Phase, Reason: reason,
+			CaseID: caseID, Meeting: meetingID, At: at, EventID: r.ID, Position: r.Position,
+		})
+	}
+
+	switch e := r.Event.(type) {
+	case domain.InitiativeProposed:
+		phase := e.Phase
+		if phase == "" {
+			phase = domain.PhaseConcept
+		}
+		history := d.History
+		d = InitiativeDetail{
+			InitiativeSummary: InitiativeSummary{
+				InitiativeID:     id,
+				Title:            e.Title,
+				Owner:            e.Owner,
+				Phase:            phase,
+				State:            domain.LifecycleProposed,
+				PrimaryGoal:      e.PrimaryGoal,
+				PrimarySubGoal:   e.PrimarySubGoal,
+				SubGoals:         nonNil(e.SubGoals),
+				UserGroups:       nonNil(e.UserGroups),
+				PlannedStart:     e.PlannedStart,
+				PlannedEnd:       e.PlannedEnd,
+				EstimatedCostNOK: e.EstimatedCostNOK,
+			},
+			Description: e.Description,
+			ProposedAt:  at,
+			Milestones:  []MilestoneView{},
+			History:     history,
+		}
+		change(p.EventType(), "", "", "")
+	case domain.InitiativeWithdrawn:
+		d.State = domain.LifecycleWithdrawn
+		change(e.EventType(), e.Reason, "", "")
+	case domain.InitiativeAdmitted:
+		d.State = domain.LifecycleInPortfolio
+		if e.Phase != "" {
+			d.Phase = e.Phase
+		}
+		change(e.EventType(), "", e.CaseID, e.MeetingID)
+	case domain.InitiativeRejected:
+		d.State = domain.LifecycleRejected
+		change(e.EventType(), "", e.CaseID, e.MeetingID)
+	case domain.InitiativePhaseChanged:
+		d.Phase = e.To
+		change(e.EventType(), "", e.CaseID, e.MeetingID)
+	case domain.InitiativePaused:
+		d.State = domain.LifecyclePaused
+		change(e.EventType(), e.Reason, "", "")
+	case domain.InitiativeResumed:
+		d.State = domain.LifecycleInPortfolio
+		change(e.EventType(), e.Reason, "", "")
+	case domain.InitiativeClosed:
+		d.State = domain.LifecycleClosed
+		d.Phase = domain.PhaseClosed
+		d.FinalReport = e.FinalReport
+		change(e.EventType(), "", "", "")
+	case domain.InitiativeCancelled:
+		d.State = domain.LifecycleCancelled
+		change(e.EventType(), e.Reason, "", "")
+	case domain.StatusReported:
+		s := StatusView{
+			ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
+			Benefit: e.Benefit, Comment: e.Comment, ReportedAt: at, ReportedBy: r.Actor,
+			EventID: r.ID, Position: r.Position,
+		}
+		if err := putJSON(tx, BucketStatusHistory, key(id, posKey(r.Position)), s); err != nil {
+			return false, err
+		}
+		if d.LatestStatus == nil || s.ReportDate >= d.LatestStatus.ReportDate {
+			d.LatestStatus = &s
+		}
+	case domain.MilestonePlanned:
+		i := milestoneIndex(d.Milestones, e.MilestoneID)
+		m := MilestoneView{MilestoneID: e.MilestoneID, Title: e.Title, Status: domain.MilestonePlannedStatus,
+			PlannedDate: e.PlannedDate, OriginalPlannedDate: e.PlannedDate}
+		if i < 0 {
+			d.Milestones = append(d.Milestones, m)
+		} else {
+			d.Milestones[i] = m
+		}
+	case domain.MilestoneAchieved:
+		i := milestoneIndex(d.Milestones, e.MilestoneID)
+		if i < 0 {
+			return false, nil
+		}
+		d.Milestones[i].Status = domain.MilestoneAchievedStatus
+		d.Milestones[i].AchievedDate = e.AchievedDate
+	case domain.MilestoneSlipped:
+		i := milestoneIndex(d.Milestones, e.MilestoneID)
+		if i < 0 {
+			return false, nil
+		}
+		d.Milestones[i].Status = domain.MilestoneSlippedStatus
+		d.Milestones[i].PlannedDate = e.NewPlannedDate
+		d.Milestones[i].Slips++
+	default:
+		return false, nil
+	}
+	sort.SliceStable(d.Milestones, func(i, j int) bool {
+		a, b := d.Milestones[i], d.Milestones[j]
+		if a.PlannedDate != b.PlannedDate {
+			return a.PlannedDate < b.PlannedDate
+		}
+		return a.MilestoneID < b.MilestoneID
+	})
+	d.Version = r.Version
+	d.LastUpdated = at
+	d.Position = r.Position
+	return true, writeInitiative(tx, d, oldCard)
+}
+
+func milestoneIndex(ms []MilestoneView, id string) int {
+	for i, m := range ms {
+		if m.MilestoneID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return append([]string(nil), s...)
+}
+
+func cardOf(d InitiativeDetail) initiativeCard {
+	return initiativeCard{InitiativeSummary: d.InitiativeSummary, Milestones: d.Milestones}
+}
+
+func searchText(d InitiativeDetail) string {
+	return fold(d.Title) + "\n" + fold(d.Description) + "\n" + fold(d.Owner)
+}
+
+// indexKeys returns the index entries of an initiative, per index bucket.
+func indexKeys(c InitiativeSummary) map[string][][]byte {
+	id := c.InitiativeID
+	out := map[string][][]byte{
+		IdxInitiativeGoal:  {key(c.PrimaryGoal, id)},
+		IdxInitiativeOwner: {key(fold(c.Owner), id)},
+		IdxInitiativePhase: {key(string(c.Phase), id)},
+		IdxInitiativeState: {key(string(c.State), id)},
+	}
+	seen := map[string]bool{}
+	for _, s := range append([]string{c.PrimarySubGoal}, c.SubGoals...) {
+		if !seen[s] {
+			seen[s] = true
+			out[IdxInitiativeSubGoal] = append(out[IdxInitiativeSubGoal], key(s, id))
+		}
+	}
+	seen = map[string]bool{}
+	for _, g := range c.UserGroups {
+		if f := fold(g); !seen[f] {
+			seen[f] = true
+			out[IdxInitiativeUserGroup] = append(out[IdxInitiativeUserGroup], key(f, id))
+		}
+	}
+	return out
+}
+
+// writeInitiative stores the document, card, search text and index entries,
+// replacing the old card's index entries.
+func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard) error {
+	id := []byte(d.InitiativeID)
+	stored := d
+	stored.StatusHistory, stored.Cases = nil, nil
+	if err := putJSON(tx, BucketInitiatives, id, stored); err != nil {
+		return err
+	}
+	card := cardOf(d)
+	if err := putJSON(tx, BucketInitiativeCards, id, card); err != nil {
+		return err
+	}
+	sb, err := bucket(tx, BucketInitiativeSearch)
+	if err != nil {
+		return err
+	}
+	if err := sb.Put(id, []byte(searchText(d))); err != nil {
+		return err
+	}
+	newKeys := indexKeys(card.InitiativeSummary)
+	if old != nil {
+		for name, ks := range indexKeys(old.InitiativeSummary) {
+			for _, k := range ks {
+				if !containsKey(newKeys[name], k) {
+					if err := deleteKey(tx, name, k); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	for name, ks := range newKeys {
+		for _, k := range ks {
+			if err := putIndex(tx, name, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func containsKey(ks [][]byte, k []byte) bool {
+	for _, x := range ks {
+		if bytes.Equal(x, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// selection is what the overview and the roadmap filter initiatives by.
+type selection struct {
+	Goal, SubGoal, Owner, Phase, State, UserGroup, Q string
+}
+
+// selectInitiatives returns the cards that match s, by reading the index
+// ranges of the given filters, intersecting them, and checking the search
+// text of what is left. With no filter it reads every card.
+func selectInitiatives(tx *bolt.Tx, s selection) ([]initiativeCard, error) {
+	var sets []map[string]bool
+	add := func(ids map[string]bool, err error) error {
+		if err != nil {
+			return err
+		}
+		sets = append(sets, ids)
+		return nil
+	}
+	if s.Owner != "" {
+		if err := add(indexIDs(tx, IdxInitiativeOwner, fold(s.Owner))); err != nil {
+			return nil, err
+		}
+	}
+	if s.UserGroup != "" {
+		if err := add(indexIDs(tx, IdxInitiativeUserGroup, fold(s.UserGroup))); err != nil {
+			return nil, err
+		}
+	}
+	if s.Phase != "" {
+		if err := add(indexIDs(tx, IdxInitiativePhase, s.Phase)); err != nil {
+			return nil, err
+		}
+	}
+	if s.State != "" {
+		if err := add(indexIDs(tx, IdxInitiativeState, s.State)); err != nil {
+			return nil, err
+		}
+	}
+	if s.SubGoal != "" {
+		if err := add(indexIDs(tx, IdxInitiativeSubGoal, s.SubGoal)); err != nil {
+			return nil, err
+		}
+	}
+	if s.Goal != "" {
+		if err := add(goalIDs(tx, s.Goal)); err != nil {
+			return nil, err
+		}
+	}
+
+	var ids []string
+	if len(sets) == 0 {
+		b, err := bucket(tx, BucketInitiativeCards)
+		if err != nil {
+			return nil, err
+		}
+		_ = b.ForEach(func(k, _ []byte) error {
+			ids = append(ids, string(k))
+			return nil
+		})
+	} else {
+		sort.Slice(sets, func(i, j int) bool { return len(sets[i]) < len(sets[j]) })
+		for _, id := range sortedKeys(sets[0]) {
+			all := true
+			for _, other := range sets[1:] {
+				if !other[id] {
+					all = false
+					break
+				}
+			}
+			if all {
+				ids = append(ids, id)
+			}
+		}
+	}
+
+	q := fold(s.Q)
+	var search *bolt.Bucket
+	if q != "" {
+		var err error
+		if search, err = bucket(tx, BucketInitiativeSearch); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]initiativeCard, 0, len(ids))
+	for _, id := range ids {
+		if q != "" && !matchQuery(string(search.Get([]byte(id))), q) {
+			continue
+		}
+		var c initiativeCard
+		ok, err := getJSON(tx, BucketInitiativeCards, []byte(id), &c)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// goalIDs returns the initiatives that contribute to a goal: its primary
+// goal is the goal, or one of its sub-goals belongs to the goal (in any
+// strategy period).
+func goalIDs(tx *bolt.Tx, goal string) (map[string]bool, error) {
+	ids, err := indexIDs(tx, IdxInitiativeGoal, goal)
+	if err != nil {
+		return nil, err
+	}
+	subs := map[string]bool{}
+	err = scanPrefix(tx, BucketSubGoals, nil, func(k, v []byte) error {
+		var s SubGoalView
+		if err := json.Unmarshal(v, &s); err != nil {
+			return corrupt(BucketSubGoals, k, err)
+		}
+		if s.GoalID == goal {
+			subs[s.SubGoalID] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for s := range subs {
+		more, err := indexIDs(tx, IdxInitiativeSubGoal, s)
+		if err != nil {
+			return nil, err
+		}
+		for id := range more {
+			ids[id] = true
+		}
+	}
+	return ids, nil
+}
+
+func (m *ReadModels) initiativesQuery(f InitiativeFilter) ([]InitiativeSummary, error) {
+	var out []InitiativeSummary
+	err := m.view(func(tx *bolt.Tx) error {
+		cards, err := selectInitiatives(tx, selection(f))
+		if err != nil {
+			return err
+		}
+		out = make([]InitiativeSummary, 0, len(cards))
+		for _, c := range cards {
+			out = append(out, c.InitiativeSummary)
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := fold(out[i].Title), fold(out[j].Title)
+		if a != b {
+			return a < b
+		}
+		return out[i].InitiativeID < out[j].InitiativeID
+	})
+	return out, err
+}
+
+func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
+	var d InitiativeDetail
+	err := m.view(func(tx *bolt.Tx) error {
+		found, err := getJSON(tx, BucketInitiatives, []byte(id), &d)
+		if err != nil {
+			return err
+		}
+		if !found || id == "" {
+			return notFound("initiative", id)
+		}
+		d.StatusHistory = []StatusView{}
+		err = scanPrefix(tx, BucketStatusHistory, key(id, ""), func(k, v []byte) error {
+			var s StatusView
+			if err := json.Unmarshal(v, &s); err != nil {
+				return corrupt(BucketStatusHistory, k, err)
+			}
+			d.StatusHistory = append(d.StatusHistory, s)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		d.Cases = []InitiativeCase{}
+		var regs []CaseDetail
+		err = scanPrefix(tx, BucketInitiativeCases, key(id, ""), func(k, _ []byte) error {
+			var c CaseDetail
+			ok, err := getJSON(tx, BucketCases, []byte(lastPart(k)), &c)
+			if ok {
+				regs = append(regs, c)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		sort.SliceStable(regs, func(i, j int) bool {
+			if !regs[i].RegisteredAt.Equal(regs[j].RegisteredAt) {
+				return regs[i].RegisteredAt.Before(regs[j].RegisteredAt)
+			}
+			return regs[i].CaseID < regs[j].CaseID
+		})
+		for _, c := range regs {
+			d.Cases = append(d.Cases, initiativeCaseOf(c))
+		}
+		if d.Milestones == nil {
+			d.Milestones = []MilestoneView{}
+		}
+		if d.History == nil {
+			d.History = []LifecycleChange{}
+		}
+		return nil
+	})
+	if err != nil {
+		return InitiativeDetail{}, err
+	}
+	return d, nil
+}
+
+func initiativeCaseOf(c CaseDetail) InitiativeCase {
+	ic := InitiativeCase{
+		CaseID: c.CaseID, Forum: c.Forum, Title: c.Title, CaseType: c.CaseType,
+		Purpose: c.Purpose, TargetPhase: c.TargetPhase, CaseNumbers: []string{},
+	}
+	for _, s := range c.Path {
+		switch s.Kind {
+		case StepPlaced:
+			ic.CaseNumbers = append(ic.CaseNumbers, s.CaseNumber)
+		case StepDecision:
+			ic.LastOutcome, ic.LastForum = s.Outcome, s.Forum
+		}
+	}
+	return ic
+}

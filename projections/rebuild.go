@@ -1,0 +1,261 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+)
+
+// rebuildBatchSize is the batch size of full rebuilds: with fsync off, large
+// transactions are cheapest.
+const rebuildBatchSize = 5000
+
+// builder builds read models from position 0 into a new file with fsync
+// off. finish fsyncs it and turns fsync back on.
+type builder struct {
+	db     *bolt.DB
+	path   string
+	stream jetstream.Stream
+	it     jetstream.MessagesContext
+	id     identity
+	head   uint64 // the stream head when the build started
+	pos    uint64
+	m      *ReadModels // for decode and logging
+}
+
+func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path string) (*builder, error) {
+	stream, err := js.Stream(ctx, cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("projections: rebuild: stream %s: %w", cfg.Stream, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("projections: rebuild: stream %s info: %w", cfg.Stream, err)
+	}
+	_ = os.Remove(path)
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second, NoSync: true, NoGrowSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("projections: rebuild: open %s: %w", path, err)
+	}
+	b := &builder{
+		db: db, path: path, stream: stream, head: info.State.LastSeq,
+		id: identity{Name: cfg.Stream, Created: streamCreated(info)},
+		m:  &ReadModels{cfg: cfg, log: cfg.Logger},
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := ensureBuckets(tx); err != nil {
+			return err
+		}
+		return writeCheckpoint(tx, checkpoint{Schema: SchemaVersion, StreamName: b.id.Name, StreamCreated: b.id.Created})
+	})
+	if err != nil {
+		b.abort()
+		return nil, fmt.Errorf("projections: rebuild: %w", err)
+	}
+	return b, nil
+}
+
+// runTo applies events until the position reaches target.
+func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, total uint64)) error {
+	if b.pos >= target {
+		return nil
+	}
+	if b.it == nil {
+		cons, err := b.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{Subject}, DeliverPolicy: jetstream.DeliverAllPolicy,
+		})
+		if err != nil {
+			return fmt.Errorf("projections: rebuild: create consumer: %w", err)
+		}
+		if b.it, err = cons.Messages(jetstream.PullMaxMessages(rebuildBatchSize)); err != nil {
+			return fmt.Errorf("projections: rebuild: consume: %w", err)
+		}
+	}
+	for b.pos < target {
+		batch, err := b.m.readBatch(ctx, b.it, rebuildBatchSize, 20*time.Millisecond, time.Now().Add(time.Minute))
+		if err != nil {
+			return fmt.Errorf("projections: rebuild: %w", err)
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		var res batchResult
+		err = b.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			res, err = applyBatch(tx, batch, b.id, nil)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("projections: rebuild: %w", err)
+		}
+		b.m.reportSkips(res.Skips)
+		b.m.applied.Add(res.Applied)
+		b.m.skipped.Add(res.Skipped)
+		b.pos = res.Position
+		if progress != nil {
+			progress(b.pos, max(target, b.head, b.pos))
+		}
+	}
+	return nil
+}
+
+// finish stops reading and fsyncs the file; from then on every commit is
+// fsynced again.
+func (b *builder) finish() error {
+	if b.it != nil {
+		b.it.Stop()
+		b.it = nil
+	}
+	if err := b.db.Sync(); err != nil {
+		return fmt.Errorf("projections: rebuild: sync %s: %w", b.path, err)
+	}
+	b.db.NoSync = false
+	b.db.NoGrowSync = false
+	return nil
+}
+
+// abort closes and removes the file.
+func (b *builder) abort() {
+	if b.it != nil {
+		b.it.Stop()
+	}
+	_ = b.db.Close()
+	_ = os.Remove(b.path)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Rebuild builds fresh read models from position 0 into a new file
+// (readmodels-<unixnano>.db) while the current ones keep serving, catches up
+// with the runner, then switches to the new file atomically: it is renamed
+// over FileName and queries move to it; the old file is closed once its
+// readers are done. progress, if not nil, is called after each batch with
+// the position reached and the stream head. It returns ErrRebuildInProgress
+// if a rebuild is running.
+func (m *ReadModels) Rebuild(ctx context.Context, progress func(done, total uint64)) error {
+	if !m.rebuildMu.TryLock() {
+		return ErrRebuildInProgress
+	}
+	defer m.rebuildMu.Unlock()
+	return m.rebuild(ctx, progress, false)
+}
+
+// rebuild does the work of Rebuild. fromRunner: called by the runner after
+// a stream mismatch; the current file is not served and there is nothing
+// to catch up with. The caller holds rebuildMu.
+func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint64), fromRunner bool) error {
+	start := time.Now()
+	path := filepath.Join(m.cfg.Dir, fmt.Sprintf("readmodels-%d.db", start.UnixNano()))
+	b, err := newBuilder(ctx, m.js, m.cfg, path)
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			b.abort()
+		}
+	}()
+	m.log.Info("projections: rebuilding read models", "path", path, "head", b.head)
+	if err := b.runTo(ctx, b.head, progress); err != nil {
+		return err
+	}
+
+	// Catch up with the runner and switch with no batch in between.
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	if !fromRunner && m.isInvalid() == "" {
+		if err := b.runTo(ctx, m.pos.Load(), progress); err != nil {
+			return err
+		}
+	}
+	if err := b.finish(); err != nil {
+		return err
+	}
+	live := filepath.Join(m.cfg.Dir, FileName)
+	if err := os.Rename(path, live); err != nil {
+		return fmt.Errorf("projections: rebuild: rename %s: %w", path, err)
+	}
+	if err := syncDir(m.cfg.Dir); err != nil {
+		return fmt.Errorf("projections: rebuild: sync %s: %w", m.cfg.Dir, err)
+	}
+	done = true
+
+	m.swapMu.Lock() // waits for running queries on the old file
+	old := m.db
+	closed := m.closed
+	m.db = b.db
+	m.invalid = ""
+	m.swapMu.Unlock()
+	if closed {
+		_ = b.db.Close()
+		return ErrClosed
+	}
+	if err := old.Close(); err != nil {
+		m.log.Warn("projections: closing the replaced file", "err", err)
+	}
+	m.applied.Add(b.m.applied.Load())
+	m.skipped.Add(b.m.skipped.Load())
+	m.rebuilds.Add(1)
+	if b.pos >= m.head.Load() {
+		m.head.Store(b.pos)
+	}
+	if fromRunner {
+		m.ready.Store(b.pos >= b.head)
+	}
+	m.setPosition(b.pos)
+	m.log.Info("projections: switched to rebuilt read models", "position", b.pos, "took", time.Since(start))
+	return nil
+}
+
+// BuildFile builds read models from the whole stream DefaultStream, up to
+// its head when called, into a new file at path (replacing it), for
+// start-up rebuilds. The file is written with fsync off, fsynced, and
+// renamed into place at the end, so path holds either the old file or a
+// complete new one.
+func BuildFile(ctx context.Context, js jetstream.JetStream, path string, progress func(done, total uint64)) error {
+	return Config{}.BuildFile(ctx, js, path, progress)
+}
+
+// BuildFile is BuildFile with the stream and logger of c.
+func (c Config) BuildFile(ctx context.Context, js jetstream.JetStream, path string, progress func(done, total uint64)) error {
+	c.defaults()
+	tmp := path + fmt.Sprintf(".%d.tmp", time.Now().UnixNano())
+	b, err := newBuilder(ctx, js, c, tmp)
+	if err != nil {
+		return err
+	}
+	if err := b.runTo(ctx, b.head, progress); err != nil {
+		b.abort()
+		return err
+	}
+	if err := b.finish(); err != nil {
+		b.abort()
+		return err
+	}
+	if err := b.db.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("projections: build: close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("projections: build: rename %s: %w", tmp, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("projections: build: %w", err)
+	}
+	c.Logger.Info("projections: built read models", "path", path, "position", b.pos)
+	return nil
+}

@@ -1,0 +1,546 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventstore"
+)
+
+// Sentinel errors, wrapped by the errors the package returns.
+var (
+	// ErrStreamMismatch: the stream is not the one the read models were
+	// built from (recreated, missing the checkpoint's event, behind the
+	// checkpoint) or the file's schema is another version. The runner
+	// rebuilds when it sees it.
+	ErrStreamMismatch = errors.New("projections: read models do not match the event stream")
+	// ErrRebuildInProgress: Rebuild was called while a rebuild is running.
+	ErrRebuildInProgress = errors.New("projections: a rebuild is already running")
+	// ErrClosed: the read models were closed. Queries return it inside a
+	// KindUnavailable *domain.Error.
+	ErrClosed = errors.New("projections: read models closed")
+)
+
+// Subject is the filter of the runner's consumer.
+const Subject = "portfolio.events.>"
+
+// ReadModels is the opened bbolt read models and the runner that keeps them
+// up to date from the event stream. Its query methods are safe for
+// concurrent use; Run runs in one goroutine.
+type ReadModels struct {
+	js  jetstream.JetStream
+	cfg Config
+	log *slog.Logger
+
+	// swapMu: queries hold it shared for their transaction; switching to a
+	// rebuilt file or closing holds it exclusively.
+	swapMu  sync.RWMutex
+	db      *bolt.DB
+	invalid string // why the read models are not served; "" when they are
+	closed  bool
+
+	// applyMu is held while a batch is applied, and by Rebuild for its
+	// final catch-up and the switch, so that no batch goes to the old file
+	// after the new one caught up.
+	applyMu sync.Mutex
+	// rebuildMu serialises rebuilds.
+	rebuildMu sync.Mutex
+
+	pos    atomic.Uint64
+	mu     sync.Mutex    // guards notify
+	notify chan struct{} // closed and replaced on every position change
+
+	head                                atomic.Uint64
+	applied, skipped, batches, rebuilds atomic.Uint64
+	ready                               atomic.Bool
+
+	reported sync.Map // event types already reported as skipped
+
+	// hook, when set (tests), runs before each event of a batch; its error
+	// aborts the batch.
+	hook func(item) error
+}
+
+func (c *Config) defaults() {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = 5 * time.Millisecond
+	}
+	if c.CheckInterval <= 0 {
+		c.CheckInterval = 30 * time.Second
+	}
+}
+
+// Open opens (creating if needed) the read models in cfg.Dir/FileName and
+// removes files left by an interrupted rebuild. It does not start following
+// the stream; call Run. Queries answer from the file at once (with its
+// checkpoint's position).
+func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ReadModels, error) {
+	cfg.defaults()
+	if cfg.Dir == "" {
+		return nil, errors.New("projections: Config.Dir is required")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("projections: create %s: %w", cfg.Dir, err)
+	}
+	if stale, _ := filepath.Glob(filepath.Join(cfg.Dir, "readmodels-*.db")); len(stale) > 0 {
+		for _, p := range stale {
+			cfg.Logger.Info("projections: removing file of an interrupted rebuild", "path", p)
+			_ = os.Remove(p)
+		}
+	}
+	path := filepath.Join(cfg.Dir, FileName)
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("projections: open %s: %w", path, err)
+	}
+	var cp checkpoint
+	err = db.Update(func(tx *bolt.Tx) error {
+		cp = readCheckpoint(tx)
+		return ensureBuckets(tx)
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("projections: open %s: %w", path, err)
+	}
+	m := &ReadModels{js: js, cfg: cfg, log: cfg.Logger, db: db, notify: make(chan struct{})}
+	switch {
+	case cp.Position > 0 && cp.Schema != SchemaVersion:
+		m.invalid = fmt.Sprintf("file has schema version %d, want %d", cp.Schema, SchemaVersion)
+	case cp.StreamName != "" && cp.StreamName != cfg.Stream:
+		m.invalid = fmt.Sprintf("file follows stream %s, not %s", cp.StreamName, cfg.Stream)
+	default:
+		m.pos.Store(cp.Position)
+	}
+	if m.invalid != "" {
+		m.log.Warn("projections: read models will be rebuilt", "reason", m.invalid)
+	}
+	return m, nil
+}
+
+// Close closes the read model file. Call it after Run has returned.
+// Queries after Close return a KindUnavailable error.
+func (m *ReadModels) Close() error {
+	m.swapMu.Lock()
+	defer m.swapMu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	m.broadcast()
+	if err := m.db.Close(); err != nil {
+		return fmt.Errorf("projections: close: %w", err)
+	}
+	return nil
+}
+
+// Lag is the stream head last seen minus Position.
+func (m *ReadModels) Lag() uint64 {
+	h, p := m.head.Load(), m.pos.Load()
+	if h > p {
+		return h - p
+	}
+	return 0
+}
+
+// Ready reports whether the runner has caught up with the stream head it
+// saw when it started (or after its last rebuild).
+func (m *ReadModels) Ready() bool { return m.ready.Load() }
+
+// Stats returns the runner's counters.
+func (m *ReadModels) Stats() Stats {
+	return Stats{
+		Position: m.Position(), Head: m.head.Load(), Lag: m.Lag(),
+		Applied: m.applied.Load(), Skipped: m.skipped.Load(), Batches: m.batches.Load(),
+		Rebuilds: m.rebuilds.Load(), Ready: m.Ready(),
+	}
+}
+
+// view runs fn in a read transaction of the current file.
+func (m *ReadModels) view(fn func(tx *bolt.Tx) error) error {
+	m.swapMu.RLock()
+	defer m.swapMu.RUnlock()
+	if m.closed {
+		return &domain.Error{Kind: domain.KindUnavailable, Message: "read models closed", Err: ErrClosed}
+	}
+	if m.invalid != "" {
+		return &domain.Error{Kind: domain.KindLagging, Message: "read models are being rebuilt: " + m.invalid, Err: ErrStreamMismatch}
+	}
+	err := m.db.View(fn)
+	if err != nil {
+		var de *domain.Error
+		if !errors.As(err, &de) {
+			err = &domain.Error{Kind: domain.KindInternal, Message: "read models", Err: err}
+		}
+	}
+	return err
+}
+
+// setPosition publishes a new position and wakes WaitFor.
+func (m *ReadModels) setPosition(p uint64) {
+	m.pos.Store(p)
+	m.broadcast()
+}
+
+func (m *ReadModels) broadcast() {
+	m.mu.Lock()
+	if m.notify != nil {
+		close(m.notify)
+	}
+	m.notify = make(chan struct{})
+	m.mu.Unlock()
+}
+
+func (m *ReadModels) waitFor(ctx context.Context, pos uint64) error {
+	for {
+		m.mu.Lock()
+		ch := m.notify
+		m.mu.Unlock()
+		if m.pos.Load() >= pos {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return &domain.Error{
+				Kind:    domain.KindLagging,
+				Message: fmt.Sprintf("read models at position %d have not reached %d", m.pos.Load(), pos),
+				Err:     ctx.Err(),
+			}
+		}
+	}
+}
+
+// invalidate stops serving the read models until a rebuild switches.
+func (m *ReadModels) invalidate(reason string) {
+	m.swapMu.Lock()
+	m.invalid = reason
+	m.swapMu.Unlock()
+	m.ready.Store(false)
+	m.setPosition(0)
+}
+
+func (m *ReadModels) isInvalid() string {
+	m.swapMu.RLock()
+	defer m.swapMu.RUnlock()
+	return m.invalid
+}
+
+// Run follows the stream until ctx is done, then returns nil. It restarts
+// its consumer from the checkpoint after errors, and rebuilds the read
+// models when the stream no longer matches them.
+func (m *ReadModels) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := m.follow(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrStreamMismatch) {
+			m.log.Warn("projections: stream does not match the read models; rebuilding", "err", err)
+			m.invalidate(err.Error())
+			m.rebuildMu.Lock()
+			err = m.rebuild(ctx, m.logProgress(), true)
+			m.rebuildMu.Unlock()
+			if err == nil {
+				backoff = 100 * time.Millisecond
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+		}
+		m.log.Error("projections: runner failed; restarting from the checkpoint", "err", err, "retryIn", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// logProgress returns a progress function that logs at most every few
+// seconds.
+func (m *ReadModels) logProgress() func(done, total uint64) {
+	var last time.Time
+	return func(done, total uint64) {
+		if time.Since(last) < 5*time.Second {
+			return
+		}
+		last = time.Now()
+		m.log.Info("projections: rebuilding", "position", done, "head", total)
+	}
+}
+
+func (m *ReadModels) currentCheckpoint() (checkpoint, error) {
+	m.swapMu.RLock()
+	defer m.swapMu.RUnlock()
+	if m.closed {
+		return checkpoint{}, ErrClosed
+	}
+	var cp checkpoint
+	err := m.db.View(func(tx *bolt.Tx) error {
+		cp = readCheckpoint(tx)
+		return nil
+	})
+	return cp, err
+}
+
+func streamCreated(info *jetstream.StreamInfo) string {
+	return info.Created.UTC().Format(time.RFC3339Nano)
+}
+
+// verify checks that the stream is the one cp was built from. deep also
+// reads the events at the checkpoint and at the start of the stream.
+func verify(ctx context.Context, stream jetstream.Stream, info *jetstream.StreamInfo, cp checkpoint, deep bool) error {
+	if cp.Position == 0 {
+		return nil
+	}
+	if cp.StreamCreated != "" && cp.StreamCreated != streamCreated(info) {
+		return fmt.Errorf("%w: stream %s was recreated (created %s, read models built from one created %s)",
+			ErrStreamMismatch, info.Config.Name, streamCreated(info), cp.StreamCreated)
+	}
+	if cp.Position > info.State.LastSeq {
+		return fmt.Errorf("%w: read models at position %d are ahead of the stream head %d",
+			ErrStreamMismatch, cp.Position, info.State.LastSeq)
+	}
+	if !deep {
+		return nil
+	}
+	check := func(seq uint64, want, what string) error {
+		if want == "" {
+			return nil
+		}
+		msg, err := stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			if what == "first" {
+				return nil // trimmed by limits; nothing to compare
+			}
+			return fmt.Errorf("%w: the %s event (position %d) is missing", ErrStreamMismatch, what, seq)
+		}
+		if err != nil {
+			return fmt.Errorf("projections: read position %d: %w", seq, err)
+		}
+		rec, err := eventstore.DecodeRecord(msg.Subject, msg.Sequence, msg.Data)
+		if err != nil || rec.ID != want {
+			return fmt.Errorf("%w: the %s event (position %d) is not %s", ErrStreamMismatch, what, seq, want)
+		}
+		return nil
+	}
+	if err := check(cp.Position, cp.LastEventID, "checkpoint"); err != nil {
+		return err
+	}
+	return check(1, cp.FirstEventID, "first")
+}
+
+// follow runs one consumer from the checkpoint until an error.
+func (m *ReadModels) follow(ctx context.Context) error {
+	if reason := m.isInvalid(); reason != "" {
+		return fmt.Errorf("%w: %s", ErrStreamMismatch, reason)
+	}
+	cp, err := m.currentCheckpoint()
+	if err != nil {
+		return err
+	}
+	stream, err := m.js.Stream(ctx, m.cfg.Stream)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) && cp.Position > 0 {
+			return fmt.Errorf("%w: stream %s is gone", ErrStreamMismatch, m.cfg.Stream)
+		}
+		return fmt.Errorf("projections: stream %s: %w", m.cfg.Stream, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("projections: stream %s info: %w", m.cfg.Stream, err)
+	}
+	if err := verify(ctx, stream, info, cp, true); err != nil {
+		return err
+	}
+	id := identity{Name: m.cfg.Stream, Created: streamCreated(info)}
+	startHead := info.State.LastSeq
+	m.head.Store(startHead)
+	if cp.Position >= startHead {
+		m.ready.Store(true)
+	}
+
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{Subject}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if cp.Position > 0 {
+		occ.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		occ.OptStartSeq = cp.Position + 1
+	}
+	cons, err := stream.OrderedConsumer(ctx, occ)
+	if err != nil {
+		return fmt.Errorf("projections: create consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(max(m.cfg.BatchSize, 100)))
+	if err != nil {
+		return fmt.Errorf("projections: consume: %w", err)
+	}
+	defer it.Stop()
+
+	nextCheck := time.Now().Add(m.cfg.CheckInterval)
+	check := func() error {
+		nextCheck = time.Now().Add(m.cfg.CheckInterval)
+		info, err := stream.Info(ctx)
+		if err != nil {
+			if errors.Is(err, jetstream.ErrStreamNotFound) {
+				return fmt.Errorf("%w: stream %s is gone", ErrStreamMismatch, m.cfg.Stream)
+			}
+			return fmt.Errorf("projections: stream %s info: %w", m.cfg.Stream, err)
+		}
+		m.head.Store(info.State.LastSeq)
+		cp, err := m.currentCheckpoint()
+		if err != nil {
+			return err
+		}
+		return verify(ctx, stream, info, cp, false)
+	}
+	for {
+		batch, err := m.readBatch(ctx, it, m.cfg.BatchSize, m.cfg.BatchWait, nextCheck)
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			if err := m.commit(batch, id); err != nil {
+				return err
+			}
+			if !m.ready.Load() && m.pos.Load() >= startHead {
+				m.ready.Store(true)
+				m.log.Info("projections: caught up", "position", m.pos.Load())
+			}
+		}
+		if !time.Now().Before(nextCheck) {
+			if err := check(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// readBatch waits (until deadline) for a message, then takes what follows
+// without waiting more than wait for each, up to n messages, stopping early
+// when the consumer reports nothing more pending in the stream. It returns
+// an empty batch at the deadline.
+func (m *ReadModels) readBatch(ctx context.Context, it jetstream.MessagesContext, n int, wait time.Duration, deadline time.Time) ([]item, error) {
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	msg, err := it.Next(jetstream.NextContext(wctx))
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("projections: read stream: %w", err)
+	}
+	var batch []item
+	for {
+		it1, pending, err := m.decode(msg)
+		if err != nil {
+			return nil, err
+		}
+		batch = append(batch, it1)
+		if h := it1.Position + pending; h > m.head.Load() {
+			m.head.Store(h)
+		}
+		if len(batch) >= n || pending == 0 {
+			return batch, nil
+		}
+		msg, err = it.Next(jetstream.NextMaxWait(wait))
+		if err != nil {
+			// nats.ErrTimeout: nothing more buffered in time. Any other
+			// error: commit what we have; it comes back on the next read.
+			return batch, nil
+		}
+	}
+}
+
+// decode turns a stream message into a batch item. Messages that cannot be
+// decoded become skipped items (they still advance the checkpoint).
+func (m *ReadModels) decode(msg jetstream.Msg) (item, uint64, error) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return item{}, 0, fmt.Errorf("projections: message metadata: %w", err)
+	}
+	return decodeItem(msg.Subject(), md.Sequence.Stream, msg.Data()), md.NumPending, nil
+}
+
+func decodeItem(subject string, seq uint64, data []byte) item {
+	rec, err := eventstore.DecodeRecord(subject, seq, data)
+	if err != nil {
+		return item{Position: seq, Skip: "undecodable event envelope: " + err.Error()}
+	}
+	it := item{Position: seq, EventID: rec.ID, AggType: rec.AggregateType, AggID: rec.AggregateID, Type: rec.Type}
+	if domain.AggregateType(rec.AggregateType) == domain.Series {
+		return it // no read model; counted as skipped quietly
+	}
+	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	if err != nil {
+		it.Skip = err.Error()
+		return it
+	}
+	it.Rec = domain.Recorded{ID: rec.ID, Version: rec.Version, Position: seq, Time: rec.Time, Actor: rec.Actor, Event: ev}
+	return it
+}
+
+// commit applies a batch to the current file in one transaction.
+func (m *ReadModels) commit(batch []item, id identity) error {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	m.swapMu.RLock()
+	db, closed := m.db, m.closed
+	m.swapMu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	var res batchResult
+	err := db.Update(func(tx *bolt.Tx) error {
+		var err error
+		res, err = applyBatch(tx, batch, id, m.hook)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m.applied.Add(res.Applied)
+	m.skipped.Add(res.Skipped)
+	m.batches.Add(1)
+	m.reportSkips(res.Skips)
+	m.setPosition(res.Position)
+	return nil
+}
+
+// reportSkips logs skipped events: the first of each event type at Warn,
+// the rest at Debug.
+func (m *ReadModels) reportSkips(skips []item) {
+	for _, s := range skips {
+		level := slog.LevelDebug
+		if _, seen := m.reported.LoadOrStore(s.Type, true); !seen {
+			level = slog.LevelWarn
+		}
+		m.log.Log(context.Background(), level, "projections: skipped event",
+			"position", s.Position, "type", s.Type, "id", s.EventID,
+			"aggregate", s.AggType+"/"+s.AggID, "reason", s.Skip)
+	}
+}
