@@ -1,17 +1,14 @@
 package eventstore
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Sentinel errors. Append and Load return them wrapped in a *domain.Error
-// of the matching kind, so both errors.Is(err, ErrX) and
+// Sentinel errors. The store's methods return them wrapped in a
+// *domain.Error of the matching kind, so both errors.Is(err, ErrX) and
 // domain.IsKind(err, domain.KindX) work.
 var (
 	// ErrConflict is returned by Append when an aggregate is no longer at
@@ -23,6 +20,10 @@ var (
 	// ErrCorrupt is returned when a stored message cannot be decoded as an
 	// event envelope. Kind: internal.
 	ErrCorrupt = errors.New("eventstore: stored message is not a valid event")
+	// ErrStreamMismatch is returned by Open when the stream exists with a
+	// configuration the store cannot safely use or update (the message says
+	// what differs). Kind: internal.
+	ErrStreamMismatch = errors.New("eventstore: existing stream is incompatible")
 )
 
 // Config configures the store and the stream it creates or checks.
@@ -31,12 +32,20 @@ type Config struct {
 	Replicas int    // default 1
 	// Source is the CloudEvents source attribute, default "/portfolio".
 	Source string
-	Logger *slog.Logger
+	Logger *slog.Logger // default slog.Default()
+
+	// Duplicates is the stream's duplicate window: how long JetStream
+	// remembers a Nats-Msg-Id, and so how long a retried Append of the same
+	// command is recognised at the log. Default 2 minutes.
+	Duplicates time.Duration
+	// Timeout bounds every request to JetStream whose ctx has no deadline.
+	// Default: the JetStream context's DefaultTimeout, else 5 seconds.
+	Timeout time.Duration
 }
 
 // NewEvent is one event to append.
 type NewEvent struct {
-	ID   string          // ULID, assigned by the caller
+	ID   string          // ULID, assigned by the caller (Append assigns one if empty)
 	Type string          // event name, e.g. "InitiativeProposed"
 	Data json.RawMessage // the event's data (JSON object)
 }
@@ -96,45 +105,4 @@ type Record struct {
 	CorrelationID string
 	Data          json.RawMessage
 	Raw           []byte // the stored CloudEvent, byte for byte
-}
-
-// Store is the event log on JetStream. Safe for concurrent use.
-type Store struct {
-	js  jetstream.JetStream
-	cfg Config
-}
-
-// STUBS: replaced by store.go.
-
-// Open creates the stream if missing, or checks it matches cfg.
-func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
-	return &Store{js: js, cfg: cfg}, errors.New("not implemented")
-}
-
-// Append writes the events of one command atomically.
-func (s *Store) Append(ctx context.Context, meta Meta, aggs ...AggregateAppend) (Result, error) {
-	return Result{}, errors.New("not implemented")
-}
-
-// Load returns the aggregate's events with position > afterPosition, in order.
-func (s *Store) Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]Record, error) {
-	return nil, errors.New("not implemented")
-}
-
-// LastPosition returns the stream sequence of the aggregate's last event, 0 if none.
-func (s *Store) LastPosition(ctx context.Context, aggType, aggID string) (uint64, error) {
-	return 0, errors.New("not implemented")
-}
-
-// Head returns the stream's last sequence.
-func (s *Store) Head(ctx context.Context) (uint64, error) { return 0, errors.New("not implemented") }
-
-// Read returns up to limit records with position > afterPosition, in log order.
-func (s *Store) Read(ctx context.Context, afterPosition uint64, limit int) ([]Record, error) {
-	return nil, errors.New("not implemented")
-}
-
-// DecodeRecord decodes a stored message into a Record.
-func DecodeRecord(subject string, seq uint64, raw []byte) (Record, error) {
-	return Record{}, errors.New("not implemented")
 }

@@ -1,0 +1,233 @@
+// Package embedded runs the product's NATS server with JetStream inside the
+// process (cmd/portfoliod). The event store talks to it over an in-process
+// connection; a client listen address, for subscribers in other processes,
+// is optional.
+//
+//	srv, err := embedded.Start(ctx, embedded.Options{DataDir: dir})
+//	...
+//	defer srv.Shutdown(context.Background())
+//	js, _ := srv.JetStream()
+//	store, err := eventstore.Open(ctx, js, eventstore.Config{})
+//
+// Durability: with SyncAlways (the default) the server fsyncs every write
+// before it acknowledges it, so an acknowledged Append survives a crash or
+// power loss.
+package embedded
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// User is a client account of the server: a name, a password (plain text
+// or a bcrypt hash "$2a$…") and what it may publish and subscribe to (nil:
+// everything).
+type User struct {
+	Name        string
+	Password    string
+	Permissions *server.Permissions
+}
+
+// Options configure Start.
+type Options struct {
+	// DataDir is the product's data directory (required). JetStream stores
+	// under DataDir/jetstream.
+	DataDir string
+	// ServerName names the server in logs and monitoring. Default "portfoliod".
+	ServerName string
+	// ListenAddr is the client listen address "host:port" for subscribers in
+	// other processes (port 0: a random port). Empty: in-process only, no
+	// network listener at all.
+	ListenAddr string
+	// SyncAlways makes JetStream fsync every write before acknowledging it.
+	// nil means true.
+	SyncAlways *bool
+	// Users are the accounts network clients log in with. When set, the
+	// server requires authentication, and Start adds an internal user with
+	// a random password for the in-process connection. Empty: no
+	// authentication (only sensible without ListenAddr or on loopback).
+	Users []User
+	// MaxStore and MaxMemory limit JetStream's file and memory storage in
+	// bytes; 0 leaves the server's defaults.
+	MaxStore  int64
+	MaxMemory int64
+	// Logger receives the server's log; nil: no server log.
+	Logger server.Logger
+	// Debug and Trace turn on the server's debug and protocol trace logging
+	// (with Logger).
+	Debug, Trace bool
+	// ReadyTimeout bounds the wait for the server to accept connections
+	// when ctx has no deadline. Default 10 s.
+	ReadyTimeout time.Duration
+}
+
+// Server is a running embedded server and the product's in-process
+// connection to it.
+type Server struct {
+	NATS *server.Server
+	Conn *nats.Conn
+}
+
+const internalUser = "_portfoliod"
+
+// Start starts the server, waits until it accepts connections and connects
+// to it in-process. On error nothing is left running.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if o.DataDir == "" {
+		return nil, errors.New("embedded: DataDir is required")
+	}
+	so := &server.Options{
+		ServerName: o.ServerName,
+		JetStream:  true,
+		StoreDir:   filepath.Join(o.DataDir, "jetstream"),
+		SyncAlways: o.SyncAlways == nil || *o.SyncAlways,
+		NoSigs:     true,
+		NoLog:      o.Logger == nil,
+		Debug:      o.Debug,
+		Trace:      o.Trace,
+	}
+	if so.ServerName == "" {
+		so.ServerName = "portfoliod"
+	}
+	if o.MaxStore > 0 {
+		so.JetStreamMaxStore = o.MaxStore
+	}
+	if o.MaxMemory > 0 {
+		so.JetStreamMaxMemory = o.MaxMemory
+	}
+	if o.ListenAddr == "" {
+		so.DontListen = true
+	} else {
+		host, port, err := net.SplitHostPort(o.ListenAddr)
+		if err != nil {
+			return nil, fmt.Errorf("embedded: listen address %q: %w", o.ListenAddr, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 0 || p > 65535 {
+			return nil, fmt.Errorf("embedded: listen address %q: bad port", o.ListenAddr)
+		}
+		if p == 0 {
+			p = server.RANDOM_PORT
+		}
+		so.Host, so.Port = host, p
+	}
+	var connOpts []nats.Option
+	if len(o.Users) > 0 {
+		pw, err := randomPassword()
+		if err != nil {
+			return nil, err
+		}
+		so.Users = append(so.Users, &server.User{Username: internalUser, Password: pw})
+		for _, u := range o.Users {
+			if u.Name == "" || u.Name == internalUser {
+				return nil, fmt.Errorf("embedded: invalid user name %q", u.Name)
+			}
+			so.Users = append(so.Users, &server.User{Username: u.Name, Password: u.Password, Permissions: u.Permissions})
+		}
+		connOpts = append(connOpts, nats.UserInfo(internalUser, pw))
+	}
+
+	ns, err := server.NewServer(so)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	if o.Logger != nil {
+		ns.SetLoggerV2(o.Logger, o.Debug, o.Trace, false)
+	}
+	go ns.Start()
+
+	wait := o.ReadyTimeout
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		wait = time.Until(dl)
+	}
+	if !ns.ReadyForConnections(wait) {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("embedded: server not ready: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("embedded: server not ready after %s", wait)
+	}
+
+	connOpts = append(connOpts,
+		nats.InProcessServer(ns),
+		nats.Name(so.ServerName+"-inprocess"),
+		nats.NoReconnect(),
+	)
+	nc, err := nats.Connect("", connOpts...)
+	if err != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, fmt.Errorf("embedded: in-process connection: %w", err)
+	}
+	return &Server{NATS: ns, Conn: nc}, nil
+}
+
+func randomPassword() (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("embedded: random password: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// JetStream returns a JetStream context on the in-process connection.
+func (s *Server) JetStream(opts ...jetstream.JetStreamOpt) (jetstream.JetStream, error) {
+	return jetstream.New(s.Conn, opts...)
+}
+
+// ClientURL returns the URL network clients connect to, "" when the server
+// runs without a listener.
+func (s *Server) ClientURL() string {
+	if s.NATS.Addr() == nil {
+		return ""
+	}
+	return s.NATS.ClientURL()
+}
+
+// Shutdown drains the in-process connection (pending publishes and
+// subscriptions finish), then stops the server and waits until its store
+// is closed. If ctx ends first, it stops the server anyway and returns
+// ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.Conn != nil && !s.Conn.IsClosed() {
+		closed := make(chan struct{})
+		s.Conn.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		if err := s.Conn.Drain(); err != nil {
+			s.Conn.Close()
+		} else {
+			select {
+			case <-closed:
+			case <-ctx.Done():
+				s.Conn.Close()
+				errs = append(errs, ctx.Err())
+			}
+		}
+	}
+	s.NATS.Shutdown()
+	done := make(chan struct{})
+	go func() { s.NATS.WaitForShutdown(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if len(errs) == 0 {
+			errs = append(errs, ctx.Err())
+		}
+	}
+	return errors.Join(errs...)
+}

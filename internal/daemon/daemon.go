@@ -1,0 +1,420 @@
+// Package daemon wires the product into a running server: the embedded or
+// external NATS connection, the event store, the read models and their
+// runner, the command service, the HTTP API, and demo data on first start.
+// cmd/portfoliod only parses flags and calls Start; end-to-end tests start
+// the same server in-process on 127.0.0.1:0.
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventstore/embedded"
+	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/httpapi"
+)
+
+// Config is the server's configuration; cmd/portfoliod fills it from flags
+// and environment (see the contract for the flags).
+type Config struct {
+	DataDir  string // default "./data"
+	HTTPAddr string // default "127.0.0.1:8080"; port 0: a random port
+	// AuthFile is the token file. Empty: DataDir/tokens.json, written with
+	// fresh random tokens on first start.
+	AuthFile string
+	// NATSURLs, comma-separated, selects an external NATS server or
+	// cluster. Empty: the embedded server.
+	NATSURLs string
+	// Replicas of the stream when the product creates it. 0: 1 embedded, 3 external.
+	Replicas int
+	// NATSListen is where the embedded server listens for subscribing
+	// services; empty: in-process only.
+	NATSListen string
+	// SyncAlways: every acknowledged write is fsynced by the embedded
+	// server before the acknowledgement (default true via cmd/portfoliod).
+	SyncAlways bool
+	// Demo records demo data when the event log is empty.
+	Demo bool
+	// Stream is the stream name; default "PORTFOLIO".
+	Stream string
+	Logger *slog.Logger
+	// Out receives the lines meant for the person starting the server
+	// (where the token file is, the URL). Default os.Stdout.
+	Out io.Writer
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Daemon is a running server.
+type Daemon struct {
+	cfg       Config
+	log       *slog.Logger
+	tokenPath string
+	tokens    map[string]string // name → plaintext token, when the file has them
+
+	ns      *embedded.Server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	Store   *eventstore.Store
+	Reads   *projections.ReadModels
+	Cmds    *services.CommandService
+	History *services.History
+	Auth    *services.Authenticator
+
+	httpSrv *http.Server
+	ln      net.Listener
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	runErr  chan error
+	closed  sync.Once
+}
+
+func (c *Config) defaults() {
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+		if c.NATSURLs != "" {
+			c.Replicas = 3
+		}
+	}
+	if c.Stream == "" {
+		c.Stream = "PORTFOLIO"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Start starts everything and returns once the HTTP API accepts
+// connections. On error nothing is left running.
+func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
+	cfg.defaults()
+	d = &Daemon{cfg: cfg, log: cfg.Logger, runErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			_ = d.Close(context.Background())
+			d = nil
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := d.loadAuth(); err != nil {
+		return nil, err
+	}
+	if err := d.connect(ctx); err != nil {
+		return nil, err
+	}
+	d.Store, err = eventstore.Open(ctx, d.js, eventstore.Config{Stream: cfg.Stream, Replicas: cfg.Replicas, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("event store: %w", err)
+	}
+	d.Reads, err = projections.Open(ctx, d.js, projections.Config{Dir: filepath.Join(cfg.DataDir, "readmodels"), Stream: cfg.Stream, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("read models: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := d.Reads.Run(runCtx); err != nil && runCtx.Err() == nil {
+			d.log.Error("read models stopped", "err", err)
+			d.runErr <- err
+		}
+	}()
+
+	reg := prometheus.NewRegistry()
+	m := newMetrics(reg, d)
+	d.Cmds, err = services.NewCommandService(services.CommandConfig{Log: d.Store, Logger: cfg.Logger, Now: cfg.Now, Observe: m.observeCommand})
+	if err != nil {
+		return nil, err
+	}
+	d.History = &services.History{Log: d.Store}
+	idem, err := services.OpenIdempotencyStore(ctx, d.js, services.IdempotencyConfig{Replicas: cfg.Replicas, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("idempotency store: %w", err)
+	}
+
+	if cfg.Demo {
+		if err := d.seedDemo(ctx); err != nil {
+			return nil, err
+		}
+	}
+
+	api, err := httpapi.New(httpapi.Config{
+		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
+		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Registry: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.ln, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("http listen: %w", err)
+	}
+	d.httpSrv = httpapi.NewHTTPServer(d.ln.Addr().String(), api.Handler())
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := d.httpSrv.Serve(d.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http server stopped", "err", err)
+			d.runErr <- err
+		}
+	}()
+	d.log.Info("portfoliod started", "http", d.URL(), "data", cfg.DataDir, "nats", d.natsDescription(), "replicas", cfg.Replicas, "syncAlways", cfg.SyncAlways)
+	return d, nil
+}
+
+func (d *Daemon) natsDescription() string {
+	if d.cfg.NATSURLs != "" {
+		return "external"
+	}
+	if d.cfg.NATSListen == "" {
+		return "embedded, in-process only"
+	}
+	return "embedded, listening on " + d.ns.ClientURL()
+}
+
+// loadAuth reads the token file, writing one with fresh tokens first when
+// no --auth was given and the data directory has none.
+func (d *Daemon) loadAuth() error {
+	path := d.cfg.AuthFile
+	if path == "" {
+		path = filepath.Join(d.cfg.DataDir, "tokens.json")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if _, err := services.GenerateTokenFile(path); err != nil {
+				return fmt.Errorf("write token file: %w", err)
+			}
+			fmt.Fprintf(d.cfg.Out, "portfoliod: wrote a token file with fresh random tokens to %s (mode 0600)\n", path)
+		}
+	}
+	a, err := services.LoadTokenFile(path)
+	if err != nil {
+		return err
+	}
+	d.Auth, d.tokenPath = a, path
+	d.tokens = map[string]string{}
+	if raw, err := os.ReadFile(path); err == nil {
+		var f services.TokenFile
+		if json.Unmarshal(raw, &f) == nil {
+			for _, e := range f.Tokens {
+				if e.Token != "" {
+					d.tokens[e.Name] = e.Token
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// connect starts the embedded NATS server or connects to the external one.
+func (d *Daemon) connect(ctx context.Context) error {
+	if d.cfg.NATSURLs != "" {
+		nc, err := nats.Connect(d.cfg.NATSURLs, nats.Name("portfoliod"), nats.MaxReconnects(-1),
+			nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(false))
+		if err != nil {
+			return fmt.Errorf("connect to NATS at %s: %w", redactURLs(d.cfg.NATSURLs), err)
+		}
+		d.nc = nc
+	} else {
+		sync := d.cfg.SyncAlways
+		var users []embedded.User
+		if d.cfg.NATSListen != "" {
+			for _, s := range d.Auth.Subscribers() {
+				users = append(users, embedded.User{Name: s.Name, Password: s.Password, Permissions: SubscriberPermissions(d.cfg.Stream)})
+			}
+			if len(users) == 0 {
+				// Never listen without authentication: with no subscriber
+				// in the token file there is nobody to let in.
+				d.log.Warn("no subscriber entries in the token file: the embedded NATS server will not listen", "natsListen", d.cfg.NATSListen)
+				d.cfg.NATSListen = ""
+			}
+		}
+		ns, err := embedded.Start(ctx, embedded.Options{DataDir: d.cfg.DataDir, ListenAddr: d.cfg.NATSListen,
+			SyncAlways: &sync, Users: users})
+		if err != nil {
+			return fmt.Errorf("embedded NATS: %w", err)
+		}
+		d.ns, d.nc = ns, ns.Conn
+	}
+	js, err := jetstream.New(d.nc)
+	if err != nil {
+		return err
+	}
+	d.js = js
+	return nil
+}
+
+// SubscriberPermissions are the NATS permissions of a subscribing service:
+// read the stream (stream info, create and use its own consumers, fetch,
+// ack, get messages) and nothing else — in particular no publish into
+// portfolio.events.> and no stream or consumer deletion.
+func SubscriberPermissions(stream string) *server.Permissions {
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{
+			Allow: []string{
+				"$JS.API.INFO",
+				"$JS.API.STREAM.INFO." + stream,
+				"$JS.API.STREAM.MSG.GET." + stream,
+				"$JS.API.DIRECT.GET." + stream,
+				"$JS.API.DIRECT.GET." + stream + ".>",
+				"$JS.API.CONSUMER.CREATE." + stream,
+				"$JS.API.CONSUMER.CREATE." + stream + ".>",
+				"$JS.API.CONSUMER.DURABLE.CREATE." + stream + ".>",
+				"$JS.API.CONSUMER.INFO." + stream + ".>",
+				"$JS.API.CONSUMER.NAMES." + stream,
+				"$JS.API.CONSUMER.LIST." + stream,
+				"$JS.API.CONSUMER.MSG.NEXT." + stream + ".>",
+				"$JS.ACK." + stream + ".>",
+				"$JS.FC." + stream + ".>",
+			},
+			Deny: []string{"portfolio.events.>"},
+		},
+		Subscribe: &server.SubjectPermission{
+			Allow: []string{"_INBOX.>", "deliver.>"},
+		},
+		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
+	}
+}
+
+// seedDemo records the demo when the event log is empty.
+func (d *Daemon) seedDemo(ctx context.Context) error {
+	head, err := d.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if head > 0 {
+		return nil
+	}
+	start := time.Now()
+	p := services.Principal{Name: "demo-seed", Role: services.RoleSecretariat}
+	n, _, err := services.SeedDemo(ctx, d.Cmds, p, d.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	d.log.Info("recorded demo data", "commands", n, "took", time.Since(start).Round(time.Millisecond).String())
+	fmt.Fprintf(d.cfg.Out, "portfoliod: recorded demo data (%d commands); turn it off with --demo=false\n", n)
+	return nil
+}
+
+// ready is /readyz: the store answers and the read models have caught up
+// with the head seen at start.
+func (d *Daemon) ready(ctx context.Context) error {
+	if _, err := d.Store.Head(ctx); err != nil {
+		return err
+	}
+	if !d.Reads.Ready() {
+		return &domain.Error{Kind: domain.KindLagging, Message: fmt.Sprintf("read models catching up (lag %d)", d.Reads.Lag())}
+	}
+	return nil
+}
+
+// verify is GET /v1/audit/verify.
+func (d *Daemon) verify(ctx context.Context) (httpapi.VerifyResult, error) {
+	return httpapi.VerifyResult{}, domain.Errorf(domain.KindUnavailable, "verification is not available yet")
+}
+
+// URL is the HTTP API's base URL.
+func (d *Daemon) URL() string {
+	if d.ln == nil {
+		return ""
+	}
+	return "http://" + d.ln.Addr().String()
+}
+
+// TokenFile is the path of the token file in use.
+func (d *Daemon) TokenFile() string { return d.tokenPath }
+
+// Token returns the plaintext token of the named entry of the token file
+// ("" when the file has only its hash).
+func (d *Daemon) Token(name string) string { return d.tokens[name] }
+
+// NATSURL is the embedded server's client URL for subscribers ("" when it
+// does not listen or NATS is external).
+func (d *Daemon) NATSURL() string {
+	if d.ns == nil || d.cfg.NATSListen == "" {
+		return ""
+	}
+	return d.ns.ClientURL()
+}
+
+// Err reports a component that stopped on its own.
+func (d *Daemon) Err() <-chan error { return d.runErr }
+
+// Close stops the HTTP server (letting requests in flight finish until ctx
+// ends), the read model runner, and NATS.
+func (d *Daemon) Close(ctx context.Context) error {
+	var errs []error
+	d.closed.Do(func() {
+		if d.httpSrv != nil {
+			if err := d.httpSrv.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		} else if d.ln != nil {
+			_ = d.ln.Close()
+		}
+		if d.cancel != nil {
+			d.cancel()
+		}
+		d.wg.Wait()
+		if d.Reads != nil {
+			if err := d.Reads.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if d.ns != nil {
+			if err := d.ns.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		} else if d.nc != nil {
+			if err := d.nc.Drain(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// redactURLs removes user info from NATS URLs before they are logged.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, u := range parts {
+		if at := strings.LastIndex(u, "@"); at >= 0 {
+			if s := strings.Index(u, "://"); s >= 0 && s < at {
+				parts[i] = u[:s+3] + "***" + u[at:]
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,28 @@
+// Package docscheck keeps the event feed's documentation honest. It has no
+// code of its own, only a test: docs_test.go parses docs/asyncapi.yaml and
+// docs/EVENTS.md and checks them against package domain, so that adding an
+// event type, or a field to one, without documenting it fails the build.
+//
+// What the test checks:
+//
+//   - docs/asyncapi.yaml is an AsyncAPI 3.0.0 document whose every $ref
+//     resolves, with a NATS server that uses userPassword security;
+//   - every event type of domain.EventTypes has a channel at
+//     portfolio.events.<aggregateType>.{aggregateId}.<EventType> (the
+//     aggregate type from domain.AggregateOf), a receive operation, a
+//     message and a data schema, and nothing is documented that domain does
+//     not know;
+//   - each data schema lists exactly the event's JSON fields, requires the
+//     ones that are never omitted, and gives their types, enums and formats;
+//   - each message example is a valid envelope (eventstore.DecodeRecord on
+//     the channel's subject), validates against the message's JSON Schema,
+//     and its data is the event's golden file
+//     (domain/testdata/events/<EventType>.json), decodes with
+//     domain.DecodeEvent and encodes back to the same JSON;
+//   - docs/EVENTS.md has a section per event type with its subject, every
+//     field and the golden JSON.
+//
+// Run it with
+//
+//	go test ./scripts/docscheck/
+package docscheck

@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/ehelse/portfolio/domain"
+)
+
+// requestInfo is what the middleware learns about a request, shared with
+// the handlers through the context (the handlers fill in the principal).
+type requestInfo struct {
+	requestID     string
+	correlationID string
+	principal     string
+}
+
+type ctxKey struct{}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(ctxKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// newID returns a fresh ULID.
+func newID() string { return ulid.MustNew(ulid.Now(), rand.Reader).String() }
+
+// validID reports whether a client-supplied request or correlation id is
+// safe to echo and log: 1–128 characters of [A-Za-z0-9._:-].
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware wraps the mux: request and correlation ids (accepted from
+// X-Request-Id and X-Correlation-Id when well-formed, else generated, and
+// echoed), panic recovery (500 problem), the HTTP metrics and a JSON
+// access log line per request. It never logs headers, so Authorization
+// and tokens never reach the log.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &requestInfo{
+			requestID:     r.Header.Get("X-Request-Id"),
+			correlationID: r.Header.Get("X-Correlation-Id"),
+		}
+		if !validID(ri.requestID) {
+			ri.requestID = newID()
+		}
+		if !validID(ri.correlationID) {
+			ri.correlationID = ri.requestID
+		}
+		w.Header().Set("X-Request-Id", ri.requestID)
+		w.Header().Set("X-Correlation-Id", ri.correlationID)
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+		sw := &statusWriter{ResponseWriter: w}
+
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
+					slog.String("request_id", ri.requestID),
+					slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				if sw.status == 0 {
+					s.writeError(sw, r, &domain.Error{Kind: domain.KindInternal, Err: errors.New("panic")})
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			route := r.Pattern
+			if route == "" || route == "/" {
+				route = "unmatched"
+			}
+			took := time.Since(start)
+			s.metrics.observeHTTP(r.Method, route, status, took)
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+				slog.String("request_id", ri.requestID),
+				slog.String("correlation_id", ri.correlationID),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("query", r.URL.RawQuery),
+				slog.String("route", route),
+				slog.Int("status", status),
+				slog.Int64("bytes", sw.bytes),
+				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+				slog.String("principal", ri.principal),
+				slog.String("remote", r.RemoteAddr),
+			)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func levelFor(status int) slog.Level {
+	if status >= 500 {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func slogString(k, v string) slog.Attr { return slog.String(k, v) }
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -1,0 +1,269 @@
+// Package httpapi is the HTTP API of the portfolio (see the contract):
+// commands at POST /v1/commands/{CommandName}, queries under /v1/, the
+// operations endpoints /healthz, /readyz and /metrics, and the OpenAPI
+// document at /openapi.yaml.
+//
+// Wiring (cmd/portfoliod):
+//
+//	srv, err := httpapi.New(httpapi.Config{
+//		Logger:      logger,          // JSON slog logger for the access log
+//		Auth:        authenticator,   // *services.Authenticator
+//		Idempotency: idemStore,       // *services.IdempotencyStore
+//		Executor:    commandService,  // *services.CommandService
+//		Queries:     readModels,      // *projections.ReadModels
+//		History:     history,         // *services.History
+//		Verify:      func(ctx context.Context) (httpapi.VerifyResult, error) { … },
+//		ReadyCheck:  func(ctx context.Context) error { … },
+//		Collectors:  []prometheus.Collector{…}, // optional extra metrics
+//	})
+//	httpServer := httpapi.NewHTTPServer(addr, srv.Handler())
+//
+// The dependencies are the small interfaces below, so tests use fakes.
+// Every error is application/problem+json with a stable code, from the one
+// table in errors.go.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
+)
+
+// Authenticator turns a bearer token into a principal; "" is anonymous.
+// An unknown token is a KindUnauthorized error. *services.Authenticator
+// implements it.
+type Authenticator interface {
+	Authenticate(token string) (services.Principal, error)
+}
+
+// Idempotency remembers Idempotency-Key responses.
+// *services.IdempotencyStore implements it.
+type Idempotency interface {
+	Begin(ctx context.Context, principal, key, fingerprint string) (services.BeginResult, error)
+	Complete(ctx context.Context, r *services.Reservation, resp services.StoredResponse) error
+	Release(ctx context.Context, r *services.Reservation) error
+}
+
+// Executor runs commands. *services.CommandService implements it.
+type Executor = services.Executor
+
+// Queries are the read models. *projections.ReadModels implements it.
+type Queries interface {
+	Position() uint64
+	// WaitFor blocks until Position() >= pos, or returns a KindLagging
+	// error when ctx is done first.
+	WaitFor(ctx context.Context, pos uint64) error
+	Strategy() (projections.StrategyView, error)
+	Initiatives(f projections.InitiativeFilter) ([]projections.InitiativeSummary, error)
+	Initiative(id string) (projections.InitiativeDetail, error)
+	Roadmap(f projections.RoadmapFilter) (projections.RoadmapView, error)
+	Meetings(forum string, year int) ([]projections.MeetingSummary, error)
+	Meeting(id string) (projections.MeetingDetail, error)
+	Case(id string) (projections.CaseDetail, error)
+	Decisions(f projections.DecisionFilter) ([]projections.DecisionEntry, error)
+}
+
+// History answers from the event log itself. *services.History implements it.
+type History interface {
+	// InitiativeAt folds an initiative's events up to asOf and/or
+	// atVersion; KindNotFound when it did not exist then.
+	InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error)
+	// Events returns one aggregate's events in order; KindNotFound when none.
+	Events(ctx context.Context, aggType, id string) ([]eventstore.Record, error)
+	// AuditEvents returns up to limit events after position after.
+	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventstore.Record, error)
+}
+
+// VerifyResult is the answer of GET /v1/audit/verify.
+type VerifyResult struct {
+	OK       bool    `json:"ok"`
+	Events   uint64  `json:"events"`
+	Head     string  `json:"head"`
+	FirstBad *uint64 `json:"firstBad,omitempty"`
+}
+
+// Config configures a Server. Auth and Executor are required for commands,
+// Queries for the read-model queries, History for history, time travel
+// and audit; a nil dependency makes its endpoints answer 503 unavailable.
+type Config struct {
+	// Logger receives the JSON access log and errors; default: JSON to stderr.
+	Logger *slog.Logger
+	Auth   Authenticator
+	// Idempotency backs Idempotency-Key; nil: requests with the header
+	// get 503.
+	Idempotency Idempotency
+	Executor    Executor
+	Queries     Queries
+	History     History
+	// Verify checks the whole event log (GET /v1/audit/verify).
+	Verify func(ctx context.Context) (VerifyResult, error)
+	// ReadyCheck answers /readyz; nil: always ready.
+	ReadyCheck func(ctx context.Context) error
+	// Registry receives the server's metrics and is served at /metrics;
+	// default: a new registry with the Go and process collectors.
+	Registry *prometheus.Registry
+	// Collectors are extra collectors to register (e.g. the read models'
+	// and the event store's).
+	Collectors []prometheus.Collector
+
+	// MaxBodyBytes bounds a command body; default 1 MiB (the contract's).
+	MaxBodyBytes int64
+	// LagTimeout bounds the wait for minPosition; default 5 s (the contract's).
+	LagTimeout time.Duration
+	// CommandTimeout bounds one command's execution; default 30 s. A
+	// command runs to its end even if the client goes away.
+	CommandTimeout time.Duration
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	handler http.Handler
+}
+
+// New returns a Server. It fails only when registering metrics fails.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.LagTimeout <= 0 {
+		cfg.LagTimeout = 5 * time.Second
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = 30 * time.Second
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+		if err := cfg.Registry.Register(collectors.NewGoCollector()); err != nil {
+			return nil, err
+		}
+		if err := cfg.Registry.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range cfg.Collectors {
+		if err := cfg.Registry.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m}
+	s.handler = s.middleware(s.routes())
+	return s, nil
+}
+
+// Handler returns the API's http.Handler with its middleware: request id,
+// correlation id, panic recovery, metrics and the access log.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// NewHTTPServer returns an *http.Server for handler with timeouts set, so
+// slow or idle clients cannot hold connections forever.
+func NewHTTPServer(addr string, handler http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Long enough for a command (30 s) after waiting for a concurrent
+		// request with the same Idempotency-Key (20 s).
+		WriteTimeout:   75 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+	}
+}
+
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/commands/{name}", s.handleCommand)
+
+	mux.HandleFunc("GET /v1/strategy", s.handleStrategy)
+	mux.HandleFunc("GET /v1/initiatives", s.handleInitiatives)
+	mux.HandleFunc("GET /v1/initiatives/{id}", s.handleInitiative)
+	mux.HandleFunc("GET /v1/initiatives/{id}/events", s.handleInitiativeEvents)
+	mux.HandleFunc("GET /v1/roadmap", s.handleRoadmap)
+	mux.HandleFunc("GET /v1/council/meetings", s.handleMeetings)
+	mux.HandleFunc("GET /v1/council/meetings/{id}", s.handleMeeting)
+	mux.HandleFunc("GET /v1/council/cases/{id}", s.handleCase)
+	mux.HandleFunc("GET /v1/council/cases/{id}/events", s.handleCaseEvents)
+	mux.HandleFunc("GET /v1/council/decisions", s.handleDecisions)
+	mux.HandleFunc("GET /v1/audit/events", s.handleAuditEvents)
+	mux.HandleFunc("GET /v1/audit/verify", s.handleAuditVerify)
+
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", s.metrics.handler(s.cfg.Registry))
+	mux.HandleFunc("GET /openapi.yaml", s.handleOpenAPI)
+
+	// Everything else: 404 not_found or 405 method_not_allowed, as problems.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			s.writeError(w, r, errMethodNotAllowed(r.Method))
+			return
+		}
+		s.writeError(w, r, errNoRoute(r.URL.Path))
+	})
+	return mux
+}
+
+// allowedMethods lists the methods with which r's path has a route.
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		if m == r.Method {
+			continue
+		}
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, pattern := mux.Handler(r2); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	out := ""
+	for i, m := range allow {
+		if i > 0 {
+			out += ", "
+		}
+		out += m
+	}
+	return out
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.ReadyCheck != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := s.cfg.ReadyCheck(ctx); err != nil {
+			// Not ready is 503: projection_lagging when the read models
+			// are behind, else unavailable.
+			if k := domain.ErrorKind(err); k != domain.KindLagging && k != domain.KindUnavailable {
+				err = &domain.Error{Kind: domain.KindUnavailable, Message: "not ready: " + err.Error(), Err: err}
+			}
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

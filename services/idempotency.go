@@ -1,0 +1,358 @@
+package services
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/ehelse/portfolio/domain"
+)
+
+// IdempotencyBucket is the default name of the JetStream key-value bucket
+// that holds Idempotency-Key records.
+const IdempotencyBucket = "PORTFOLIO_IDEMPOTENCY"
+
+// ErrIdempotencyKeyReused: the Idempotency-Key was used before with another
+// request body. Begin returns it wrapped in a KindInvalid *domain.Error;
+// the HTTP layer answers 422 idempotency_key_reused.
+var ErrIdempotencyKeyReused = errors.New("idempotency key was used with another request")
+
+// ErrIdempotencyKeyInUse: another request with the same Idempotency-Key is
+// still running and did not finish within the wait. Begin returns it
+// wrapped in a KindConflict *domain.Error; the HTTP layer answers 409
+// idempotency_key_in_use with Retry-After.
+var ErrIdempotencyKeyInUse = errors.New("a request with this idempotency key is still in progress")
+
+// IdempotencyConfig configures an IdempotencyStore.
+type IdempotencyConfig struct {
+	Bucket   string        // default IdempotencyBucket
+	Replicas int           // default 1
+	TTL      time.Duration // how long a key is remembered; default 48h, at least 24h
+	// Lease is how long a pending record (a request being executed) is
+	// trusted. A pending record older than that belongs to a request that
+	// died (a crash between Begin and Complete); the next request with the
+	// same key and body takes it over and runs the command again with the
+	// same command id, which the event log deduplicates. Default 45s.
+	Lease time.Duration
+	// MaxWait bounds how long Begin waits for a concurrent request with the
+	// same key to finish before it gives up with ErrIdempotencyKeyInUse.
+	// Default 20s.
+	MaxWait time.Duration
+	Logger  *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// IdempotencyStore remembers, per principal and Idempotency-Key, the
+// request's fingerprint and the response it got, in a JetStream KV bucket
+// (file storage), so a repeated request is answered with the first
+// response, also after a restart. Safe for concurrent use, also across
+// processes sharing the bucket.
+//
+// The protocol is Begin, then Complete (a response to remember: success or
+// a 4xx that wrote nothing) or Release (a 5xx: the outcome is unknown and a
+// retry must be able to run). Begin atomically creates a pending record;
+// exactly one of concurrent requests with the same key wins, the others
+// wait for its response and replay it.
+type IdempotencyStore struct {
+	kv  jetstream.KeyValue
+	cfg IdempotencyConfig
+}
+
+// StoredResponse is a remembered HTTP response.
+type StoredResponse struct {
+	Status int               `json:"status"`
+	Header map[string]string `json:"header,omitempty"`
+	Body   []byte            `json:"body,omitempty"`
+}
+
+// Reservation is the right to execute a request with an Idempotency-Key,
+// handed out by Begin.
+type Reservation struct {
+	kvKey    string
+	revision uint64
+	rec      idemRecord
+	// CommandID is the command id to execute with (ExecOptions.CommandID).
+	// It is the same for every attempt with this key, so a command that was
+	// appended before a crash or a 5xx is deduplicated by the event log
+	// when it is retried.
+	CommandID string
+	// AssignedID is the id to give a creating command that came without
+	// one, the same for every attempt with this key.
+	AssignedID string
+	// Retry is true when an earlier attempt with this key got a 5xx or died.
+	Retry bool
+}
+
+// BeginResult is what Begin found: either a response to replay, or a
+// reservation to execute under.
+type BeginResult struct {
+	Replay      *StoredResponse
+	Reservation *Reservation
+}
+
+type idemState string
+
+const (
+	idemPending idemState = "pending"
+	idemDone    idemState = "done"
+	// idemFailed: the last attempt got a 5xx; the outcome is unknown and
+	// the next request with the same key and body runs again.
+	idemFailed idemState = "failed"
+)
+
+type idemRecord struct {
+	State       idemState       `json:"state"`
+	Fingerprint string          `json:"fingerprint"`
+	CommandID   string          `json:"commandId"`
+	AssignedID  string          `json:"assignedId"`
+	Started     time.Time       `json:"started"`
+	Attempts    int             `json:"attempts"`
+	Completed   *time.Time      `json:"completed,omitempty"`
+	Response    *StoredResponse `json:"response,omitempty"`
+}
+
+// OpenIdempotencyStore creates the KV bucket if missing (or updates its
+// configuration) and returns the store.
+func OpenIdempotencyStore(ctx context.Context, js jetstream.JetStream, cfg IdempotencyConfig) (*IdempotencyStore, error) {
+	if cfg.Bucket == "" {
+		cfg.Bucket = IdempotencyBucket
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = 48 * time.Hour
+	}
+	if cfg.TTL < 24*time.Hour {
+		return nil, fmt.Errorf("idempotency: TTL %s is below the contract's 24h", cfg.TTL)
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 45 * time.Second
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 20 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      cfg.Bucket,
+		Description: "Idempotency-Key records of the portfolio HTTP API",
+		History:     1,
+		TTL:         cfg.TTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, unavailable("idempotency: open bucket "+cfg.Bucket, err)
+	}
+	return &IdempotencyStore{kv: kv, cfg: cfg}, nil
+}
+
+// IdempotencyKVKey is the bucket key of a principal's Idempotency-Key: the
+// hex SHA-256 of the principal's name and the key, so keys of different
+// principals never collide and any client string is a valid KV key.
+func IdempotencyKVKey(principal, key string) string {
+	h := sha256.Sum256([]byte(principal + "\x00" + key))
+	return hex.EncodeToString(h[:])
+}
+
+// Fingerprint returns the fingerprint Begin compares: the hex SHA-256 of
+// the parts (e.g. the command name and its canonical JSON).
+func Fingerprint(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Begin starts a request with an Idempotency-Key for principal. It returns
+//   - a stored response to replay, when the key was used with the same
+//     fingerprint and that request finished;
+//   - a Reservation, when this request is to run (the key is new, or the
+//     last attempt failed with a 5xx or died);
+//   - a KindInvalid error wrapping ErrIdempotencyKeyReused, when the key
+//     was used with another fingerprint;
+//   - a KindConflict error wrapping ErrIdempotencyKeyInUse, when a
+//     concurrent request with the key did not finish within MaxWait;
+//   - a KindUnavailable error when the bucket cannot be reached.
+//
+// While a concurrent request with the same key and fingerprint runs, Begin
+// waits (polling) for its response.
+func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprint string) (BeginResult, error) {
+	kvKey := IdempotencyKVKey(principal, key)
+	deadline := time.Now().Add(s.cfg.MaxWait) // real time: how long this call waits
+	ctx, cancel := context.WithDeadline(ctx, deadline.Add(time.Second))
+	defer cancel()
+	sum := sha256.Sum256([]byte(kvKey))
+	backoff := 20 * time.Millisecond
+	for {
+		now := s.cfg.Now().UTC()
+		rec := idemRecord{
+			State:       idemPending,
+			Fingerprint: fingerprint,
+			CommandID:   deterministicULID(now, sum[0:10]),
+			AssignedID:  deterministicULID(now, sum[10:20]),
+			Started:     now,
+			Attempts:    1,
+		}
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return BeginResult{}, &domain.Error{Kind: domain.KindInternal, Err: err}
+		}
+		rev, err := s.kv.Create(ctx, kvKey, data)
+		if err == nil {
+			return BeginResult{Reservation: s.reservation(kvKey, rev, rec, false)}, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return BeginResult{}, unavailable("idempotency: create", err)
+		}
+
+		entry, err := s.kv.Get(ctx, kvKey)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			continue // deleted or expired in between: create again
+		}
+		if err != nil {
+			return BeginResult{}, unavailable("idempotency: get", err)
+		}
+		var old idemRecord
+		if err := json.Unmarshal(entry.Value(), &old); err != nil {
+			return BeginResult{}, &domain.Error{Kind: domain.KindInternal, Message: "idempotency: stored record", Err: err}
+		}
+		if old.Fingerprint != fingerprint {
+			return BeginResult{}, &domain.Error{Kind: domain.KindInvalid,
+				Message: "the Idempotency-Key was already used with another request body",
+				Fields:  []domain.FieldError{{Field: "Idempotency-Key", Detail: "was used with another request body"}},
+				Err:     ErrIdempotencyKeyReused}
+		}
+		switch {
+		case old.State == idemDone && old.Response != nil:
+			return BeginResult{Replay: old.Response}, nil
+		case old.State == idemFailed || (old.State == idemPending && now.Sub(old.Started) >= s.cfg.Lease):
+			// Take over, keeping the ids so the log deduplicates.
+			stale := old.State == idemPending
+			old.State = idemPending
+			old.Started = now
+			old.Attempts++
+			old.Response = nil
+			old.Completed = nil
+			data, err := json.Marshal(old)
+			if err != nil {
+				return BeginResult{}, &domain.Error{Kind: domain.KindInternal, Err: err}
+			}
+			rev, err := s.kv.Update(ctx, kvKey, data, entry.Revision())
+			if err == nil {
+				if stale {
+					s.cfg.Logger.Warn("idempotency: took over a stale pending request", "attempt", old.Attempts)
+				}
+				return BeginResult{Reservation: s.reservation(kvKey, rev, old, true)}, nil
+			}
+			if !isCASConflict(err) {
+				return BeginResult{}, unavailable("idempotency: update", err)
+			}
+			// Someone else took it over first: wait for them.
+		}
+		// Pending: wait for the other request.
+		if !time.Now().Add(backoff).Before(deadline) {
+			return BeginResult{}, &domain.Error{Kind: domain.KindConflict,
+				Message: "a request with this Idempotency-Key is still in progress; retry later",
+				Err:     ErrIdempotencyKeyInUse}
+		}
+		select {
+		case <-ctx.Done():
+			return BeginResult{}, &domain.Error{Kind: domain.KindConflict,
+				Message: "a request with this Idempotency-Key is still in progress; retry later",
+				Err:     errors.Join(ErrIdempotencyKeyInUse, ctx.Err())}
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 250*time.Millisecond)
+	}
+}
+
+func (s *IdempotencyStore) reservation(kvKey string, rev uint64, rec idemRecord, retry bool) *Reservation {
+	return &Reservation{kvKey: kvKey, revision: rev, rec: rec,
+		CommandID: rec.CommandID, AssignedID: rec.AssignedID, Retry: retry}
+}
+
+// Complete remembers resp as the answer to the reserved request. Use it for
+// every response except 5xx (see Release). If the reservation was taken
+// over meanwhile (this request outlived its lease), the record is left to
+// the newer attempt.
+func (s *IdempotencyStore) Complete(ctx context.Context, r *Reservation, resp StoredResponse) error {
+	now := s.cfg.Now().UTC()
+	rec := r.rec
+	rec.State = idemDone
+	rec.Completed = &now
+	rec.Response = &resp
+	return s.write(ctx, r, rec)
+}
+
+// Release gives the reservation up after a 5xx: the outcome is unknown (the
+// command may or may not have been written), so the next request with the
+// same key and body runs again, with the same command id.
+func (s *IdempotencyStore) Release(ctx context.Context, r *Reservation) error {
+	rec := r.rec
+	rec.State = idemFailed
+	return s.write(ctx, r, rec)
+}
+
+func (s *IdempotencyStore) write(ctx context.Context, r *Reservation, rec idemRecord) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return &domain.Error{Kind: domain.KindInternal, Err: err}
+	}
+	rev, err := s.kv.Update(ctx, r.kvKey, data, r.revision)
+	if err != nil {
+		if isCASConflict(err) {
+			s.cfg.Logger.Warn("idempotency: reservation was taken over before it completed")
+			return nil
+		}
+		return unavailable("idempotency: update", err)
+	}
+	r.revision, r.rec = rev, rec
+	return nil
+}
+
+// isCASConflict reports whether err is a failed compare-and-set.
+func isCASConflict(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == 10164)
+}
+
+// deterministicULID returns a ULID with t's millisecond timestamp and the
+// given 10 bytes of entropy.
+func deterministicULID(t time.Time, entropy []byte) string {
+	var u ulid.ULID
+	if err := u.SetTime(ulid.Timestamp(t)); err != nil {
+		_ = u.SetTime(ulid.Now())
+	}
+	copy(u[6:], entropy)
+	return u.String()
+}
+
+func unavailable(msg string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return &domain.Error{Kind: domain.KindUnavailable, Message: msg + ": request cancelled", Err: err}
+	}
+	return &domain.Error{Kind: domain.KindUnavailable, Message: msg, Err: err}
+}

@@ -1,0 +1,305 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ehelse/portfolio/domain"
+)
+
+// startJetStream runs an embedded NATS server with JetStream on a random
+// port, storing under dir.
+func startJetStream(t *testing.T, dir string) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir,
+		NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	return ns
+}
+
+func connectJS(t *testing.T, ns *server.Server) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func newTestIdem(t *testing.T, cfg IdempotencyConfig) (*IdempotencyStore, *server.Server, string) {
+	t.Helper()
+	dir := t.TempDir()
+	ns := startJetStream(t, dir)
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	s, err := OpenIdempotencyStore(context.Background(), connectJS(t, ns), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ns, dir
+}
+
+func TestIdempotencyReplay(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTestIdem(t, IdempotencyConfig{})
+	fp := Fingerprint([]byte("ProposeInitiative"), []byte(`{"title":"x"}`))
+
+	b, err := s.Begin(ctx, "hso", "k1", fp)
+	if err != nil || b.Reservation == nil || b.Replay != nil {
+		t.Fatalf("first Begin: %+v %v", b, err)
+	}
+	if !domain.IsULID(b.Reservation.CommandID) || !domain.IsULID(b.Reservation.AssignedID) {
+		t.Fatalf("ids are not ULIDs: %q %q", b.Reservation.CommandID, b.Reservation.AssignedID)
+	}
+	if b.Reservation.CommandID == b.Reservation.AssignedID {
+		t.Fatal("command id and assigned id should differ")
+	}
+	resp := StoredResponse{Status: 201, Header: map[string]string{"Location": "/v1/initiatives/x"}, Body: []byte(`{"version":1}`)}
+	if err := s.Complete(ctx, b.Reservation, resp); err != nil {
+		t.Fatal(err)
+	}
+
+	b2, err := s.Begin(ctx, "hso", "k1", fp)
+	if err != nil || b2.Replay == nil {
+		t.Fatalf("second Begin: %+v %v", b2, err)
+	}
+	if b2.Replay.Status != 201 || string(b2.Replay.Body) != `{"version":1}` || b2.Replay.Header["Location"] != "/v1/initiatives/x" {
+		t.Fatalf("replay = %+v", b2.Replay)
+	}
+
+	// Another principal with the same key is independent.
+	b3, err := s.Begin(ctx, "nhn", "k1", fp)
+	if err != nil || b3.Reservation == nil {
+		t.Fatalf("other principal: %+v %v", b3, err)
+	}
+	if b3.Reservation.CommandID == b.Reservation.CommandID {
+		t.Fatal("command ids of different principals collide")
+	}
+}
+
+func TestIdempotencyReusedWithOtherBody(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTestIdem(t, IdempotencyConfig{})
+	b, err := s.Begin(ctx, "hso", "k", Fingerprint([]byte("a")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 201}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Begin(ctx, "hso", "k", Fingerprint([]byte("b")))
+	if !errors.Is(err, ErrIdempotencyKeyReused) || !domain.IsKind(err, domain.KindInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	// Also while the first is still pending.
+	b, err = s.Begin(ctx, "hso", "k2", Fingerprint([]byte("a")))
+	if err != nil || b.Reservation == nil {
+		t.Fatal(err)
+	}
+	if _, err = s.Begin(ctx, "hso", "k2", Fingerprint([]byte("b"))); !errors.Is(err, ErrIdempotencyKeyReused) {
+		t.Fatalf("pending: err = %v", err)
+	}
+}
+
+func TestIdempotencyConcurrentExecutesOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTestIdem(t, IdempotencyConfig{})
+	fp := Fingerprint([]byte("same"))
+	var executed atomic.Int32
+	var wg sync.WaitGroup
+	const n = 8
+	results := make([]StoredResponse, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := s.Begin(ctx, "hso", "concurrent", fp)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if b.Replay != nil {
+				results[i] = *b.Replay
+				return
+			}
+			executed.Add(1)
+			time.Sleep(100 * time.Millisecond) // the command runs
+			resp := StoredResponse{Status: 201, Body: []byte(`{"n":1}`)}
+			errs[i] = s.Complete(ctx, b.Reservation, resp)
+			results[i] = resp
+		}()
+	}
+	wg.Wait()
+	if got := executed.Load(); got != 1 {
+		t.Fatalf("executed %d times", got)
+	}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("request %d: %v", i, errs[i])
+		}
+		if results[i].Status != 201 || string(results[i].Body) != `{"n":1}` {
+			t.Fatalf("request %d got %+v", i, results[i])
+		}
+	}
+}
+
+func TestIdempotencyReleaseKeepsIDsAndAllowsRetry(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTestIdem(t, IdempotencyConfig{})
+	fp := Fingerprint([]byte("x"))
+	b, err := s.Begin(ctx, "sek", "k", fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := *b.Reservation
+	if err := s.Release(ctx, b.Reservation); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := s.Begin(ctx, "sek", "k", fp)
+	if err != nil || b2.Reservation == nil {
+		t.Fatalf("retry: %+v %v", b2, err)
+	}
+	if !b2.Reservation.Retry || b2.Reservation.CommandID != first.CommandID || b2.Reservation.AssignedID != first.AssignedID {
+		t.Fatalf("retry reservation %+v, first %+v", b2.Reservation, first)
+	}
+	// A failed key still refuses another body: the first may have written.
+	if _, err := s.Begin(ctx, "sek", "k", Fingerprint([]byte("y"))); !errors.Is(err, ErrIdempotencyKeyReused) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestIdempotencyStalePendingIsTakenOver(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, _, _ := newTestIdem(t, IdempotencyConfig{Lease: 10 * time.Second, MaxWait: 300 * time.Millisecond, Now: clock})
+	fp := Fingerprint([]byte("x"))
+	b, err := s.Begin(ctx, "sek", "k", fp) // then the process "dies"
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Within the lease: the second request waits, then gives up.
+	_, err = s.Begin(ctx, "sek", "k", fp)
+	if !errors.Is(err, ErrIdempotencyKeyInUse) || !domain.IsKind(err, domain.KindConflict) {
+		t.Fatalf("in lease: err = %v", err)
+	}
+	mu.Lock()
+	now = now.Add(11 * time.Second)
+	mu.Unlock()
+	b2, err := s.Begin(ctx, "sek", "k", fp)
+	if err != nil || b2.Reservation == nil || !b2.Reservation.Retry {
+		t.Fatalf("takeover: %+v %v", b2, err)
+	}
+	if b2.Reservation.CommandID != b.Reservation.CommandID {
+		t.Fatal("takeover changed the command id")
+	}
+	// The dead request's late Complete does not overwrite the new attempt.
+	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, b2.Reservation, StoredResponse{Status: 201}); err != nil {
+		t.Fatal(err)
+	}
+	b3, err := s.Begin(ctx, "sek", "k", fp)
+	if err != nil || b3.Replay == nil || b3.Replay.Status != 201 {
+		t.Fatalf("replay: %+v %v", b3, err)
+	}
+}
+
+func TestIdempotencySurvivesServerRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ns := startJetStream(t, dir)
+	s, err := OpenIdempotencyStore(ctx, connectJS(t, ns), IdempotencyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := Fingerprint([]byte("body"))
+	b, err := s.Begin(ctx, "sek", "restart", fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 201, Body: []byte("first")}); err != nil {
+		t.Fatal(err)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+
+	ns2 := startJetStream(t, dir)
+	t.Cleanup(func() { ns2.Shutdown(); ns2.WaitForShutdown() })
+	s2, err := OpenIdempotencyStore(ctx, connectJS(t, ns2), IdempotencyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := s2.Begin(ctx, "sek", "restart", fp)
+	if err != nil || b2.Replay == nil || string(b2.Replay.Body) != "first" {
+		t.Fatalf("after restart: %+v %v", b2, err)
+	}
+	if _, err := s2.Begin(ctx, "sek", "restart", Fingerprint([]byte("other"))); !errors.Is(err, ErrIdempotencyKeyReused) {
+		t.Fatalf("after restart, other body: %v", err)
+	}
+}
+
+func TestIdempotencyBucketConfig(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ns := startJetStream(t, dir)
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	js := connectJS(t, ns)
+	if _, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{TTL: time.Hour}); err == nil {
+		t.Fatal("TTL below 24h accepted")
+	}
+	if _, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, IdempotencyBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TTL() != 48*time.Hour {
+		t.Fatalf("TTL = %s", st.TTL())
+	}
+	info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
+	if info.Config.Storage != jetstream.FileStorage {
+		t.Fatalf("storage = %v", info.Config.Storage)
+	}
+}
+
+func TestIdempotencyUnavailable(t *testing.T) {
+	ctx := context.Background()
+	s, ns, _ := newTestIdem(t, IdempotencyConfig{})
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err := s.Begin(ctx, "sek", "k", "fp")
+	if !domain.IsKind(err, domain.KindUnavailable) {
+		t.Fatalf("err = %v (kind %s)", err, domain.ErrorKind(err))
+	}
+}
