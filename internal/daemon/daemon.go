@@ -117,13 +117,12 @@ func (c *Config) defaults() {
 
 // Start starts everything and returns once the HTTP API accepts
 // connections. On error nothing is left running.
-func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
+func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	cfg.defaults()
-	d = &Daemon{cfg: cfg, log: cfg.Logger, runErr: make(chan error, 1)}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, runErr: make(chan error, 2)}
 	defer func() {
 		if err != nil {
 			_ = d.Close(context.Background())
-			d = nil
 		}
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
