@@ -212,9 +212,11 @@ func (a *Authenticator) Subscribers() []SubscriberUser {
 // DemoOwners are the organisations GenerateTokenFile writes owner tokens
 // for, keyed by the entry name.
 var DemoOwners = []struct{ Name, Org string }{
-	{"hso", "Helse Sør-Øst RHF"},
-	{"nhn", "Norsk helsenett SF"},
-	{"ks", "KS"},
+	{"hso", OrgHSO},
+	{"nhn", OrgNHN},
+	{"ks", OrgKS},
+	{"hdir", OrgHdir},
+	{"hmn", OrgHMN},
 }
 
 // GenerateTokenFile writes a token file with fresh random tokens (32 bytes
