@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/services"
@@ -291,13 +292,19 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return data, nil
 }
 
-// decodeStrict decodes a command body: one JSON object, no unknown or
+// decodeStrict decodes a command body: one JSON object in UTF-8, no unknown or
 // repeated fields (names match exactly, case included), values of the
 // right types. Errors are KindMalformed and name the fields.
 func decodeStrict(body []byte, cmd domain.Command) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return errMalformed("the body is empty; send the command as a JSON object")
+	}
+	// JSON text is UTF-8 (RFC 8259 §8.1). encoding/json would silently
+	// replace invalid bytes with U+FFFD, so the log would record text the
+	// client never sent; refuse it instead.
+	if !utf8.Valid(trimmed) {
+		return errMalformed("the body is not valid UTF-8")
 	}
 	if !json.Valid(trimmed) {
 		var v any
