@@ -1,10 +1,13 @@
 package eventstore
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/ehelse/portfolio/audit"
 )
 
 // Sentinel errors. The store's methods return them wrapped in a
@@ -38,9 +41,15 @@ type Config struct {
 	// remembers a Nats-Msg-Id, and so how long a retried Append of the same
 	// command is recognised at the log. Default 2 minutes.
 	Duplicates time.Duration
-	// Timeout bounds every request to JetStream whose ctx has no deadline.
+	// Timeout bounds every request to JetStream (also under a longer ctx deadline).
 	// Default: the JetStream context's DefaultTimeout, else 5 seconds.
 	Timeout time.Duration
+
+	// Signer, when set, signs every appended event: each message gets the
+	// header Portfolio-Signature (audit.SignatureHeader) with the Ed25519
+	// signature of the event's hash (see package audit). Without a Signer
+	// events are stored unsigned, and verification reports them as bad.
+	Signer ed25519.PrivateKey
 }
 
 // NewEvent is one event to append.
@@ -60,7 +69,16 @@ type AggregateAppend struct {
 	// at ExpectedVersion (0: new aggregate). It becomes the per-subject
 	// expectation on "portfolio.events.<type>.<id>.*".
 	ExpectedPosition uint64
-	Events           []NewEvent
+	// PrevHash is the hash (lowercase hex SHA-256 of the stored payload,
+	// Record.Hash or Appended.Hash) of the aggregate's last good event, the
+	// one at ExpectedVersion; "" for a new aggregate. It becomes the first
+	// new event's prevhash attribute; each further event of the append
+	// carries its predecessor's hash. When it is "" and ExpectedVersion is
+	// not 0, Append reads the event at ExpectedPosition and uses its hash
+	// (one extra read; callers that track hashes pass it, and callers
+	// that skip forged events must).
+	PrevHash string
+	Events   []NewEvent
 }
 
 // Meta is the metadata shared by every event of one command.
@@ -79,6 +97,8 @@ type Appended struct {
 	AggregateID   string
 	Version       uint64
 	Position      uint64
+	// Hash is the event's hash: lowercase hex SHA-256 of its stored payload.
+	Hash string
 }
 
 // Result is what Append wrote.
@@ -105,4 +125,20 @@ type Record struct {
 	CorrelationID string
 	Data          json.RawMessage
 	Raw           []byte // the stored CloudEvent, byte for byte
+	// PrevHash is the envelope's prevhash attribute ("" when absent).
+	PrevHash string
+	// Hash is lowercase hex SHA-256 of Raw.
+	Hash string
+	// Signature is the message's Portfolio-Signature header ("" when the
+	// message has none, or the record was decoded without headers).
+	Signature string
+	// Invalid is set only by ReadAudit, for a stored message that is not a
+	// valid event: why. Such a record has only Position, Subject, Raw,
+	// Hash and Signature.
+	Invalid string
+}
+
+// AuditEvent returns the record as package audit verifies it.
+func (r Record) AuditEvent() audit.Event {
+	return audit.Event{Position: r.Position, Subject: r.Subject, Payload: r.Raw, Signature: r.Signature}
 }

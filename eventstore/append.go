@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 
 	"github.com/nats-io/nats.go"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 )
 
@@ -78,12 +80,19 @@ type planned struct {
 // unsafe subject tokens, empty CommandID, data that is not a JSON object);
 // kind internal for other JetStream errors.
 func (s *Store) Append(ctx context.Context, meta Meta, aggs ...AggregateAppend) (Result, error) {
-	plan, err := s.plan(meta, aggs)
-	if err != nil {
+	if err := validate(meta, aggs); err != nil {
 		return Result{}, err
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
+	prev, err := s.prevHashes(ctx, aggs)
+	if err != nil {
+		return Result{}, err
+	}
+	plan, err := s.plan(meta, aggs, prev)
+	if err != nil {
+		return Result{}, err
+	}
 
 	var ack *pubAck
 	if len(plan) == 1 {
@@ -117,8 +126,8 @@ func (s *Store) Append(ctx context.Context, meta Meta, aggs ...AggregateAppend) 
 	return res, nil
 }
 
-// plan validates an Append and builds its messages.
-func (s *Store) plan(meta Meta, aggs []AggregateAppend) ([]planned, error) {
+// validate checks the arguments of an Append.
+func validate(meta Meta, aggs []AggregateAppend) error {
 	var v domain.Validation
 	if meta.CommandID == "" {
 		v.Add("commandId", "is required")
@@ -145,8 +154,17 @@ func (s *Store) plan(meta Meta, aggs []AggregateAppend) ([]planned, error) {
 		if len(a.Events) == 0 {
 			v.Add(field+".events", "at least one is required")
 		}
-		if (a.ExpectedPosition == 0) != (a.ExpectedVersion == 0) {
-			v.Add(field+".expectedPosition", "must be 0 exactly when expectedVersion is 0 (a new aggregate)")
+		// ExpectedPosition may be above 0 with ExpectedVersion 0: the
+		// aggregate's subject holds only messages the caller rejected as
+		// forged (see AggregateAppend.PrevHash).
+		if a.ExpectedPosition == 0 && a.ExpectedVersion != 0 {
+			v.Add(field+".expectedPosition", "must not be 0 when expectedVersion is not 0")
+		}
+		if a.PrevHash != "" && !audit.IsHashText(a.PrevHash) {
+			v.Add(field+".prevHash", "must be 64 lowercase hex characters")
+		}
+		if a.PrevHash != "" && a.ExpectedVersion == 0 {
+			v.Add(field+".prevHash", "must be empty for a new aggregate (expectedVersion 0)")
 		}
 		for j, e := range a.Events {
 			if !ValidToken(e.Type) {
@@ -161,27 +179,76 @@ func (s *Store) plan(meta Meta, aggs []AggregateAppend) ([]planned, error) {
 	if total > MaxBatch {
 		v.Add("events", fmt.Sprintf("at most %d per append", MaxBatch))
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+	return v.Err()
+}
 
+// prevHashes returns, for each aggregate, the prevhash of its first new
+// event: AggregateAppend.PrevHash, or for an existing aggregate without
+// one the hash of the event stored at ExpectedPosition (read from the
+// stream leader). When there is no event of the aggregate at
+// ExpectedPosition the append would fail its expectation anyway: that is
+// ErrConflict.
+func (s *Store) prevHashes(ctx context.Context, aggs []AggregateAppend) ([]string, error) {
+	out := make([]string, len(aggs))
+	for i, a := range aggs {
+		if a.PrevHash != "" || a.ExpectedVersion == 0 {
+			out[i] = a.PrevHash
+			continue
+		}
+		m, err := s.leaderGet(ctx, msgGetRequest{Seq: a.ExpectedPosition})
+		if err != nil {
+			return nil, err
+		}
+		if m == nil || m.seq != a.ExpectedPosition || !subjectOf(m.subject, a.Type, a.ID) {
+			return nil, &domain.Error{
+				Kind:    domain.KindConflict,
+				Message: fmt.Sprintf("%s/%s has no event at position %d", a.Type, a.ID, a.ExpectedPosition),
+				Err:     ErrConflict,
+			}
+		}
+		out[i] = audit.HashEvent(m.data).String()
+	}
+	return out, nil
+}
+
+// subjectOf reports whether subject is an event subject of aggType/aggID.
+func subjectOf(subject, aggType, aggID string) bool {
+	rest, ok := strings.CutPrefix(subject, SubjectPrefix+"."+aggType+"."+aggID+".")
+	return ok && ValidToken(rest)
+}
+
+// plan builds the messages of a validated Append: each event's payload
+// with its prevhash (prev[i] for the first event of aggregate i, then the
+// hash of the event before it), its hash and, with a Signer, its
+// signature header.
+func (s *Store) plan(meta Meta, aggs []AggregateAppend, prev []string) ([]planned, error) {
+	total := 0
+	for _, a := range aggs {
+		total += len(a.Events)
+	}
 	if meta.Time.IsZero() {
 		meta.Time = time.Now()
 	}
 	plan := make([]planned, 0, total)
 	for ai, a := range aggs {
 		filter := AggregateSubject(a.Type, a.ID)
+		prevHash := prev[ai]
 		for j, e := range a.Events {
 			if e.ID == "" {
 				e.ID = ulid.Make().String()
 			}
 			version := a.ExpectedVersion + 1 + uint64(j)
-			payload, err := encodeEvent(s.cfg.Source, meta, a.Type, a.ID, version, e)
+			payload, err := encodeEvent(s.cfg.Source, meta, a.Type, a.ID, version, prevHash, e)
 			if err != nil {
 				return nil, internal("eventstore: encode event", err)
 			}
+			h := audit.HashEvent(payload)
+			prevHash = h.String()
 			m := nats.NewMsg(Subject(a.Type, a.ID, e.Type))
 			m.Data = payload
+			if s.cfg.Signer != nil {
+				m.Header.Set(audit.SignatureHeader, audit.Sign(s.cfg.Signer, h))
+			}
 			m.Header.Set(hdrMsgID, MsgID(meta.CommandID, len(plan)))
 			m.Header.Set(hdrExpectedStream, s.cfg.Stream)
 			if j == 0 {
@@ -194,7 +261,7 @@ func (s *Store) plan(meta Meta, aggs []AggregateAppend) ([]planned, error) {
 				m.Header.Set(hdrExpectedSubjSeqOn, filter)
 			}
 			plan = append(plan, planned{agg: ai, msg: m, appended: Appended{
-				ID: e.ID, Type: e.Type, AggregateType: a.Type, AggregateID: a.ID, Version: version,
+				ID: e.ID, Type: e.Type, AggregateType: a.Type, AggregateID: a.ID, Version: version, Hash: prevHash,
 			}})
 		}
 	}
@@ -395,7 +462,7 @@ func (s *Store) storedFrom(ctx context.Context, meta Meta, plan []planned, first
 		}
 		res.Events[i] = Appended{
 			ID: rec.ID, Type: rec.Type, AggregateType: rec.AggregateType, AggregateID: rec.AggregateID,
-			Version: rec.Version, Position: rec.Position,
+			Version: rec.Version, Position: rec.Position, Hash: rec.Hash,
 		}
 	}
 	s.log.Debug("eventstore: duplicate append", "command", meta.CommandID, "first", first, "events", len(plan))

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ehelse/portfolio/audit"
 )
 
 // Consume calls fn for every event with position > afterPosition, in log
@@ -58,7 +60,7 @@ func (s *Store) Consume(ctx context.Context, afterPosition uint64, fn func(Recor
 		if err != nil {
 			return internal("eventstore: consume", err)
 		}
-		rec, err := DecodeRecord(msg.Subject(), md.Sequence.Stream, msg.Data())
+		rec, err := strictDecode(msg.Subject(), md.Sequence.Stream, msg.Data(), msg.Headers().Get(audit.SignatureHeader))
 		if err != nil {
 			return err
 		}

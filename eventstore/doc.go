@@ -53,6 +53,7 @@ The payload is a CloudEvents 1.0 event in structured JSON mode:
 	 "aggregatetype":"initiative", "aggregateid":"<id>",
 	 "aggregateversion":1,                         // the aggregate's version after this event
 	 "actor":"…", "causationid":"<command id>", "correlationid":"…",
+	 "prevhash":"<hex SHA-256 of the aggregate's previous event>", // absent for version 1
 	 "data":{…}}
 
 The extension attributes follow the CloudEvents naming rules (lower-case
@@ -61,6 +62,22 @@ DecodeRecord turns a stored message back into a Record; the event name is
 the part of type between the prefix and the ".vN" suffix, N is
 Record.SchemaVersion. Payloads are written with a plain struct (no
 reflection over maps); a test decodes them with the CloudEvents SDK.
+
+# Tamper evidence
+
+Every event is chained and, with Config.Signer, signed (package audit,
+docs/AUDIT.md). Append sets the first new event's prevhash attribute to
+AggregateAppend.PrevHash — the hash of the aggregate's last event, which
+Append reads itself when the caller gives none — and each further event's
+to its predecessor's hash, computes each event's hash (SHA-256 of the
+payload it publishes, Appended.Hash) and adds the header
+
+	Portfolio-Signature: ed25519;<keyid>;<base64 signature of the hash>
+
+Reads return Record.Hash, Record.PrevHash and Record.Signature (from the
+header). ReadAudit is Read for auditors: a stored message that is not a
+valid event comes back with Record.Invalid set instead of failing the
+read, so an export or a verification sees the whole log.
 
 # Concurrency
 

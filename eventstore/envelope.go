@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 )
 
@@ -83,11 +84,14 @@ type envelope struct {
 	Actor            string          `json:"actor,omitempty"`
 	CausationID      string          `json:"causationid,omitempty"`
 	CorrelationID    string          `json:"correlationid,omitempty"`
+	PrevHash         string          `json:"prevhash,omitempty"`
 	Data             json.RawMessage `json:"data"`
 }
 
-// encodeEvent returns the stored payload of one event.
-func encodeEvent(source string, meta Meta, aggType, aggID string, version uint64, ev NewEvent) ([]byte, error) {
+// encodeEvent returns the stored payload of one event. prevHash is the
+// hash of the aggregate's previous event ("" for version 1: the attribute
+// is then omitted).
+func encodeEvent(source string, meta Meta, aggType, aggID string, version uint64, prevHash string, ev NewEvent) ([]byte, error) {
 	env := envelope{
 		SpecVersion:      "1.0",
 		ID:               ev.ID,
@@ -102,6 +106,7 @@ func encodeEvent(source string, meta Meta, aggType, aggID string, version uint64
 		Actor:            meta.Actor,
 		CausationID:      meta.CommandID,
 		CorrelationID:    meta.CorrelationID,
+		PrevHash:         prevHash,
 		Data:             ev.Data,
 	}
 	return json.Marshal(&env)
@@ -122,13 +127,16 @@ type decoded struct {
 	Actor            string          `json:"actor"`
 	CausationID      string          `json:"causationid"`
 	CorrelationID    string          `json:"correlationid"`
+	PrevHash         string          `json:"prevhash"`
 	Data             json.RawMessage `json:"data"`
 }
 
 // DecodeRecord decodes a stored message (its subject, stream sequence and
 // payload) into a Record. Record.Type is the event name without TypePrefix
 // or version suffix; SchemaVersion is the N of the ".vN" suffix (1 when the
-// type has none). raw is kept as Record.Raw without copying.
+// type has none). raw is kept as Record.Raw without copying; Record.Hash is
+// its SHA-256. Record.Signature is left empty (it is a header, not part of
+// the payload).
 //
 // When subject is not empty it must be the event's subject
 // (portfolio.events.<aggregatetype>.<aggregateid>.<EventType>).
@@ -169,6 +177,9 @@ func DecodeRecord(subject string, seq uint64, raw []byte) (Record, error) {
 	if len(d.Data) == 0 || bytes.Equal(d.Data, []byte("null")) {
 		return Record{}, corrupt(subject, seq, "no data")
 	}
+	if d.PrevHash != "" && !audit.IsHashText(d.PrevHash) {
+		return Record{}, corrupt(subject, seq, "prevhash %q", d.PrevHash)
+	}
 	if subject == "" {
 		subject = Subject(d.AggregateType, d.AggregateID, name)
 	}
@@ -187,6 +198,8 @@ func DecodeRecord(subject string, seq uint64, raw []byte) (Record, error) {
 		CorrelationID: d.CorrelationID,
 		Data:          d.Data,
 		Raw:           raw,
+		PrevHash:      d.PrevHash,
+		Hash:          audit.HashEvent(raw).String(),
 	}, nil
 }
 

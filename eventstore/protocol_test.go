@@ -43,7 +43,7 @@ func TestRetriedPublishAnswers(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Send the same messages again, as Append would on a retry.
-			plan, err := s.plan(meta, []AggregateAppend{a})
+			plan, err := s.plan(meta, []AggregateAppend{a}, []string{""})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/ehelse/portfolio/audit"
 )
 
 // Direct get headers and statuses.
@@ -49,7 +51,29 @@ type storedMsg struct {
 	subject string
 	seq     uint64
 	msgID   string
+	sig     string // Portfolio-Signature header
 	data    []byte
+}
+
+// decodeFunc turns a stored message into a Record.
+type decodeFunc func(subject string, seq uint64, data []byte, sig string) (Record, error)
+
+// strictDecode is DecodeRecord plus the signature header.
+func strictDecode(subject string, seq uint64, data []byte, sig string) (Record, error) {
+	rec, err := DecodeRecord(subject, seq, data)
+	rec.Signature = sig
+	return rec, err
+}
+
+// auditDecode never fails: a message that is not a valid event becomes a
+// Record with Invalid set.
+func auditDecode(subject string, seq uint64, data []byte, sig string) (Record, error) {
+	rec, err := DecodeRecord(subject, seq, data)
+	if err != nil {
+		rec = Record{Position: seq, Subject: subject, Raw: data, Hash: audit.HashEvent(data).String(), Invalid: err.Error()}
+	}
+	rec.Signature = sig
+	return rec, nil
 }
 
 // Load returns the events of aggregate aggType/aggID with position >
@@ -70,7 +94,7 @@ func (s *Store) Load(ctx context.Context, aggType, aggID string, afterPosition u
 		return nil, err
 	}
 	filter := AggregateSubject(aggType, aggID)
-	return s.readRange(ctx, filter, afterPosition, 0, func(ctx context.Context) (uint64, error) {
+	return s.readRange(ctx, filter, afterPosition, 0, strictDecode, func(ctx context.Context) (uint64, error) {
 		m, err := s.leaderGet(ctx, msgGetRequest{LastBySubj: filter})
 		if m == nil || err != nil {
 			return 0, err
@@ -140,7 +164,20 @@ func (s *Store) Read(ctx context.Context, afterPosition uint64, limit int) ([]Re
 	if limit <= 0 {
 		limit = DefaultReadLimit
 	}
-	return s.readRange(ctx, StreamSubjects, afterPosition, limit, s.head)
+	return s.readRange(ctx, StreamSubjects, afterPosition, limit, strictDecode, s.head)
+}
+
+// ReadAudit is Read for auditors: a stored message that is not a valid
+// event does not fail the read but is returned as a Record with Invalid
+// set (and only Position, Subject, Raw, Hash and Signature), so that an
+// export or a verification sees the whole log.
+//
+// Errors: ErrUnavailable.
+func (s *Store) ReadAudit(ctx context.Context, afterPosition uint64, limit int) ([]Record, error) {
+	if limit <= 0 {
+		limit = DefaultReadLimit
+	}
+	return s.readRange(ctx, StreamSubjects, afterPosition, limit, auditDecode, s.head)
 }
 
 // readRange returns the messages matching filter with sequence > after, up
@@ -148,7 +185,7 @@ func (s *Store) Read(ctx context.Context, afterPosition uint64, limit int) ([]Re
 // concurrently, returns the last matching sequence known to the stream
 // leader; messages up to it that the direct gets did not return (a lagging
 // follower answered) are read from the leader.
-func (s *Store) readRange(ctx context.Context, filter string, after uint64, limit int, fence func(context.Context) (uint64, error)) ([]Record, error) {
+func (s *Store) readRange(ctx context.Context, filter string, after uint64, limit int, decode decodeFunc, fence func(context.Context) (uint64, error)) ([]Record, error) {
 	ctx, cancelTimeout := s.withTimeout(ctx)
 	defer cancelTimeout()
 	ctx, cancel := context.WithCancel(ctx)
@@ -165,7 +202,7 @@ func (s *Store) readRange(ctx context.Context, filter string, after uint64, limi
 
 	var out []Record
 	last := after
-	err := s.directRange(ctx, filter, after, limit, func(r Record) error {
+	err := s.directRange(ctx, filter, after, limit, decode, func(r Record) error {
 		out = append(out, r)
 		last = r.Position
 		return nil
@@ -187,7 +224,7 @@ func (s *Store) readRange(ctx context.Context, filter string, after uint64, limi
 		if m == nil || m.seq > f.seq {
 			break
 		}
-		rec, err := DecodeRecord(m.subject, m.seq, m.data)
+		rec, err := decode(m.subject, m.seq, m.data, m.sig)
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +243,7 @@ func validAggregate(aggType, aggID string) error {
 
 // directRange calls fn for each message matching filter with sequence >
 // after, in order, up to limit messages (0: all), with batched direct gets.
-func (s *Store) directRange(ctx context.Context, filter string, after uint64, limit int, fn func(Record) error) error {
+func (s *Store) directRange(ctx context.Context, filter string, after uint64, limit int, decode decodeFunc, fn func(Record) error) error {
 	seq := after + 1
 	got := 0
 	for {
@@ -214,7 +251,7 @@ func (s *Store) directRange(ctx context.Context, filter string, after uint64, li
 		if limit > 0 && limit-got < n {
 			n = limit - got
 		}
-		count, pending, last, err := s.directBatch(ctx, filter, seq, n, fn)
+		count, pending, last, err := s.directBatch(ctx, filter, seq, n, decode, fn)
 		if err != nil {
 			return err
 		}
@@ -231,7 +268,7 @@ func (s *Store) directRange(ctx context.Context, filter string, after uint64, li
 // up to n messages followed by an EOB status message (204) carrying
 // Nats-Num-Pending and Nats-Last-Sequence, or with a single 404 when no
 // message matches.
-func (s *Store) directBatch(ctx context.Context, filter string, seq uint64, n int, fn func(Record) error) (count int, pending, last uint64, err error) {
+func (s *Store) directBatch(ctx context.Context, filter string, seq uint64, n int, decode decodeFunc, fn func(Record) error) (count int, pending, last uint64, err error) {
 	const op = "eventstore: read"
 	inbox := s.nc.NewInbox()
 	sub, err := s.nc.SubscribeSync(inbox)
@@ -267,7 +304,7 @@ func (s *Store) directBatch(ctx context.Context, filter string, seq uint64, n in
 		if err != nil || subject == "" {
 			return count, 0, 0, internal(op, fmt.Errorf("direct get reply without %s/%s", hdrSubject, hdrSequence))
 		}
-		rec, err := DecodeRecord(subject, sq, m.Data)
+		rec, err := decode(subject, sq, m.Data, m.Header.Get(audit.SignatureHeader))
 		if err != nil {
 			return count, 0, 0, err
 		}
@@ -331,6 +368,7 @@ func (s *Store) leaderGet(ctx context.Context, req msgGetRequest) (*storedMsg, e
 		subject: r.Message.Subject,
 		seq:     r.Message.Seq,
 		msgID:   headerValue(r.Message.Header, hdrMsgID),
+		sig:     headerValue(r.Message.Header, audit.SignatureHeader),
 		data:    r.Message.Data,
 	}, nil
 }

@@ -228,11 +228,11 @@ func reconcile(have, want jetstream.StreamConfig) (update jetstream.StreamConfig
 	return update, ok, problems
 }
 
-// withTimeout bounds ctx by the store's timeout when it has no deadline.
+// withTimeout bounds ctx by the store's timeout (Config.Timeout).
 func (s *Store) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
+	// Always bound by the store's own timeout, also under a longer caller
+	// deadline: a request lost with a stopped cluster node must fail fast
+	// (ErrUnavailable) so the caller can retry, not hang until its deadline.
 	return context.WithTimeout(ctx, s.timeout)
 }
 

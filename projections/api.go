@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"time"
 
@@ -407,6 +408,17 @@ type Config struct {
 	// CheckInterval is how often the runner re-checks that the stream is
 	// still the one the read models were built from, default 30s.
 	CheckInterval time.Duration
+	// TrustedKeys are the public keys events must be signed with. When not
+	// empty, the runner verifies every event before applying it (package
+	// audit: a trusted signature over its hash, a valid envelope, and the
+	// prevhash and version that continue its aggregate's chain, tracked in
+	// BucketChains in the same transaction); an event that fails is not
+	// applied but rejected: counted (Stats.Rejected), logged at Error with
+	// its position and the reason, and passed over by the checkpoint.
+	// Empty: no verification, every decodable event is applied (tests,
+	// stores without a signer). A file built with other trusted keys is
+	// rebuilt.
+	TrustedKeys []ed25519.PublicKey
 }
 
 // Stats are the runner's counters since Open.
@@ -416,6 +428,7 @@ type Stats struct {
 	Lag      uint64 `json:"lag"`      // Head − Position (0 when ahead)
 	Applied  uint64 `json:"applied"`  // events applied to read models
 	Skipped  uint64 `json:"skipped"`  // events skipped: unknown type or version, undecodable, no read model
+	Rejected uint64 `json:"rejected"` // events rejected by verification (forged, altered, out of chain)
 	Batches  uint64 `json:"batches"`  // committed transactions
 	Rebuilds uint64 `json:"rebuilds"` // completed rebuilds
 	Ready    bool   `json:"ready"`    // caught up with the head seen when the runner started

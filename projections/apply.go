@@ -3,9 +3,11 @@ package projections
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 )
 
@@ -73,6 +75,10 @@ type item struct {
 	// Skip, when set, says why the message is not applied (it still
 	// advances the checkpoint).
 	Skip string
+	// Msg is the stored message, for verification.
+	Msg audit.Event
+	// Reject, set by applyBatch, says why verification rejected it.
+	Reject string
 }
 
 // checkpoint is the state of BucketMeta.
@@ -85,6 +91,8 @@ type checkpoint struct {
 	StreamName    string
 	Applied       uint64
 	Skipped       uint64
+	Rejected      uint64
+	TrustedKeys   string
 }
 
 func readCheckpoint(tx *bolt.Tx) checkpoint {
@@ -102,6 +110,8 @@ func readCheckpoint(tx *bolt.Tx) checkpoint {
 		StreamName:    string(b.Get([]byte(metaStreamName))),
 		Applied:       getU64(b.Get([]byte(metaApplied))),
 		Skipped:       getU64(b.Get([]byte(metaSkipped))),
+		Rejected:      getU64(b.Get([]byte(metaRejected))),
+		TrustedKeys:   string(b.Get([]byte(metaTrustedKeys))),
 	}
 }
 
@@ -119,6 +129,8 @@ func writeCheckpoint(tx *bolt.Tx, cp checkpoint) error {
 		metaStreamName:    []byte(cp.StreamName),
 		metaApplied:       u64(cp.Applied),
 		metaSkipped:       u64(cp.Skipped),
+		metaRejected:      u64(cp.Rejected),
+		metaTrustedKeys:   []byte(cp.TrustedKeys),
 	} {
 		if err := b.Put([]byte(k), v); err != nil {
 			return fmt.Errorf("projections: write checkpoint: %w", err)
@@ -138,8 +150,11 @@ type batchResult struct {
 	Position uint64
 	Applied  uint64
 	Skipped  uint64
+	Rejected uint64
 	// Skips lists the skipped items, for logging after the commit.
 	Skips []item
+	// Rejects lists the rejected items, for logging after the commit.
+	Rejects []item
 }
 
 // applyBatch applies items in order within tx and writes the checkpoint.
@@ -147,10 +162,17 @@ type batchResult struct {
 // switched files under the runner). hook, when set, runs before each
 // item; its error aborts the batch (tests inject crashes with it).
 func applyBatch(tx *bolt.Tx, items []item, id identity, hook func(item) error) (batchResult, error) {
+	return applyVerified(tx, items, id, hook, nil)
+}
+
+// applyVerified is applyBatch that, with keys, verifies each item first
+// (signature, envelope, chain in BucketChains) and rejects those that fail.
+func applyVerified(tx *bolt.Tx, items []item, id identity, hook func(item) error, keys audit.Keyring) (batchResult, error) {
 	if err := ensureBuckets(tx); err != nil {
 		return batchResult{}, err
 	}
 	cp := readCheckpoint(tx)
+	cp.TrustedKeys = keysText(keys)
 	res := batchResult{Position: cp.Position}
 	for _, it := range items {
 		if it.Position <= cp.Position {
@@ -159,6 +181,24 @@ func applyBatch(tx *bolt.Tx, items []item, id identity, hook func(item) error) (
 		if hook != nil {
 			if err := hook(it); err != nil {
 				return res, fmt.Errorf("projections: apply position %d: %w", it.Position, err)
+			}
+		}
+		if keys != nil {
+			reason, err := verifyItem(tx, keys, it)
+			if err != nil {
+				return res, fmt.Errorf("projections: verify position %d: %w", it.Position, err)
+			}
+			if reason != "" {
+				it.Reject = reason
+				cp.Rejected++
+				res.Rejected++
+				res.Rejects = append(res.Rejects, it)
+				if cp.FirstEventID == "" && cp.Position == 0 {
+					cp.FirstEventID = it.EventID
+				}
+				cp.Position = it.Position
+				cp.LastEventID = it.EventID
+				continue
 			}
 		}
 		applied := false
@@ -197,4 +237,37 @@ func applyBatch(tx *bolt.Tx, items []item, id identity, hook func(item) error) (
 	}
 	res.Position = cp.Position
 	return res, writeCheckpoint(tx, cp)
+}
+
+// verifyItem checks an item against its aggregate's chain in BucketChains
+// and, when it is good, moves the chain on. It returns the reason the item
+// is rejected ("" when good); an error aborts the transaction.
+func verifyItem(tx *bolt.Tx, keys audit.Keyring, it item) (string, error) {
+	c, err := audit.Inspect(keys, it.Msg)
+	if err != nil {
+		return err.Error(), nil
+	}
+	b, err := bucket(tx, BucketChains)
+	if err != nil {
+		return "", err
+	}
+	k := []byte(c.Envelope.Aggregate())
+	var last audit.Link
+	if v := b.Get(k); v != nil {
+		if len(v) != len(last.Hash)+8 {
+			return "", &domain.Error{Kind: domain.KindInternal, Message: fmt.Sprintf("projections: corrupt chain entry for %s", k)}
+		}
+		copy(last.Hash[:], v)
+		last.Version = getU64(v[len(last.Hash):])
+	}
+	if err := c.Follows(last); err != nil {
+		return err.Error(), nil
+	}
+	l := c.Link()
+	return "", b.Put(k, append(l.Hash[:], u64(l.Version)...))
+}
+
+// keysText is the checkpoint's record of the trusted keys.
+func keysText(keys audit.Keyring) string {
+	return strings.Join(keys.IDs(), ",")
 }

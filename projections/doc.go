@@ -51,6 +51,20 @@ the checkpoint. Normal operation keeps bbolt's fsync on every commit.
 Every commit wakes the callers of WaitFor (minPosition in the API) through a
 broadcast channel; nothing polls.
 
+# Verification
+
+With Config.TrustedKeys (portfoliod always sets it) the runner verifies
+every event before applying it, with package audit: it must decode, match
+its subject, be signed by a trusted key, and continue its aggregate's hash
+chain (prevhash and aggregateversion after the aggregate's last good
+event, kept in BucketChains in the same transaction). An event that fails
+— forged by someone who could publish into the stream, or altered — is
+rejected: not applied, logged at Error with its position and the reason,
+counted in Stats.Rejected, and passed over by the checkpoint. Later genuine
+events of the aggregate still apply. The checkpoint records the trusted
+key ids; a file built with others is rebuilt. Without TrustedKeys nothing
+is verified. See docs/AUDIT.md.
+
 # Rebuilds
 
 If the stream no longer matches the checkpoint (it was recreated: another

@@ -45,7 +45,7 @@ func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path st
 	b := &builder{
 		db: db, path: path, stream: stream, head: info.State.LastSeq,
 		id: identity{Name: cfg.Stream, Created: streamCreated(info)},
-		m:  &ReadModels{cfg: cfg, log: cfg.Logger},
+		m:  &ReadModels{cfg: cfg, log: cfg.Logger, keys: cfg.keyring()},
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := ensureBuckets(tx); err != nil {
@@ -87,15 +87,17 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 		var res batchResult
 		err = b.db.Update(func(tx *bolt.Tx) error {
 			var err error
-			res, err = applyBatch(tx, batch, b.id, nil)
+			res, err = applyVerified(tx, batch, b.id, nil, b.m.keys)
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("projections: rebuild: %w", err)
 		}
 		b.m.reportSkips(res.Skips)
+		b.m.reportRejects(res.Rejects)
 		b.m.applied.Add(res.Applied)
 		b.m.skipped.Add(res.Skipped)
+		b.m.rejected.Add(res.Rejected)
 		b.pos = res.Position
 		if progress != nil {
 			progress(b.pos, max(target, b.head, b.pos))
@@ -208,6 +210,7 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 	}
 	m.applied.Add(b.m.applied.Load())
 	m.skipped.Add(b.m.skipped.Load())
+	m.rejected.Add(b.m.rejected.Load())
 	m.rebuilds.Add(1)
 	if b.pos >= m.head.Load() {
 		m.head.Store(b.pos)

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
 )
@@ -39,9 +40,10 @@ const Subject = "portfolio.events.>"
 // up to date from the event stream. Its query methods are safe for
 // concurrent use; Run runs in one goroutine.
 type ReadModels struct {
-	js  jetstream.JetStream
-	cfg Config
-	log *slog.Logger
+	js   jetstream.JetStream
+	cfg  Config
+	log  *slog.Logger
+	keys audit.Keyring // nil: no verification
 
 	// swapMu: queries hold it shared for their transaction; switching to a
 	// rebuilt file or closing holds it exclusively.
@@ -61,9 +63,9 @@ type ReadModels struct {
 	mu     sync.Mutex    // guards notify
 	notify chan struct{} // closed and replaced on every position change
 
-	head                                atomic.Uint64
-	applied, skipped, batches, rebuilds atomic.Uint64
-	ready                               atomic.Bool
+	head                                          atomic.Uint64
+	applied, skipped, rejected, batches, rebuilds atomic.Uint64
+	ready                                         atomic.Bool
 
 	reported sync.Map // event types already reported as skipped
 
@@ -88,6 +90,14 @@ func (c *Config) defaults() {
 	if c.CheckInterval <= 0 {
 		c.CheckInterval = 30 * time.Second
 	}
+}
+
+// keyring returns the trusted keys, nil when verification is off.
+func (c *Config) keyring() audit.Keyring {
+	if len(c.TrustedKeys) == 0 {
+		return nil
+	}
+	return audit.NewKeyring(c.TrustedKeys...)
 }
 
 // Open opens (creating if needed) the read models in cfg.Dir/FileName and
@@ -122,12 +132,14 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ReadModels,
 		_ = db.Close()
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
-	m := &ReadModels{js: js, cfg: cfg, log: cfg.Logger, db: db, notify: make(chan struct{})}
+	m := &ReadModels{js: js, cfg: cfg, log: cfg.Logger, keys: cfg.keyring(), db: db, notify: make(chan struct{})}
 	switch {
 	case cp.Position > 0 && cp.Schema != SchemaVersion:
 		m.invalid = fmt.Sprintf("file has schema version %d, want %d", cp.Schema, SchemaVersion)
 	case cp.StreamName != "" && cp.StreamName != cfg.Stream:
 		m.invalid = fmt.Sprintf("file follows stream %s, not %s", cp.StreamName, cfg.Stream)
+	case cp.Position > 0 && cp.TrustedKeys != keysText(m.keys):
+		m.invalid = fmt.Sprintf("file was built trusting keys [%s], now [%s]", cp.TrustedKeys, keysText(m.keys))
 	default:
 		m.pos.Store(cp.Position)
 	}
@@ -170,7 +182,7 @@ func (m *ReadModels) Ready() bool { return m.ready.Load() }
 func (m *ReadModels) Stats() Stats {
 	return Stats{
 		Position: m.Position(), Head: m.head.Load(), Lag: m.Lag(),
-		Applied: m.applied.Load(), Skipped: m.skipped.Load(), Batches: m.batches.Load(),
+		Applied: m.applied.Load(), Skipped: m.skipped.Load(), Rejected: m.rejected.Load(), Batches: m.batches.Load(),
 		Rebuilds: m.rebuilds.Load(), Ready: m.Ready(),
 	}
 }
@@ -483,15 +495,20 @@ func (m *ReadModels) decode(msg jetstream.Msg) (item, uint64, error) {
 	if err != nil {
 		return item{}, 0, fmt.Errorf("projections: message metadata: %w", err)
 	}
-	return decodeItem(msg.Subject(), md.Sequence.Stream, msg.Data()), md.NumPending, nil
+	it := decodeItem(msg.Subject(), md.Sequence.Stream, msg.Data())
+	if h := msg.Headers(); h != nil {
+		it.Msg.Signature = h.Get(audit.SignatureHeader)
+	}
+	return it, md.NumPending, nil
 }
 
 func decodeItem(subject string, seq uint64, data []byte) item {
+	msg := audit.Event{Position: seq, Subject: subject, Payload: data}
 	rec, err := eventstore.DecodeRecord(subject, seq, data)
 	if err != nil {
-		return item{Position: seq, Skip: "undecodable event envelope: " + err.Error()}
+		return item{Position: seq, Skip: "undecodable event envelope: " + err.Error(), Msg: msg}
 	}
-	it := item{Position: seq, EventID: rec.ID, AggType: rec.AggregateType, AggID: rec.AggregateID, Type: rec.Type}
+	it := item{Position: seq, EventID: rec.ID, AggType: rec.AggregateType, AggID: rec.AggregateID, Type: rec.Type, Msg: msg}
 	if domain.AggregateType(rec.AggregateType) == domain.Series {
 		return it // no read model; counted as skipped quietly
 	}
@@ -517,7 +534,7 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	var res batchResult
 	err := db.Update(func(tx *bolt.Tx) error {
 		var err error
-		res, err = applyBatch(tx, batch, id, m.hook)
+		res, err = applyVerified(tx, batch, id, m.hook, m.keys)
 		return err
 	})
 	if err != nil {
@@ -525,10 +542,21 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	}
 	m.applied.Add(res.Applied)
 	m.skipped.Add(res.Skipped)
+	m.rejected.Add(res.Rejected)
 	m.batches.Add(1)
 	m.reportSkips(res.Skips)
+	m.reportRejects(res.Rejects)
 	m.setPosition(res.Position)
 	return nil
+}
+
+// reportRejects logs events rejected by verification, each at Error: a
+// rejected event is a forged or altered message in the log.
+func (m *ReadModels) reportRejects(rejects []item) {
+	for _, r := range rejects {
+		m.log.Error("projections: rejected an event that fails verification; it does not change the read models",
+			"position", r.Position, "subject", r.Msg.Subject, "id", r.EventID, "reason", r.Reject)
+	}
 }
 
 // reportSkips logs skipped events: the first of each event type at Warn,

@@ -71,6 +71,11 @@ const (
 	IdxDecisionInitiative = "idx_decision_initiative"
 	// IdxDecisionEvent: event id → key in BucketDecisions.
 	IdxDecisionEvent = "idx_decision_event"
+
+	// BucketChains: "aggregateType/aggregateId" → the aggregate's last good
+	// event: its 32-byte hash followed by its 8-byte big-endian version.
+	// Written only when Config.TrustedKeys is set.
+	BucketChains = "audit_chains"
 )
 
 // AllBuckets lists every bucket of the read models.
@@ -83,6 +88,7 @@ var AllBuckets = []string{
 	IdxInitiativePhase, IdxInitiativeState, IdxInitiativeUserGroup,
 	BucketMeetings, IdxMeetingForumYear, BucketAgenda, BucketCases,
 	BucketDecisions, IdxDecisionForum, IdxDecisionInitiative, IdxDecisionEvent,
+	BucketChains,
 }
 
 // Keys of BucketMeta.
@@ -95,6 +101,8 @@ const (
 	metaSkipped       = "skipped"        // 8-byte count of skipped events
 	metaApplied       = "applied"        // 8-byte count of applied events
 	metaStreamName    = "stream_name"    // the stream the models follow
+	metaRejected      = "rejected"       // 8-byte count of events rejected by verification
+	metaTrustedKeys   = "trusted_keys"   // comma-separated sorted key ids ("" when not verifying)
 )
 
 // sep separates the parts of composite keys.

@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
 )
@@ -39,6 +41,14 @@ type CommandConfig struct {
 	// Observe, when set, is called after every Execute with the command
 	// name, its outcome kind ("" for success) and the time it took.
 	Observe func(command string, kind domain.Kind, took time.Duration)
+	// TrustedKeys, when not empty, makes the command path verify every
+	// event it loads (package audit: signed by one of these keys, and
+	// continuing its aggregate's hash chain). An event that fails — one
+	// published into the stream by someone without the signing key, or
+	// altered — is logged at Error and ignored: it does not change the
+	// state commands are decided on, and the next event chains to the last
+	// good one. Empty: events are not verified.
+	TrustedKeys []ed25519.PublicKey
 }
 
 // CommandService runs commands: validate, authorize, load, decide, append.
@@ -48,12 +58,17 @@ type CommandConfig struct {
 type CommandService struct {
 	cfg   CommandConfig
 	cache *lru.Cache[domain.Ref, cached]
+	keys  audit.Keyring // nil: no verification
 }
 
-// cached is an aggregate's state and the stream position of its last event.
+// cached is an aggregate's state, the stream position of its last message
+// (the optimistic-concurrency expectation) and the hash of its last good
+// event (the next event's prevhash). Position and hash name the same event
+// unless a rejected message follows the last good event.
 type cached struct {
 	state    domain.State
 	position uint64
+	hash     string
 }
 
 // NewCommandService returns a CommandService.
@@ -77,7 +92,11 @@ func NewCommandService(cfg CommandConfig) (*CommandService, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CommandService{cfg: cfg, cache: c}, nil
+	s := &CommandService{cfg: cfg, cache: c}
+	if len(cfg.TrustedKeys) > 0 {
+		s.keys = audit.NewKeyring(cfg.TrustedKeys...)
+	}
+	return s, nil
 }
 
 // NewID returns a fresh ULID string.
@@ -147,6 +166,7 @@ func creatorNeedsID(cmd domain.Command) bool {
 func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Command, opts ExecOptions) (CommandResult, error) {
 	states := map[domain.Ref]domain.State{}
 	positions := map[domain.Ref]uint64{}
+	hashes := map[domain.Ref]string{}
 	for range 8 { // Needs converges in at most a few rounds
 		var missing []domain.Ref
 		for _, r := range domain.Needs(cmd, states) {
@@ -162,8 +182,13 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			if err != nil {
 				return CommandResult{}, err
 			}
-			states[r], positions[r] = c.state, c.position
+			states[r], positions[r], hashes[r] = c.state, c.position, c.hash
 		}
+	}
+	// Authorization comes before the precondition (RFC 9110 §13.2.1): an
+	// If-Match must not tell an unauthorized caller anything.
+	if err := AuthorizeOwner(p, cmd, states); err != nil {
+		return CommandResult{}, err
 	}
 	target := domain.Target(cmd)
 	if opts.IfMatch != nil {
@@ -175,9 +200,6 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			return CommandResult{}, &domain.Error{Kind: domain.KindConflict,
 				Message: fmt.Sprintf("%s is at version %d, not %d", target, v, *opts.IfMatch), Err: eventstore.ErrConflict}
 		}
-	}
-	if err := AuthorizeOwner(p, cmd, states); err != nil {
-		return CommandResult{}, err
 	}
 	now := s.cfg.Now().UTC()
 	changes, err := domain.Decide(cmd, states, now)
@@ -209,6 +231,9 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 				Type: string(ch.Ref.Type), ID: ch.Ref.ID,
 				ExpectedVersion: v, ExpectedPosition: positions[ch.Ref],
 			})
+			if v > 0 {
+				aggs[j].PrevHash = hashes[ch.Ref]
+			}
 		}
 		aggs[j].Events = append(aggs[j].Events, eventstore.NewEvent{
 			ID: NewID(), Type: ch.Event.EventType(), Data: json.RawMessage(data),
@@ -226,7 +251,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 		return CommandResult{}, err
 	}
 	if !res.Duplicate {
-		s.remember(states, positions, res, events, now, p.Name)
+		s.remember(states, positions, hashes, res, events, now, p.Name)
 	} else {
 		for r := range index {
 			s.cache.Remove(r)
@@ -237,7 +262,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 
 // remember folds the appended events into the cached states, so the next
 // command on these aggregates needs no history read.
-func (s *CommandService) remember(states map[domain.Ref]domain.State, positions map[domain.Ref]uint64, res eventstore.Result, events []domain.Event, now time.Time, actor string) {
+func (s *CommandService) remember(states map[domain.Ref]domain.State, positions map[domain.Ref]uint64, hashes map[domain.Ref]string, res eventstore.Result, events []domain.Event, now time.Time, actor string) {
 	if len(res.Events) != len(events) {
 		return
 	}
@@ -250,7 +275,7 @@ func (s *CommandService) remember(states map[domain.Ref]domain.State, positions 
 			if st == nil {
 				st = domain.NewState(ref)
 			}
-			c = cached{state: st, position: positions[ref]}
+			c = cached{state: st, position: positions[ref], hash: hashes[ref]}
 		}
 		st, err := domain.Evolve(c.state, domain.Recorded{ID: a.ID, Version: a.Version, Position: a.Position, Time: now, Actor: actor, Event: events[i]})
 		if err != nil {
@@ -258,7 +283,7 @@ func (s *CommandService) remember(states map[domain.Ref]domain.State, positions 
 			delete(next, ref)
 			continue
 		}
-		next[ref] = cached{state: st, position: a.Position}
+		next[ref] = cached{state: st, position: a.Position, hash: a.Hash}
 	}
 	for r, c := range next {
 		s.cache.Add(r, c)
@@ -279,8 +304,15 @@ func (s *CommandService) load(ctx context.Context, ref domain.Ref) (cached, erro
 	if len(recs) == 0 {
 		return c, nil
 	}
-	st := c.state
+	st, hash := c.state, c.hash
 	for _, r := range recs {
+		if s.keys != nil {
+			if reason := verifyRecord(s.keys, r, st.StateVersion(), hash); reason != nil {
+				s.cfg.Logger.Error("command path: ignoring an event that fails verification",
+					"position", r.Position, "subject", r.Subject, "reason", reason.Error())
+				continue
+			}
+		}
 		d, err := recordedOf(r)
 		if err != nil {
 			return cached{}, err
@@ -288,10 +320,29 @@ func (s *CommandService) load(ctx context.Context, ref domain.Ref) (cached, erro
 		if st, err = domain.Evolve(st, d); err != nil {
 			return cached{}, err
 		}
+		hash = r.Hash
 	}
-	c = cached{state: st, position: recs[len(recs)-1].Position}
+	c = cached{state: st, position: recs[len(recs)-1].Position, hash: hash}
 	s.cache.Add(ref, c)
 	return c, nil
+}
+
+// verifyRecord checks one record of an aggregate whose last good event is
+// at version with hash: signature by a trusted key, envelope, and chain.
+func verifyRecord(keys audit.Keyring, r eventstore.Record, version uint64, hash string) error {
+	c, err := audit.Inspect(keys, r.AuditEvent())
+	if err != nil {
+		return err
+	}
+	last := audit.Link{Version: version}
+	if version > 0 {
+		h, err := audit.ParseHash(hash)
+		if err != nil {
+			return fmt.Errorf("no hash of the aggregate's last good event: %w", err)
+		}
+		last.Hash = h
+	}
+	return c.Follows(last)
 }
 
 // recordedOf decodes a stored record for Evolve.

@@ -53,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	syncMode := fs.String("sync", env("sync", "always"), "embedded JetStream durability: always (fsync every write before acknowledging) or interval (fsync every 2 minutes; faster, an OS crash may lose acknowledged commands)")
 	demo := fs.Bool("demo", env("demo", "true") == "true", "record demo data when the event log is empty")
 	logLevel := fs.String("log-level", env("log-level", "info"), "log level: debug, info, warn, error")
+	signingKey := fs.String("signing-key", env("signing-key", ""), "Ed25519 key events are signed with (PEM PKCS #8 or the 32-byte seed); instances of a cluster must share it. Default: <data>/signing.key, generated on first start")
+	trustedKeys := fs.String("trusted-keys", env("trusted-keys", ""), "file of further public keys whose event signatures are accepted (earlier signing keys); see docs/AUDIT.md")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	d, err := daemon.Start(ctx, daemon.Config{
 		DataDir: *dataDir, HTTPAddr: *httpAddr, AuthFile: *authFile, NATSURLs: *natsURL,
 		Replicas: *replicas, NATSListen: *natsListen, SyncAlways: *syncMode == "always",
-		Demo: *demo, Logger: logger, Out: stdout,
+		Demo: *demo, Logger: logger, Out: stdout, SigningKeyFile: *signingKey, TrustedKeysFile: *trustedKeys,
 	})
 	if err != nil {
 		return err

@@ -3,8 +3,6 @@ package ctl
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -399,7 +397,7 @@ func (a *app) decisionsCmd() *cobra.Command {
 
 func (a *app) auditCmd() *cobra.Command {
 	g := groupCmd("audit", "Read the raw event log and verify it is intact (auditors)")
-	g.AddCommand(a.auditEventsCmd(), a.verifyCmd())
+	g.AddCommand(a.auditEventsCmd(), a.auditVerifyCmd(), a.auditDigestCmd(), a.auditExportCmd()) // audit_cmds.go
 	return g
 }
 
@@ -429,60 +427,6 @@ func (a *app) auditEventsCmd() *cobra.Command {
 	})
 	cmd.Flags().Uint64Var(&after, "after", 0, "only events after this log position")
 	cmd.Flags().Uint64Var(&limit, "limit", 0, "at most this many events (the server caps it)")
-	addQueryFlags(cmd, &o)
-	return cmd
-}
-
-// verifyTimeout is audit verify's default --timeout.
-const verifyTimeout = 15 * time.Minute
-
-func (a *app) verifyCmd() *cobra.Command {
-	var (
-		o          queryOpts
-		noProgress bool
-	)
-	cmd := &cobra.Command{
-		Use:   "verify",
-		Short: "Check that the whole event log is intact; exit code 1 when it is not",
-		Long: `Check that the whole event log is intact (GET /v1/audit/verify) and print
-ok, the number of events, the head digest and, when not intact, the position
-of the first bad event. Exit code 1 when the log is not intact.
-
-The server reads the whole log, so the default --timeout here is 15m.`,
-		Args: cobra.NoArgs,
-	}
-	cmd.RunE = runE(func(cmd *cobra.Command, _ []string) error {
-		// The server reads the whole log: allow more than the usual
-		// request timeout unless --timeout says otherwise.
-		if !cmd.Flags().Changed("timeout") {
-			a.timeout = verifyTimeout
-		}
-		stop := func() {}
-		if !noProgress {
-			stop = a.spinner("verifying the event log")
-		}
-		resp, err := a.get(cmd.Context(), "/v1/audit/verify", nil, &o)
-		stop()
-		if err != nil {
-			return err
-		}
-		var v verifyView
-		if err := json.Unmarshal(resp.body, &v); err != nil {
-			return failf("unexpected answer from the server: %v", err)
-		}
-		if err := a.print(resp, func(w io.Writer, _ []byte) error { return renderVerify(w, v) }); err != nil {
-			return err
-		}
-		if !v.OK {
-			msg := "the event log is NOT intact"
-			if v.FirstBad != nil {
-				msg += fmt.Sprintf(": first bad event at position %d", *v.FirstBad)
-			}
-			return failf("%s", msg)
-		}
-		return nil
-	})
-	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress indicator on a terminal")
 	addQueryFlags(cmd, &o)
 	return cmd
 }

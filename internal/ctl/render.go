@@ -594,5 +594,6 @@ func renderVerify(w io.Writer, v verifyView) error {
 	if v.FirstBad != nil {
 		fmt.Fprintf(tw, "firstBad:\t%d\n", *v.FirstBad)
 	}
+	renderVerifyMore(tw, v)
 	return tw.Flush()
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ehelse/portfolio/audit"
 )
 
 // The query answers portfolioctl renders as tables. They mirror the parts
@@ -255,6 +257,13 @@ type verifyView struct {
 	Events   uint64  `json:"events"`
 	Head     string  `json:"head"`
 	FirstBad *uint64 `json:"firstBad"`
+	// Additions (audit_cmds.go): the server's or the offline check's details.
+	Position     uint64             `json:"position"`
+	Reason       string             `json:"reason"`
+	Missing      uint64             `json:"missing"`
+	FirstMissing *uint64            `json:"firstMissing"`
+	KeyID        string             `json:"keyId"`
+	Since        *audit.SinceResult `json:"since"`
 }
 
 // eventRow is one event of the log, from an answer whose exact shape the

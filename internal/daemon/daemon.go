@@ -7,6 +7,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/embedded"
@@ -56,7 +58,15 @@ type Config struct {
 	Demo bool
 	// Stream is the stream name; default "PORTFOLIO".
 	Stream string
-	Logger *slog.Logger
+	// SigningKeyFile is the Ed25519 key events are signed with (PEM
+	// PKCS #8, or the 32-byte seed). Empty: DataDir/signing.key, generated
+	// (mode 0600) on first start. Instances of one cluster must share it.
+	SigningKeyFile string
+	// TrustedKeysFile lists further public keys whose signatures are
+	// accepted (earlier signing keys after a rotation): PEM blocks, or one
+	// base64 or hex key per line. Empty: only the signing key.
+	TrustedKeysFile string
+	Logger          *slog.Logger
 	// Out receives the lines meant for the person starting the server
 	// (where the token file is, the URL). Default os.Stdout.
 	Out io.Writer
@@ -70,6 +80,11 @@ type Daemon struct {
 	log       *slog.Logger
 	tokenPath string
 	tokens    map[string]string // name → plaintext token, when the file has them
+
+	signer    ed25519.PrivateKey
+	trusted   []ed25519.PublicKey // the signing key's public half first
+	keys      audit.Keyring
+	verifying chan struct{} // one verification at a time
 
 	ns      *embedded.Server
 	nc      *nats.Conn
@@ -119,7 +134,7 @@ func (c *Config) defaults() {
 // connections. On error nothing is left running.
 func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	cfg.defaults()
-	d := &Daemon{cfg: cfg, log: cfg.Logger, runErr: make(chan error, 2)}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, runErr: make(chan error, 2), verifying: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			_ = d.Close(context.Background())
@@ -131,14 +146,17 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err := d.loadAuth(); err != nil {
 		return nil, err
 	}
+	if err := d.loadKeys(); err != nil {
+		return nil, err
+	}
 	if err := d.connect(ctx); err != nil {
 		return nil, err
 	}
-	d.Store, err = eventstore.Open(ctx, d.js, eventstore.Config{Stream: cfg.Stream, Replicas: cfg.Replicas, Logger: cfg.Logger})
+	d.Store, err = eventstore.Open(ctx, d.js, eventstore.Config{Stream: cfg.Stream, Replicas: cfg.Replicas, Logger: cfg.Logger, Signer: d.signer})
 	if err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
 	}
-	d.Reads, err = projections.Open(ctx, d.js, projections.Config{Dir: filepath.Join(cfg.DataDir, "readmodels"), Stream: cfg.Stream, Logger: cfg.Logger})
+	d.Reads, err = projections.Open(ctx, d.js, projections.Config{Dir: filepath.Join(cfg.DataDir, "readmodels"), Stream: cfg.Stream, Logger: cfg.Logger, TrustedKeys: d.trusted})
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
@@ -155,11 +173,11 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	reg := prometheus.NewRegistry()
 	m := newMetrics(reg, d)
-	d.Cmds, err = services.NewCommandService(services.CommandConfig{Log: d.Store, Logger: cfg.Logger, Now: cfg.Now, Observe: m.observeCommand})
+	d.Cmds, err = services.NewCommandService(services.CommandConfig{Log: d.Store, Logger: cfg.Logger, Now: cfg.Now, Observe: m.observeCommand, TrustedKeys: d.trusted})
 	if err != nil {
 		return nil, err
 	}
-	d.History = &services.History{Log: d.Store}
+	d.History = &services.History{Log: d.Store, TrustedKeys: d.trusted}
 	idem, err := services.OpenIdempotencyStore(ctx, d.js, services.IdempotencyConfig{Replicas: cfg.Replicas, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("idempotency store: %w", err)
@@ -174,6 +192,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
 		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Registry: reg,
+		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 	})
 	if err != nil {
 		return nil, err
@@ -339,9 +358,104 @@ func (d *Daemon) ready(ctx context.Context) error {
 	return nil
 }
 
-// verify is GET /v1/audit/verify.
-func (d *Daemon) verify(ctx context.Context) (httpapi.VerifyResult, error) {
-	return httpapi.VerifyResult{}, domain.Errorf(domain.KindUnavailable, "verification is not available yet")
+// loadKeys reads the signing key (generating DataDir/signing.key on first
+// start when no --signing-key is given) and the trusted keys.
+func (d *Daemon) loadKeys() error {
+	path := d.cfg.SigningKeyFile
+	if path == "" {
+		path = filepath.Join(d.cfg.DataDir, "signing.key")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			key, err := audit.GenerateSigningKey(path)
+			switch {
+			case err == nil:
+				fmt.Fprintf(d.cfg.Out, "portfoliod: generated the event signing key %s (key id %s, mode 0600); keep it secret and back it up\n",
+					path, audit.KeyID(key.Public().(ed25519.PublicKey)))
+			case errors.Is(err, os.ErrExist): // another process was first
+			default:
+				return fmt.Errorf("signing key: %w", err)
+			}
+		}
+	}
+	key, err := audit.ReadSigningKey(path)
+	if err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		d.log.Warn("the signing key file is readable by others; make it mode 0600", "path", path, "mode", fi.Mode().Perm().String())
+	}
+	d.signer = key
+	d.trusted = []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}
+	if d.cfg.TrustedKeysFile != "" {
+		raw, err := os.ReadFile(d.cfg.TrustedKeysFile)
+		if err != nil {
+			return fmt.Errorf("trusted keys: %w", err)
+		}
+		more, err := audit.ParsePublicKeys(string(raw))
+		if err != nil {
+			return fmt.Errorf("trusted keys %s: %w", d.cfg.TrustedKeysFile, err)
+		}
+		d.trusted = append(d.trusted, more...)
+	}
+	d.keys = audit.NewKeyring(d.trusted...)
+	d.log.Info("event signing", "keyId", audit.KeyID(d.trusted[0]), "trustedKeys", d.keys.IDs())
+	return nil
+}
+
+// PublicKey is the public half of the event signing key.
+func (d *Daemon) PublicKey() ed25519.PublicKey { return d.trusted[0] }
+
+// verifyPage is how many events verify reads at a time.
+const verifyPage = 1000
+
+// verify is GET /v1/audit/verify: it walks the log up to the head it sees
+// at the start, page by page, keeping only each aggregate's last hash and
+// version in memory.
+func (d *Daemon) verify(ctx context.Context, req httpapi.VerifyRequest) (httpapi.VerifyResult, error) {
+	select {
+	case d.verifying <- struct{}{}:
+		defer func() { <-d.verifying }()
+	case <-ctx.Done():
+		return httpapi.VerifyResult{}, &domain.Error{Kind: domain.KindUnavailable, Message: "another verification is running", Err: ctx.Err()}
+	}
+	head, err := d.Store.Head(ctx)
+	if err != nil {
+		return httpapi.VerifyResult{}, err
+	}
+	opts := audit.Options{Keys: d.keys, Since: req.Since, CheckpointEvery: req.CheckpointEvery}
+	if req.Checkpoints && opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = audit.CheckpointInterval(head)
+	}
+	res, err := audit.VerifyLog(ctx, d.auditPage, verifyPage, head, opts, nil)
+	if err != nil {
+		return httpapi.VerifyResult{}, err
+	}
+	if head > 0 && res.Position < head && res.Reason == "" {
+		// The reads ended before the head: the tail is missing.
+		res.OK = false
+		res.Reason = fmt.Sprintf("the log ends at position %d, but its head is %d", res.Position, head)
+	}
+	if !res.OK {
+		d.log.Warn("audit: the event log does not verify", "firstBad", res.FirstBad, "reason", res.Reason)
+	}
+	return httpapi.VerifyResult{
+		OK: res.OK, Events: res.Events, Head: res.Head, FirstBad: res.FirstBad,
+		Position: res.Position, Reason: res.Reason, Bad: res.Bad, Missing: res.Missing, FirstMissing: res.FirstMissing,
+		KeyID: audit.KeyID(d.trusted[0]), TrustedKeys: d.keys.IDs(), Since: res.Since,
+		CheckpointEvery: res.CheckpointEvery, Checkpoints: res.Checkpoints, VerifiedAt: time.Now().UTC(),
+	}, nil
+}
+
+// auditPage reads one page of the log for verification.
+func (d *Daemon) auditPage(ctx context.Context, after uint64, limit int) ([]audit.Event, error) {
+	recs, err := d.Store.ReadAudit(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]audit.Event, len(recs))
+	for i, r := range recs {
+		out[i] = r.AuditEvent()
+	}
+	return out, nil
 }
 
 // URL is the HTTP API's base URL.

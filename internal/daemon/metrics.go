@@ -34,6 +34,8 @@ func newMetrics(reg *prometheus.Registry, d *Daemon) *metrics {
 			func() float64 { return float64(d.Reads.Stats().Applied) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portfolio_projection_skipped_total", Help: "Events skipped by the read models since start."},
 			func() float64 { return float64(d.Reads.Stats().Skipped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portfolio_projection_rejected_total", Help: "Events the read models rejected since start because they fail verification (forged or altered: bad signature or broken hash chain)."},
+			func() float64 { return float64(d.Reads.Stats().Rejected) }),
 	)
 	return m
 }

@@ -389,7 +389,7 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 		Executor: h.exec,
 		Queries:  h.queries,
 		History:  h.history,
-		Verify: func(ctx context.Context) (VerifyResult, error) {
+		Verify: func(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
 			bad := uint64(17)
 			return VerifyResult{OK: false, Events: 25, Head: "sha256:abc", FirstBad: &bad}, nil
 		},

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/projections"
@@ -483,6 +485,12 @@ type EventView struct {
 	CorrelationID string          `json:"correlationId,omitempty"`
 	Data          json.RawMessage `json:"data"`
 	Raw           []byte          `json:"raw,omitempty"`
+	// Hash (lowercase hex SHA-256 of raw), Signature (the message's
+	// Portfolio-Signature header) and Invalid (why a stored message is not
+	// a valid event) are given by the audit endpoint only.
+	Hash      string `json:"hash,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Invalid   string `json:"invalid,omitempty"`
 }
 
 // EventList is the answer of the history endpoints.
@@ -512,7 +520,10 @@ func eventViews(recs []eventstore.Record, raw bool) []EventView {
 			v.Data = json.RawMessage("null")
 		}
 		if raw {
-			v.Raw = r.Raw
+			v.Raw, v.Hash, v.Signature, v.Invalid = r.Raw, r.Hash, r.Signature, r.Invalid
+			if v.Hash == "" && r.Raw != nil {
+				v.Hash = audit.HashEvent(r.Raw).String()
+			}
 		}
 		out = append(out, v)
 	}
@@ -630,20 +641,101 @@ func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, AuditEventList{Events: eventViews(recs, true), Next: next})
 }
 
+// maxCheckpoints bounds the checkpoints one verify answer may carry.
+const maxCheckpoints = 100_000
+
+// verifyWriteTimeout bounds a verification's answer (the client's timeout,
+// portfolioctl's 15 minutes, is what normally ends it).
+const verifyWriteTimeout = 30 * time.Minute
+
 func (s *Server) handleAuditVerify(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.startQuery(w, r, services.ReadAudit, nil); !ok {
+	var req VerifyRequest
+	check := func() error {
+		var err error
+		req, err = verifyRequest(r.URL.Query())
+		return err
+	}
+	if _, ok := s.startQuery(w, r, services.ReadAudit, check); !ok {
 		return
 	}
 	if s.cfg.Verify == nil {
 		s.writeError(w, r, errNotConfigured("verification"))
 		return
 	}
-	res, err := s.cfg.Verify(r.Context())
+	// Verification reads the whole log: allow more than the server's
+	// write timeout (meant for commands and small queries).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(verifyWriteTimeout))
+	res, err := s.cfg.Verify(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	if len(res.Checkpoints) > maxCheckpoints {
+		s.writeError(w, r, errInvalidField("checkpointEvery", fmt.Sprintf("gives %d checkpoints, more than %d: choose a larger interval", len(res.Checkpoints), maxCheckpoints)))
+		return
+	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// verifyRequest parses sinceEvents, sinceHead, sincePosition, checkpoints
+// and checkpointEvery.
+func verifyRequest(q url.Values) (VerifyRequest, error) {
+	var req VerifyRequest
+	n, err := uintParam(q, "sinceEvents")
+	if err != nil {
+		return req, err
+	}
+	pos, err := uintParam(q, "sincePosition")
+	if err != nil {
+		return req, err
+	}
+	head := q.Get("sinceHead")
+	switch {
+	case n == nil && head == "" && pos == nil:
+	case n == nil || head == "":
+		return req, errInvalidField("sinceHead", "sinceEvents and sinceHead go together")
+	default:
+		d := audit.Digest{Events: *n, Head: head}
+		if pos != nil {
+			d.Position = *pos
+		}
+		if err := d.Validate(); err != nil {
+			return req, errInvalidField("sinceHead", strings.TrimPrefix(err.Error(), "audit: "))
+		}
+		req.Since = &d
+	}
+	if v := q.Get("checkpoints"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return req, errMalformedField("checkpoints", "must be true or false")
+		}
+		req.Checkpoints = b
+	}
+	k, err := uintParam(q, "checkpointEvery")
+	if err != nil {
+		return req, err
+	}
+	if k != nil {
+		if *k < 1 {
+			return req, errInvalidField("checkpointEvery", "must be at least 1")
+		}
+		req.CheckpointEvery = *k
+	}
+	return req, nil
+}
+
+// handleAuditKey serves the public signing key to anyone (a contract
+// addition): auditors fetch it to verify exports offline.
+func (s *Server) handleAuditKey(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.principal(r); err != nil { // an unknown token is 401, as everywhere
+		s.writeError(w, r, err)
+		return
+	}
+	if s.cfg.AuditKey == nil {
+		s.writeError(w, r, errNotConfigured("the signing key"))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.cfg.AuditKey)
 }
 
 // ---- parameters ----

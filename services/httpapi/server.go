@@ -12,7 +12,7 @@
 //		Executor:    commandService,  // *services.CommandService
 //		Queries:     readModels,      // *projections.ReadModels
 //		History:     history,         // *services.History
-//		Verify:      func(ctx context.Context) (httpapi.VerifyResult, error) { … },
+//		Verify:      func(ctx context.Context, req httpapi.VerifyRequest) (httpapi.VerifyResult, error) { … },
 //		ReadyCheck:  func(ctx context.Context) error { … },
 //		Collectors:  []prometheus.Collector{…}, // optional extra metrics
 //	})
@@ -25,6 +25,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"net/http"
 	"os"
@@ -33,6 +34,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/projections"
@@ -84,12 +86,72 @@ type History interface {
 	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventstore.Record, error)
 }
 
-// VerifyResult is the answer of GET /v1/audit/verify.
+// VerifyResult is the answer of GET /v1/audit/verify. OK, Events, Head and
+// FirstBad are the contract's; the rest are additions (see docs/AUDIT.md).
 type VerifyResult struct {
 	OK       bool    `json:"ok"`
 	Events   uint64  `json:"events"`
 	Head     string  `json:"head"`
 	FirstBad *uint64 `json:"firstBad,omitempty"`
+
+	// Position is the position of the last event verified.
+	Position uint64 `json:"position"`
+	// Reason says why OK is false ("" when it is true).
+	Reason string `json:"reason,omitempty"`
+	// Bad counts bad events; Missing counts missing positions, the first
+	// being FirstMissing.
+	Bad          uint64  `json:"bad"`
+	Missing      uint64  `json:"missing"`
+	FirstMissing *uint64 `json:"firstMissing,omitempty"`
+	// KeyID is the id of the server's signing key; TrustedKeys the ids of
+	// the keys events were checked against.
+	KeyID       string   `json:"keyId,omitempty"`
+	TrustedKeys []string `json:"trustedKeys,omitempty"`
+	// Since compares the log with a saved digest (sinceEvents, sinceHead).
+	Since *audit.SinceResult `json:"since,omitempty"`
+	// CheckpointEvery and Checkpoints: heads at every CheckpointEvery
+	// events, when asked for (checkpoints=true or checkpointEvery=K).
+	CheckpointEvery uint64             `json:"checkpointEvery,omitempty"`
+	Checkpoints     []audit.Checkpoint `json:"checkpoints,omitempty"`
+	// VerifiedAt is when the verification finished.
+	VerifiedAt time.Time `json:"verifiedAt"`
+}
+
+// VerifyRequest are the parameters of GET /v1/audit/verify.
+type VerifyRequest struct {
+	// Since, when set, is the saved digest the log must extend.
+	Since *audit.Digest
+	// Checkpoints asks for checkpoints at an interval chosen for the log's
+	// length (audit.CheckpointInterval); CheckpointEvery at a given one.
+	Checkpoints     bool
+	CheckpointEvery uint64
+}
+
+// AuditKey is the answer of GET /v1/audit/key: the public key events are
+// signed with, and all keys the server trusts.
+type AuditKey struct {
+	Algorithm    string       `json:"algorithm"`
+	KeyID        string       `json:"keyId"`
+	PublicKey    string       `json:"publicKey"`
+	PublicKeyPEM string       `json:"publicKeyPem"`
+	TrustedKeys  []TrustedKey `json:"trustedKeys"`
+}
+
+// TrustedKey is one trusted public key.
+type TrustedKey struct {
+	KeyID     string `json:"keyId"`
+	PublicKey string `json:"publicKey"`
+}
+
+// NewAuditKey describes the signing key's public half and the trusted keys.
+func NewAuditKey(signing ed25519.PublicKey, trusted []ed25519.PublicKey) *AuditKey {
+	k := &AuditKey{Algorithm: audit.Algorithm, KeyID: audit.KeyID(signing),
+		PublicKey: audit.EncodePublicKey(signing), PublicKeyPEM: audit.PublicKeyPEM(signing)}
+	ring := audit.NewKeyring(append([]ed25519.PublicKey{signing}, trusted...)...)
+	for _, id := range ring.IDs() {
+		k.TrustedKeys = append(k.TrustedKeys, TrustedKey{KeyID: id, PublicKey: audit.EncodePublicKey(ring[id])})
+	}
+	return k
 }
 
 // Config configures a Server. Auth and Executor are required for commands,
@@ -106,7 +168,9 @@ type Config struct {
 	Queries     Queries
 	History     History
 	// Verify checks the whole event log (GET /v1/audit/verify).
-	Verify func(ctx context.Context) (VerifyResult, error)
+	Verify func(ctx context.Context, req VerifyRequest) (VerifyResult, error)
+	// AuditKey is served at GET /v1/audit/key (to anyone); nil: 503.
+	AuditKey *AuditKey
 	// ReadyCheck answers /readyz; nil: always ready.
 	ReadyCheck func(ctx context.Context) error
 	// Registry receives the server's metrics and is served at /metrics;
@@ -206,6 +270,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/council/decisions", s.handleDecisions)
 	mux.HandleFunc("GET /v1/audit/events", s.handleAuditEvents)
 	mux.HandleFunc("GET /v1/audit/verify", s.handleAuditVerify)
+	mux.HandleFunc("GET /v1/audit/key", s.handleAuditKey)
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventstore/embedded"
+	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
+)
+
+// ceilings are the raw building blocks' figures of one profile.
+type ceilings struct {
+	append1, append16 float64 // C1, C2: events/s
+	orderedRead       float64 // C3: events/s
+	boltSync          float64 // C4: puts/s
+	boltNoSync        float64 // C5: puts/s
+	projection        float64 // C6: events/s
+}
+
+// startServer starts the product's embedded server on dir with the
+// profile's durability setting.
+func startServer(ctx context.Context, dir string, syncAlways bool) (*embedded.Server, jetstream.JetStream, error) {
+	srv, err := embedded.Start(ctx, embedded.Options{DataDir: dir, SyncAlways: &syncAlways})
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := srv.JetStream()
+	if err != nil {
+		shutdown(srv)
+		return nil, nil, err
+	}
+	return srv, js, nil
+}
+
+func shutdown(srv *embedded.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
+
+// samplePayload is a stored event as the product writes it: a CloudEvents
+// envelope around a status report with a comment (about 700 bytes).
+func samplePayload(aggID string, version uint64) []byte {
+	data := map[string]any{
+		"initiativeId": aggID, "reportDate": "2026-03-31", "overall": "yellow", "schedule": "yellow", "cost": "green", "benefit": "green",
+		"comment": "Forsinkelse i leveranse fra leverandør; revidert plan er lagt fram for styringsgruppen og tiltak er iverksatt.",
+	}
+	env := map[string]any{
+		"specversion": "1.0", "id": services.NewID(), "source": eventstore.DefaultSource,
+		"type": eventstore.TypePrefix + "StatusReported.v1", "subject": "initiative/" + aggID,
+		"time": time.Now().UTC().Format(time.RFC3339Nano), "datacontenttype": eventstore.ContentType,
+		"aggregatetype": "initiative", "aggregateid": aggID, "aggregateversion": version,
+		"actor": "sekretariat", "causationid": services.NewID(), "correlationid": services.NewID(), "data": data,
+	}
+	b, _ := json.Marshal(env)
+	return b
+}
+
+// appendCeilings measures C1 and C2: synchronous JetStream publishes with
+// the per-aggregate expectation (Nats-Expected-Last-Subject-Sequence on the
+// aggregate's wildcard subject, as eventstore.Append sends them), one
+// aggregate per publisher, on the in-process connection the product uses.
+func (b *bench) appendCeilings(ctx context.Context, p profile, c *ceilings) error {
+	dir := filepath.Join(b.root, p.name, "raw")
+	defer os.RemoveAll(dir)
+	srv, js, err := startServer(ctx, dir, p.syncAlways)
+	if err != nil {
+		return err
+	}
+	defer shutdown(srv)
+	store, err := eventstore.Open(ctx, js, eventstore.Config{Logger: b.log})
+	if err != nil {
+		return err
+	}
+	for _, n := range []int{1, b.cfg.workers} {
+		fig := "C1"
+		if n > 1 {
+			fig = "C2"
+		}
+		stop := b.profileFigure(fig, p)
+		r, err := rawAppend(ctx, srv.Conn, store.StreamName(), n, b.cfg.warmup, b.cfg.window)
+		stop()
+		if err != nil {
+			return fmt.Errorf("raw append, %d publishers: %w", n, err)
+		}
+		id, what := "C1", "raw JetStream append 1 publisher"
+		if n == 1 {
+			c.append1 = r
+		} else {
+			c.append16 = r
+			id, what = "C2", fmt.Sprintf("raw JetStream append %d publishers", n)
+		}
+		b.emit(result{id: id, profile: p.name, what: what + " (sync publish, per-subject expectation)", value: rate(r) + " events"})
+		if n == 1 && b.cfg.workers == 1 {
+			c.append16 = r
+			break
+		}
+	}
+	return nil
+}
+
+// rawAppend publishes with n publishers for warmup+window and returns the
+// acknowledged events per second.
+func rawAppend(ctx context.Context, nc *nats.Conn, stream string, n int, warmup, window time.Duration) (float64, error) {
+	type pub struct {
+		id, subject, filter string
+		last, seq           uint64
+		payload             []byte
+	}
+	pubs := make([]*pub, n)
+	for i := range pubs {
+		id := services.NewID()
+		pubs[i] = &pub{id: id, subject: eventstore.Subject("initiative", id, "StatusReported"),
+			filter: eventstore.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
+	}
+	r, _, err := throughput(ctx, n, warmup, window, func(ctx context.Context, w int) error {
+		p := pubs[w]
+		p.seq++
+		m := nats.NewMsg(p.subject)
+		m.Data = p.payload
+		m.Header.Set("Nats-Msg-Id", p.id+":"+strconv.FormatUint(p.seq, 10))
+		m.Header.Set("Nats-Expected-Stream", stream)
+		m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(p.last, 10))
+		m.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", p.filter)
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		resp, err := nc.RequestMsgWithContext(rctx, m)
+		cancel()
+		if err != nil {
+			return err
+		}
+		var ack struct {
+			Seq   uint64 `json:"seq"`
+			Error *struct {
+				Code        int    `json:"code"`
+				ErrCode     int    `json:"err_code"`
+				Description string `json:"description"`
+			} `json:"error"`
+		}
+		if len(resp.Data) == 0 {
+			return fmt.Errorf("status-only publish reply %q", resp.Header.Get("Status"))
+		}
+		if err := json.Unmarshal(resp.Data, &ack); err != nil {
+			return err
+		}
+		if ack.Error != nil {
+			return fmt.Errorf("publish refused: %d/%d %s", ack.Error.Code, ack.Error.ErrCode, ack.Error.Description)
+		}
+		p.last = ack.Seq
+		return nil
+	})
+	return r, err
+}
+
+// readCeilings measures C3 (ordered read of the whole P3 stream), C4 and
+// C5 (bbolt batched puts) and C6 (the projection ceiling: ordered read +
+// bbolt batched puts of the raw events, no decoding, no domain logic, with
+// the rebuild's settings). Each read runs on a freshly started server, like
+// the rebuild in its child process.
+func (b *bench) readCeilings(ctx context.Context, p profile, c *ceilings) error {
+	if b.data == nil {
+		return errors.New("no P3 stream")
+	}
+	n, took, err := b.orderedRead(ctx, p, nil)
+	if err != nil {
+		return fmt.Errorf("ordered read: %w", err)
+	}
+	c.orderedRead = float64(n) / took.Seconds()
+	b.emit(result{id: "C3", profile: p.name, what: "JetStream ordered read (ordered consumer, whole stream)", value: rate(c.orderedRead) + " events",
+		note: fmt.Sprintf("N=%d", n)})
+
+	dir := filepath.Join(b.root, p.name, "bolt")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	value := samplePayload(services.NewID(), 7)
+	for _, s := range []struct {
+		id       string
+		perTx    int
+		noSync   bool
+		dst      *float64
+		describe string
+	}{
+		{"C4", 1000, false, &c.boltSync, "bbolt batched puts 1000/tx, fsync per commit (the live runner's setting)"},
+		{"C5", 5000, true, &c.boltNoSync, "bbolt batched puts 5000/tx, no fsync until the end (the rebuild's setting)"},
+	} {
+		r, err := boltPuts(ctx, filepath.Join(dir, s.id+".db"), s.perTx, s.noSync, value, b.cfg.window)
+		if err != nil {
+			return fmt.Errorf("bbolt: %w", err)
+		}
+		*s.dst = r
+		b.emit(result{id: s.id, profile: p.name, what: s.describe, value: rate(r) + " puts", note: fmt.Sprintf("%d B JSON values, sequential keys", len(value))})
+	}
+
+	path := filepath.Join(dir, "projection.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, NoSync: true, NoGrowSync: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucketIfNotExists([]byte("events")); return err }); err != nil {
+		return err
+	}
+	n, took, err = b.orderedRead(ctx, p, func(batch []jetstream.Msg, last bool) error {
+		if err := db.Update(func(tx *bolt.Tx) error {
+			bk := tx.Bucket([]byte("events"))
+			var key [8]byte
+			for _, m := range batch {
+				md, err := m.Metadata()
+				if err != nil {
+					return err
+				}
+				binary.BigEndian.PutUint64(key[:], md.Sequence.Stream)
+				if err := bk.Put(key[:], m.Data()); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if last {
+			return db.Sync()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("projection ceiling: %w", err)
+	}
+	c.projection = float64(n) / took.Seconds()
+	b.emit(result{id: "C6", profile: p.name, what: "projection ceiling: ordered read + bbolt puts 5000/tx, no decoding", value: rate(c.projection) + " events",
+		note: fmt.Sprintf("N=%d", n)})
+	return nil
+}
+
+// orderedRead starts a server on the P3 stream and reads the whole stream
+// with an ordered consumer (pull batches of 5000, as the rebuild does),
+// handing batches of up to 5000 messages to apply (nil: just count). It
+// returns the messages read and the time taken, server start excluded.
+func (b *bench) orderedRead(ctx context.Context, p profile, apply func(batch []jetstream.Msg, last bool) error) (int, time.Duration, error) {
+	srv, js, err := startServer(ctx, b.data.dir, p.syncAlways)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer shutdown(srv)
+	stream, err := js.Stream(ctx, projections.DefaultStream)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	head := info.State.LastSeq
+	const batchSize = 5000
+	start := time.Now()
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{projections.Subject}, DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer it.Stop()
+	n := 0
+	var batch []jetstream.Msg
+	for {
+		nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		m, err := it.Next(jetstream.NextContext(nctx))
+		cancel()
+		if err != nil {
+			return n, 0, fmt.Errorf("after %d of %d messages: %w", n, head, err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return n, 0, err
+		}
+		n++
+		last := md.Sequence.Stream >= head
+		if apply != nil {
+			batch = append(batch, m)
+			if len(batch) >= batchSize || last || md.NumPending == 0 {
+				if err := apply(batch, last); err != nil {
+					return n, 0, err
+				}
+				batch = batch[:0]
+			}
+		}
+		if last {
+			break
+		}
+	}
+	return n, time.Since(start), nil
+}
+
+// boltPuts puts perTx values per transaction with sequential 8-byte keys
+// for window and returns the puts per second (with noSync, the final fsync
+// is included).
+func boltPuts(ctx context.Context, path string, perTx int, noSync bool, value []byte, window time.Duration) (float64, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, NoSync: noSync, NoGrowSync: noSync})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucketIfNotExists([]byte("b")); return err }); err != nil {
+		return 0, err
+	}
+	var seq uint64
+	start := time.Now()
+	deadline := start.Add(window)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		err := db.Update(func(tx *bolt.Tx) error {
+			bk := tx.Bucket([]byte("b"))
+			var key [8]byte
+			for range perTx {
+				seq++
+				binary.BigEndian.PutUint64(key[:], seq)
+				if err := bk.Put(key[:], value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	if noSync {
+		if err := db.Sync(); err != nil {
+			return 0, err
+		}
+	}
+	return float64(seq) / time.Since(start).Seconds(), ctx.Err()
+}
