@@ -271,7 +271,11 @@ func (s *Store) directRange(ctx context.Context, filter string, after uint64, li
 func (s *Store) directBatch(ctx context.Context, filter string, seq uint64, n int, decode decodeFunc, fn func(Record) error) (count int, pending, last uint64, err error) {
 	const op = "eventstore: read"
 	inbox := s.nc.NewInbox()
-	sub, err := s.nc.SubscribeSync(inbox)
+	// A channel sized for the whole answer (n messages and the end-of-batch
+	// status): SubscribeSync would allocate a large pending buffer on every
+	// read, which dominated the command path's CPU.
+	ch := make(chan *nats.Msg, n+2)
+	sub, err := s.nc.ChanSubscribe(inbox, ch)
 	if err != nil {
 		return 0, 0, 0, translate(op, err)
 	}
@@ -281,9 +285,11 @@ func (s *Store) directBatch(ctx context.Context, filter string, seq uint64, n in
 		return 0, 0, 0, translate(op, err)
 	}
 	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return count, 0, 0, translate(op, err)
+		var m *nats.Msg
+		select {
+		case m = <-ch:
+		case <-ctx.Done():
+			return count, 0, 0, translate(op, ctx.Err())
 		}
 		switch st := m.Header.Get(statusHdr); st {
 		case "":

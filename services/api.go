@@ -35,6 +35,11 @@ type ExecOptions struct {
 	// Empty: a fresh ULID.
 	CommandID     string
 	CorrelationID string
+	// Retry marks a command id that may have been executed before (an
+	// idempotent retry after a lost answer). Before deciding, Execute then
+	// looks for the command's events in the log and, if they are there,
+	// answers with them instead of deciding again.
+	Retry bool
 	// IfMatch, when set, refuses the command with KindConflict unless the
 	// target aggregate is at this version. No retries then.
 	IfMatch *uint64

@@ -131,10 +131,24 @@ func (s *CommandService) Execute(ctx context.Context, p Principal, cmd domain.Co
 	b.InitialInterval = 2 * time.Millisecond
 	b.MaxInterval = 100 * time.Millisecond
 	b.RandomizationFactor = 0.5
-	tries := uint(0)
+	tries, unavailable := uint(0), 0
+	maybeDone := opts.Retry
 	return backoff.Retry(ctx, func() (CommandResult, error) {
 		tries++
-		r, err := s.attempt(ctx, p, cmd, opts)
+		if maybeDone {
+			// The command id may already be in the log (a retry after a lost
+			// answer, or after an append whose outcome was unknown): answer
+			// with what was written instead of deciding again.
+			if r, ok, err := s.findApplied(ctx, domain.Target(cmd), opts.CommandID); err != nil {
+				return r, retryable(err, &unavailable)
+			} else if ok {
+				return r, nil
+			}
+		}
+		r, err := s.attempt(ctx, p, cmd, opts, false)
+		if errors.Is(err, errStale) {
+			r, err = s.attempt(ctx, p, cmd, opts, true)
+		}
 		if err == nil {
 			return r, nil
 		}
@@ -144,9 +158,76 @@ func (s *CommandService) Execute(ctx context.Context, p Principal, cmd domain.Co
 			}
 			return r, err // retry on fresh state
 		}
-		return r, backoff.Permanent(err)
+		if errors.Is(err, eventstore.ErrUnavailable) {
+			// The append's outcome is unknown; the retry uses the same
+			// command id, so the log cannot hold it twice.
+			maybeDone = true
+		}
+		return r, retryable(err, &unavailable)
 	}, backoff.WithBackOff(b), backoff.WithMaxTries(s.cfg.MaxTries), backoff.WithMaxElapsedTime(30*time.Second))
 }
+
+// retryable lets up to three ErrUnavailable failures be retried (a cluster
+// electing a new stream leader) and makes every other error final.
+func retryable(err error, unavailable *int) error {
+	if errors.Is(err, eventstore.ErrUnavailable) && *unavailable < 3 {
+		*unavailable++
+		return err
+	}
+	return backoff.Permanent(err)
+}
+
+// errStale asks Execute to run an attempt again on freshly loaded state: the
+// first attempt decided on cached state that may be behind the log.
+var errStale = errors.New("services: decided on cached state that may be stale")
+
+// findApplied looks in the target aggregate's history for events written
+// by commandID and, when there are some, returns the command's result with
+// every event it wrote (the events of one command are adjacent in the log).
+func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, commandID string) (CommandResult, bool, error) {
+	recs, err := s.cfg.Log.Load(ctx, string(target.Type), target.ID, 0)
+	if err != nil {
+		return CommandResult{}, false, err
+	}
+	var mine []eventstore.Record
+	for _, r := range recs {
+		if r.CausationID == commandID {
+			mine = append(mine, r)
+		}
+	}
+	if len(mine) == 0 {
+		return CommandResult{}, false, nil
+	}
+	if rd, ok := s.cfg.Log.(interface {
+		Read(ctx context.Context, afterPosition uint64, limit int) ([]eventstore.Record, error)
+	}); ok {
+		from := mine[0].Position
+		after := uint64(0)
+		if from > maxCommandEvents {
+			after = from - maxCommandEvents
+		}
+		around, err := rd.Read(ctx, after, 2*maxCommandEvents+len(mine))
+		if err != nil {
+			return CommandResult{}, false, err
+		}
+		mine = mine[:0]
+		for _, r := range around {
+			if r.CausationID == commandID {
+				mine = append(mine, r)
+			}
+		}
+	}
+	res := eventstore.Result{Duplicate: true}
+	for _, r := range mine {
+		res.Events = append(res.Events, eventstore.Appended{ID: r.ID, Type: r.Type, AggregateType: r.AggregateType,
+			AggregateID: r.AggregateID, Version: r.Version, Position: r.Position, Hash: r.Hash})
+	}
+	return resultFor(target, res), true, nil
+}
+
+// maxCommandEvents bounds the events one command writes (Decide writes at
+// most a handful); findApplied reads that far around the target's event.
+const maxCommandEvents = 16
 
 // creatorNeedsID reports whether a creating command came without its id.
 func creatorNeedsID(cmd domain.Command) bool {
@@ -163,11 +244,17 @@ func creatorNeedsID(cmd domain.Command) bool {
 	return false
 }
 
-func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Command, opts ExecOptions) (CommandResult, error) {
+// attempt decides and appends once. With fresh false it decides on cached
+// states without reading the log (the append's per-aggregate expectation
+// catches a stale cache of every aggregate it writes); it returns errStale
+// when the outcome might differ on fresh state: a refusal, an If-Match
+// mismatch, or an aggregate it only reads that has moved on.
+func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Command, opts ExecOptions, fresh bool) (CommandResult, error) {
 	states := map[domain.Ref]domain.State{}
 	positions := map[domain.Ref]uint64{}
 	hashes := map[domain.Ref]string{}
-	for range 8 { // Needs converges in at most a few rounds
+	stale := map[domain.Ref]bool{} // taken from the cache without a read
+	for range 8 {                  // Needs converges in at most a few rounds
 		var missing []domain.Ref
 		for _, r := range domain.Needs(cmd, states) {
 			if _, ok := states[r]; !ok {
@@ -178,11 +265,15 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			break
 		}
 		for _, r := range missing {
-			c, err := s.load(ctx, r)
-			if err != nil {
-				return CommandResult{}, err
+			c, fromCache := s.cache.Get(r)
+			if !fromCache || fresh {
+				var err error
+				if c, err = s.load(ctx, r); err != nil {
+					return CommandResult{}, err
+				}
 			}
 			states[r], positions[r], hashes[r] = c.state, c.position, c.hash
+			stale[r] = fromCache && !fresh
 		}
 	}
 	// Authorization comes before the precondition (RFC 9110 §13.2.1): an
@@ -197,6 +288,9 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			v = st.StateVersion()
 		}
 		if v != *opts.IfMatch {
+			if stale[target] {
+				return CommandResult{}, errStale
+			}
 			return CommandResult{}, &domain.Error{Kind: domain.KindConflict,
 				Message: fmt.Sprintf("%s is at version %d, not %d", target, v, *opts.IfMatch), Err: eventstore.ErrConflict}
 		}
@@ -204,6 +298,9 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 	now := s.cfg.Now().UTC()
 	changes, err := domain.Decide(cmd, states, now)
 	if err != nil {
+		if anyTrue(stale) && (domain.IsKind(err, domain.KindRuleViolated) || domain.IsKind(err, domain.KindNotFound)) {
+			return CommandResult{}, errStale
+		}
 		return CommandResult{}, err
 	}
 	if len(changes) == 0 {
@@ -240,6 +337,21 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 		})
 		events = append(events, ch.Event)
 	}
+	// Aggregates the command reads but does not write are not guarded by
+	// the append: check that their cached state is still current.
+	for r, st := range stale {
+		if _, written := index[r]; written || !st {
+			continue
+		}
+		newer, err := s.cfg.Log.Load(ctx, string(r.Type), r.ID, positions[r])
+		if err != nil {
+			return CommandResult{}, err
+		}
+		if len(newer) > 0 {
+			s.cache.Remove(r)
+			return CommandResult{}, errStale
+		}
+	}
 	meta := eventstore.Meta{CommandID: opts.CommandID, CorrelationID: opts.CorrelationID, Actor: p.Name, Time: now}
 	res, err := s.cfg.Log.Append(ctx, meta, aggs...)
 	if err != nil {
@@ -258,6 +370,15 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 		}
 	}
 	return resultFor(target, res), nil
+}
+
+func anyTrue(m map[domain.Ref]bool) bool {
+	for _, v := range m {
+		if v {
+			return true
+		}
+	}
+	return false
 }
 
 // remember folds the appended events into the cached states, so the next

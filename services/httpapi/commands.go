@@ -106,6 +106,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		}
 		reservation = begun.Reservation
 		opts.CommandID = reservation.CommandID
+		opts.Retry = reservation.Retry
 		if c, ok := cmd.(domain.Creator); ok && needsID(cmd) {
 			c.AssignID(reservation.AssignedID)
 		}
