@@ -366,6 +366,9 @@ func TestWithEmptySlices(t *testing.T) {
 	}
 	orig := outer{P: &inner{}, S: []inner{{}}}
 	got := withEmptySlices(orig).(outer)
+	if got.x != nil {
+		t.Fatalf("an unexported field was filled: %+v", got)
+	}
 	if got.A == nil || got.P.L == nil || got.S[0].L == nil || got.P.B != nil || got.Raw != nil {
 		t.Fatalf("%+v", got)
 	}
