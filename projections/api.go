@@ -346,7 +346,7 @@ type DecisionEntry struct {
 
 // Position returns the stream position of the last applied event (0: none,
 // or the read models are being rebuilt after a stream mismatch).
-func (m *ReadModels) Position() uint64 { return m.pos.Load() }
+func (m *ReadModels) Position() uint64 { return m.position() }
 
 // WaitFor blocks until Position() >= pos, or returns a KindLagging
 // *domain.Error when ctx is done first. Every commit wakes it; it does not

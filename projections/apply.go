@@ -20,14 +20,74 @@ import (
 //
 // Apply is deterministic: it reads only tx and r, never the clock.
 func Apply(tx *bolt.Tx, aggType, aggID string, r domain.Recorded) (bool, error) {
+	a := newApplier(tx)
+	changed, err := a.apply(aggType, aggID, r)
+	if err != nil {
+		return false, err
+	}
+	return changed, a.flush()
+}
+
+// applier applies the events of one batch within a transaction. It keeps
+// the initiative documents it changed decoded, and writes each one (with
+// its card, search text and index entries) once, at flush, instead of
+// decoding and re-encoding it for every event: the file's contents are the
+// same as with a write per event.
+type applier struct {
+	tx    *bolt.Tx
+	inits map[string]*pendingInitiative
+	// written collects the initiatives whose documents flush wrote, and
+	// strategy whether a strategy event was applied (for the in-memory
+	// index).
+	written  map[string]struct{}
+	strategy bool
+}
+
+// pendingInitiative is an initiative document as the batch left it so far.
+type pendingInitiative struct {
+	d      InitiativeDetail
+	exists bool            // stored, or proposed in this batch
+	old    *initiativeCard // the card stored before the batch (nil: none)
+	dirty  bool
+	// What the search text stored with old was made of.
+	oldTitle, oldDescription, oldOwner string
+}
+
+// maxPendingInitiatives bounds the documents an applier holds before it
+// writes them out.
+const maxPendingInitiatives = 2048
+
+func newApplier(tx *bolt.Tx) *applier {
+	return &applier{tx: tx, inits: map[string]*pendingInitiative{}, written: map[string]struct{}{}}
+}
+
+// flush writes the changed initiative documents.
+func (a *applier) flush() error {
+	for id, p := range a.inits {
+		if p.dirty {
+			same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
+			if err := writeInitiative(a.tx, p.d, p.old, same); err != nil {
+				return err
+			}
+			a.written[id] = struct{}{}
+		}
+	}
+	clear(a.inits)
+	return nil
+}
+
+func (a *applier) apply(aggType, aggID string, r domain.Recorded) (bool, error) {
+	tx := a.tx
 	switch domain.AggregateType(aggType) {
 	case domain.Series:
 		return false, nil
 	}
 	switch e := r.Event.(type) {
 	case domain.StrategicGoalDefined:
+		a.strategy = true
 		return applyGoalDefined(tx, e)
 	case domain.SubGoalDefined:
+		a.strategy = true
 		return applySubGoalDefined(tx, e)
 
 	case domain.InitiativeProposed, domain.InitiativeWithdrawn, domain.InitiativeAdmitted,
@@ -35,7 +95,7 @@ func Apply(tx *bolt.Tx, aggType, aggID string, r domain.Recorded) (bool, error) 
 		domain.MilestonePlanned, domain.MilestoneAchieved, domain.MilestoneSlipped,
 		domain.InitiativePaused, domain.InitiativeResumed, domain.InitiativeClosed,
 		domain.InitiativeCancelled:
-		return applyInitiative(tx, aggID, r)
+		return a.applyInitiative(aggID, r)
 
 	case domain.MeetingScheduled:
 		return applyMeetingScheduled(tx, aggID, r, e)
@@ -79,6 +139,17 @@ type item struct {
 	Msg audit.Event
 	// Reject, set by applyBatch, says why verification rejected it.
 	Reject string
+
+	// raw: only Position and Msg are set; decode fills in the rest.
+	raw bool
+	// env and hash are the envelope and hash audit reads, when
+	// eventstore.DecodeRecord accepted the message (envOK).
+	env   audit.Envelope
+	hash  audit.Hash
+	envOK bool
+	// insp is audit.Inspect's verdict, computed by prepare before the batch
+	// is applied (or by verifyItem if it was not).
+	insp inspection
 }
 
 // checkpoint is the state of BucketMeta.
@@ -155,6 +226,11 @@ type batchResult struct {
 	Skips []item
 	// Rejects lists the rejected items, for logging after the commit.
 	Rejects []item
+	// Initiatives lists the initiatives whose documents the batch wrote,
+	// and Strategy says whether it changed the strategy (for the
+	// in-memory index).
+	Initiatives map[string]struct{}
+	Strategy    bool
 }
 
 // applyBatch applies items in order within tx and writes the checkpoint.
@@ -168,25 +244,56 @@ func applyBatch(tx *bolt.Tx, items []item, id identity, hook func(item) error) (
 // applyVerified is applyBatch that, with keys, verifies each item first
 // (signature, envelope, chain in BucketChains) and rejects those that fail.
 func applyVerified(tx *bolt.Tx, items []item, id identity, hook func(item) error, keys audit.Keyring) (batchResult, error) {
-	if err := ensureBuckets(tx); err != nil {
+	t, err := beginApply(tx, id, hook, keys)
+	if err != nil {
 		return batchResult{}, err
+	}
+	if err := t.add(items); err != nil {
+		return t.res, err
+	}
+	return t.end()
+}
+
+// txApply is applyVerified in parts: items can be added to the transaction
+// in several slices (the rebuild applies the batches of its pipeline) before
+// end writes the checkpoint.
+type txApply struct {
+	tx   *bolt.Tx
+	id   identity
+	hook func(item) error
+	keys audit.Keyring
+	cp   checkpoint
+	res  batchResult
+	a    *applier
+}
+
+func beginApply(tx *bolt.Tx, id identity, hook func(item) error, keys audit.Keyring) (*txApply, error) {
+	if err := ensureBuckets(tx); err != nil {
+		return nil, err
 	}
 	cp := readCheckpoint(tx)
 	cp.TrustedKeys = keysText(keys)
-	res := batchResult{Position: cp.Position}
+	return &txApply{tx: tx, id: id, hook: hook, keys: keys, cp: cp, res: batchResult{Position: cp.Position}, a: newApplier(tx)}, nil
+}
+
+// add applies items in order. Items at or before the checkpoint are
+// ignored.
+func (t *txApply) add(items []item) error {
+	cp, res, a := &t.cp, &t.res, t.a
 	for _, it := range items {
 		if it.Position <= cp.Position {
 			continue
 		}
-		if hook != nil {
-			if err := hook(it); err != nil {
-				return res, fmt.Errorf("projections: apply position %d: %w", it.Position, err)
+		it.decode()
+		if t.hook != nil {
+			if err := t.hook(it); err != nil {
+				return fmt.Errorf("projections: apply position %d: %w", it.Position, err)
 			}
 		}
-		if keys != nil {
-			reason, err := verifyItem(tx, keys, it)
+		if t.keys != nil {
+			reason, err := verifyItem(t.tx, t.keys, &it)
 			if err != nil {
-				return res, fmt.Errorf("projections: verify position %d: %w", it.Position, err)
+				return fmt.Errorf("projections: verify position %d: %w", it.Position, err)
 			}
 			if reason != "" {
 				it.Reject = reason
@@ -204,9 +311,12 @@ func applyVerified(tx *bolt.Tx, items []item, id identity, hook func(item) error
 		applied := false
 		if it.Skip == "" {
 			var err error
-			applied, err = Apply(tx, it.AggType, it.AggID, it.Rec)
+			applied, err = a.apply(it.AggType, it.AggID, it.Rec)
+			if err == nil && len(a.inits) >= maxPendingInitiatives {
+				err = a.flush()
+			}
 			if err != nil {
-				return res, fmt.Errorf("projections: apply %s at position %d: %w", it.Type, it.Position, err)
+				return fmt.Errorf("projections: apply %s at position %d: %w", it.Type, it.Position, err)
 			}
 			if !applied && domain.AggregateType(it.AggType) != domain.Series {
 				it.Skip = "no read model change (unknown type or unknown target)"
@@ -228,22 +338,33 @@ func applyVerified(tx *bolt.Tx, items []item, id identity, hook func(item) error
 		cp.Position = it.Position
 		cp.LastEventID = it.EventID
 	}
-	cp.Schema = SchemaVersion
-	if id.Name != "" {
-		cp.StreamName = id.Name
+	return nil
+}
+
+// end writes what is pending and the checkpoint.
+func (t *txApply) end() (batchResult, error) {
+	cp, res, a := &t.cp, &t.res, t.a
+	if err := a.flush(); err != nil {
+		return *res, fmt.Errorf("projections: apply: %w", err)
 	}
-	if id.Created != "" && cp.StreamCreated == "" {
-		cp.StreamCreated = id.Created
+	res.Initiatives, res.Strategy = a.written, a.strategy
+	cp.Schema = SchemaVersion
+	if t.id.Name != "" {
+		cp.StreamName = t.id.Name
+	}
+	if t.id.Created != "" && cp.StreamCreated == "" {
+		cp.StreamCreated = t.id.Created
 	}
 	res.Position = cp.Position
-	return res, writeCheckpoint(tx, cp)
+	return *res, writeCheckpoint(t.tx, *cp)
 }
 
 // verifyItem checks an item against its aggregate's chain in BucketChains
 // and, when it is good, moves the chain on. It returns the reason the item
 // is rejected ("" when good); an error aborts the transaction.
-func verifyItem(tx *bolt.Tx, keys audit.Keyring, it item) (string, error) {
-	c, err := audit.Inspect(keys, it.Msg)
+func verifyItem(tx *bolt.Tx, keys audit.Keyring, it *item) (string, error) {
+	it.inspect(keys)
+	c, err := it.insp.checked, it.insp.err
 	if err != nil {
 		return err.Error(), nil
 	}

@@ -89,7 +89,7 @@ func modelsOn(t testing.TB, db *bolt.DB) *ReadModels {
 	var cp checkpoint
 	_ = db.View(func(tx *bolt.Tx) error { cp = readCheckpoint(tx); return nil })
 	m := &ReadModels{db: db, log: quietLogger(), notify: make(chan struct{})}
-	m.pos.Store(cp.Position)
+	m.state.Store(loadState(db, cp.Position))
 	return m
 }
 

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,21 +30,39 @@ type initiativeCard struct {
 	Milestones []MilestoneView `json:"milestones"`
 }
 
-func applyInitiative(tx *bolt.Tx, id string, r domain.Recorded) (bool, error) {
-	var d InitiativeDetail
-	found, err := getJSON(tx, BucketInitiatives, []byte(id), &d)
+// pending returns the initiative's document as the batch left it, reading
+// it from tx the first time.
+func (a *applier) pending(id string) (*pendingInitiative, error) {
+	if p := a.inits[id]; p != nil {
+		return p, nil
+	}
+	p := &pendingInitiative{}
+	found, err := getJSON(a.tx, BucketInitiatives, []byte(id), &p.d)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		p.exists = true
+		c := cardOf(p.d)
+		c.SubGoals, c.UserGroups = slices.Clone(c.SubGoals), slices.Clone(c.UserGroups)
+		p.old = &c
+		p.oldTitle, p.oldDescription, p.oldOwner = p.d.Title, p.d.Description, p.d.Owner
+	}
+	a.inits[id] = p
+	return p, nil
+}
+
+func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
+	tx := a.tx
+	pi, err := a.pending(id)
 	if err != nil {
 		return false, err
 	}
 	p, isProposal := r.Event.(domain.InitiativeProposed)
-	if !found && !isProposal {
+	if !pi.exists && !isProposal {
 		return false, nil // an event about an initiative we never saw proposed
 	}
-	var oldCard *initiativeCard
-	if found {
-		c := cardOf(d)
-		oldCard = &c
-	}
+	d := &pi.d
 	at := r.Time.UTC()
 	change := func(event, reason, caseID, meetingID string) {
 		d.History = append(d.History, LifecycleChange{
@@ -59,7 +78,7 @@ func applyInitiative(tx *bolt.Tx, id string, r domain.Recorded) (bool, error) {
 			phase = domain.PhaseConcept
 		}
 		history := d.History
-		d = InitiativeDetail{
+		*d = InitiativeDetail{
 			InitiativeSummary: InitiativeSummary{
 				InitiativeID:     id,
 				Title:            e.Title,
@@ -158,7 +177,8 @@ func applyInitiative(tx *bolt.Tx, id string, r domain.Recorded) (bool, error) {
 	d.Version = r.Version
 	d.LastUpdated = at
 	d.Position = r.Position
-	return true, writeInitiative(tx, d, oldCard)
+	pi.exists, pi.dirty = true, true
+	return true, nil
 }
 
 func milestoneIndex(ms []MilestoneView, id string) int {
@@ -212,8 +232,10 @@ func indexKeys(c InitiativeSummary) map[string][][]byte {
 }
 
 // writeInitiative stores the document, card, search text and index entries,
-// replacing the old card's index entries.
-func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard) error {
+// replacing the old card's index entries. sameSearch says that the search
+// text stored with the old card is d's; the search text and the index
+// entries are written only when they change.
+func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard, sameSearch bool) error {
 	id := []byte(d.InitiativeID)
 	stored := d
 	stored.StatusHistory, stored.Cases = nil, nil
@@ -228,8 +250,13 @@ func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard) error
 	if err != nil {
 		return err
 	}
-	if err := sb.Put(id, []byte(searchText(d))); err != nil {
-		return err
+	if old == nil || !sameSearch {
+		if err := sb.Put(id, []byte(searchText(d))); err != nil {
+			return err
+		}
+	}
+	if old != nil && sameIndexFields(&old.InitiativeSummary, &card.InitiativeSummary) {
+		return nil // the same index entries, stored with the old card
 	}
 	newKeys := indexKeys(card.InitiativeSummary)
 	if old != nil {
@@ -253,6 +280,13 @@ func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard) error
 	return nil
 }
 
+// sameIndexFields reports whether a and b have the same index entries.
+func sameIndexFields(a, b *InitiativeSummary) bool {
+	return a.InitiativeID == b.InitiativeID && a.PrimaryGoal == b.PrimaryGoal && a.Owner == b.Owner &&
+		a.Phase == b.Phase && a.State == b.State && a.PrimarySubGoal == b.PrimarySubGoal &&
+		slices.Equal(a.SubGoals, b.SubGoals) && slices.Equal(a.UserGroups, b.UserGroups)
+}
+
 func containsKey(ks [][]byte, k []byte) bool {
 	for _, x := range ks {
 		if bytes.Equal(x, k) {
@@ -267,155 +301,12 @@ type selection struct {
 	Goal, SubGoal, Owner, Phase, State, UserGroup, Q string
 }
 
-// selectInitiatives returns the cards that match s, by reading the index
-// ranges of the given filters, intersecting them, and checking the search
-// text of what is left. With no filter it reads every card.
-func selectInitiatives(tx *bolt.Tx, s selection) ([]initiativeCard, error) {
-	var sets []map[string]bool
-	add := func(ids map[string]bool, err error) error {
-		if err != nil {
-			return err
-		}
-		sets = append(sets, ids)
-		return nil
-	}
-	if s.Owner != "" {
-		if err := add(indexIDs(tx, IdxInitiativeOwner, fold(s.Owner))); err != nil {
-			return nil, err
-		}
-	}
-	if s.UserGroup != "" {
-		if err := add(indexIDs(tx, IdxInitiativeUserGroup, fold(s.UserGroup))); err != nil {
-			return nil, err
-		}
-	}
-	if s.Phase != "" {
-		if err := add(indexIDs(tx, IdxInitiativePhase, s.Phase)); err != nil {
-			return nil, err
-		}
-	}
-	if s.State != "" {
-		if err := add(indexIDs(tx, IdxInitiativeState, s.State)); err != nil {
-			return nil, err
-		}
-	}
-	if s.SubGoal != "" {
-		if err := add(indexIDs(tx, IdxInitiativeSubGoal, s.SubGoal)); err != nil {
-			return nil, err
-		}
-	}
-	if s.Goal != "" {
-		if err := add(goalIDs(tx, s.Goal)); err != nil {
-			return nil, err
-		}
-	}
-
-	var ids []string
-	if len(sets) == 0 {
-		b, err := bucket(tx, BucketInitiativeCards)
-		if err != nil {
-			return nil, err
-		}
-		_ = b.ForEach(func(k, _ []byte) error {
-			ids = append(ids, string(k))
-			return nil
-		})
-	} else {
-		sort.Slice(sets, func(i, j int) bool { return len(sets[i]) < len(sets[j]) })
-		for _, id := range sortedKeys(sets[0]) {
-			all := true
-			for _, other := range sets[1:] {
-				if !other[id] {
-					all = false
-					break
-				}
-			}
-			if all {
-				ids = append(ids, id)
-			}
-		}
-	}
-
-	q := fold(s.Q)
-	var search *bolt.Bucket
-	if q != "" {
-		var err error
-		if search, err = bucket(tx, BucketInitiativeSearch); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]initiativeCard, 0, len(ids))
-	for _, id := range ids {
-		if q != "" && !matchQuery(string(search.Get([]byte(id))), q) {
-			continue
-		}
-		var c initiativeCard
-		ok, err := getJSON(tx, BucketInitiativeCards, []byte(id), &c)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-// goalIDs returns the initiatives that contribute to a goal: its primary
-// goal is the goal, or one of its sub-goals belongs to the goal (in any
-// strategy period).
-func goalIDs(tx *bolt.Tx, goal string) (map[string]bool, error) {
-	ids, err := indexIDs(tx, IdxInitiativeGoal, goal)
-	if err != nil {
-		return nil, err
-	}
-	subs := map[string]bool{}
-	err = scanPrefix(tx, BucketSubGoals, nil, func(k, v []byte) error {
-		var s SubGoalView
-		if err := json.Unmarshal(v, &s); err != nil {
-			return corrupt(BucketSubGoals, k, err)
-		}
-		if s.GoalID == goal {
-			subs[s.SubGoalID] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for s := range subs {
-		more, err := indexIDs(tx, IdxInitiativeSubGoal, s)
-		if err != nil {
-			return nil, err
-		}
-		for id := range more {
-			ids[id] = true
-		}
-	}
-	return ids, nil
-}
-
 func (m *ReadModels) initiativesQuery(f InitiativeFilter) ([]InitiativeSummary, error) {
-	var out []InitiativeSummary
-	err := m.view(func(tx *bolt.Tx) error {
-		cards, err := selectInitiatives(tx, selection(f))
-		if err != nil {
-			return err
-		}
-		out = make([]InitiativeSummary, 0, len(cards))
-		for _, c := range cards {
-			out = append(out, c.InitiativeSummary)
-		}
-		return nil
-	})
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := fold(out[i].Title), fold(out[j].Title)
-		if a != b {
-			return a < b
-		}
-		return out[i].InitiativeID < out[j].InitiativeID
-	})
-	return out, err
+	x, err := m.cards()
+	if err != nil {
+		return nil, err
+	}
+	return x.initiatives(selection(f)), nil
 }
 
 func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {

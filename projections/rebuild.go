@@ -11,12 +11,24 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// rebuildBatchSize is the batch size of full rebuilds: with fsync off, large
-// transactions are cheapest.
+// rebuildBatchSize is the most events in one transaction of a full
+// rebuild: with fsync off, large transactions are cheapest, but a
+// transaction holds every page it changes in memory until it commits.
 const rebuildBatchSize = 5000
+
+// rebuildReadSize is the size of the batches the rebuild's reader prepares
+// (a transaction applies several): small enough to start applying early
+// and to keep little in flight.
+const rebuildReadSize = 1000
 
 // builder builds read models from position 0 into a new file with fsync
 // off. finish fsyncs it and turns fsync back on.
+//
+// It is a pipeline: a reader goroutine takes the next batch from the stream
+// and prepares it (decodes every message once and checks its envelope and
+// signature, on GOMAXPROCS goroutines) while the previous batch is applied;
+// batches are applied one after the other, in stream order, and the
+// per-aggregate chain check stays in the apply.
 type builder struct {
 	db     *bolt.DB
 	path   string
@@ -25,7 +37,61 @@ type builder struct {
 	id     identity
 	head   uint64 // the stream head when the build started
 	pos    uint64
-	m      *ReadModels // for decode and logging
+	m      *ReadModels // for reading, decoding and logging
+
+	feed       chan prepared // prepared batches, in stream order
+	stopReader func()
+}
+
+// prepared is a batch the reader prepared, or the error that stopped it.
+type prepared struct {
+	items []item
+	err   error
+}
+
+// startReader starts the reader goroutine on b.it.
+func (b *builder) startReader() {
+	ctx, cancel := context.WithCancel(context.Background())
+	feed := make(chan prepared) // one batch prepared ahead, no more
+	done := make(chan struct{})
+	it, m := b.it, b.m
+	go func() {
+		defer close(done)
+		for {
+			batch, err := m.readBatch(ctx, it, rebuildReadSize, 20*time.Millisecond, time.Now().Add(time.Minute))
+			if err == nil && len(batch) == 0 {
+				continue
+			}
+			if err == nil {
+				prepare(batch, m.keys)
+			}
+			select {
+			case feed <- prepared{items: batch, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	b.feed = feed
+	b.stopReader = func() {
+		cancel()
+		<-done
+	}
+}
+
+// stop stops the reader and the consumer.
+func (b *builder) stop() {
+	if b.stopReader != nil {
+		b.stopReader()
+		b.stopReader = nil
+	}
+	if b.it != nil {
+		b.it.Stop()
+		b.it = nil
+	}
 }
 
 func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path string) (*builder, error) {
@@ -75,21 +141,10 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 		if b.it, err = cons.Messages(jetstream.PullMaxMessages(rebuildBatchSize)); err != nil {
 			return fmt.Errorf("projections: rebuild: consume: %w", err)
 		}
+		b.startReader()
 	}
 	for b.pos < target {
-		batch, err := b.m.readBatch(ctx, b.it, rebuildBatchSize, 20*time.Millisecond, time.Now().Add(time.Minute))
-		if err != nil {
-			return fmt.Errorf("projections: rebuild: %w", err)
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		var res batchResult
-		err = b.db.Update(func(tx *bolt.Tx) error {
-			var err error
-			res, err = applyVerified(tx, batch, b.id, nil, b.m.keys)
-			return err
-		})
+		res, err := b.applyNext(ctx, target)
 		if err != nil {
 			return fmt.Errorf("projections: rebuild: %w", err)
 		}
@@ -106,13 +161,44 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 	return nil
 }
 
+// applyNext applies prepared batches in one transaction, until it holds
+// rebuildBatchSize events or reaches target.
+func (b *builder) applyNext(ctx context.Context, target uint64) (batchResult, error) {
+	tx, err := b.db.Begin(true)
+	if err != nil {
+		return batchResult{}, err
+	}
+	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxClosed, ignored
+	t, err := beginApply(tx, b.id, nil, b.m.keys)
+	if err != nil {
+		return batchResult{}, err
+	}
+	for n := 0; n < rebuildBatchSize && t.cp.Position < target; {
+		var p prepared
+		select {
+		case p = <-b.feed:
+		case <-ctx.Done():
+			return batchResult{}, ctx.Err()
+		}
+		if p.err != nil {
+			return batchResult{}, p.err
+		}
+		if err := t.add(p.items); err != nil {
+			return batchResult{}, err
+		}
+		n += len(p.items)
+	}
+	res, err := t.end()
+	if err != nil {
+		return batchResult{}, err
+	}
+	return res, tx.Commit()
+}
+
 // finish stops reading and fsyncs the file; from then on every commit is
 // fsynced again.
 func (b *builder) finish() error {
-	if b.it != nil {
-		b.it.Stop()
-		b.it = nil
-	}
+	b.stop()
 	if err := b.db.Sync(); err != nil {
 		return fmt.Errorf("projections: rebuild: sync %s: %w", b.path, err)
 	}
@@ -123,9 +209,7 @@ func (b *builder) finish() error {
 
 // abort closes and removes the file.
 func (b *builder) abort() {
-	if b.it != nil {
-		b.it.Stop()
-	}
+	b.stop()
 	_ = b.db.Close()
 	_ = os.Remove(b.path)
 }
@@ -179,7 +263,7 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	if !fromRunner && m.isInvalid() == "" {
-		if err := b.runTo(ctx, m.pos.Load(), progress); err != nil {
+		if err := b.runTo(ctx, m.Position(), progress); err != nil {
 			return err
 		}
 	}
@@ -194,12 +278,16 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 		return fmt.Errorf("projections: rebuild: sync %s: %w", m.cfg.Dir, err)
 	}
 	done = true
+	state := loadState(b.db, b.pos) // the card index of the new file
 
 	m.swapMu.Lock() // waits for running queries on the old file
 	old := m.db
 	closed := m.closed
-	m.db = b.db
-	m.invalid = ""
+	if !closed {
+		m.db = b.db
+		m.invalid = ""
+		m.state.Store(state)
+	}
 	m.swapMu.Unlock()
 	if closed {
 		_ = b.db.Close()
@@ -218,7 +306,7 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 	if fromRunner {
 		m.ready.Store(b.pos >= b.head)
 	}
-	m.setPosition(b.pos)
+	m.broadcast()
 	m.log.Info("projections: switched to rebuilt read models", "position", b.pos, "took", time.Since(start))
 	return nil
 }

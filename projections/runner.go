@@ -59,7 +59,9 @@ type ReadModels struct {
 	// rebuildMu serialises rebuilds.
 	rebuildMu sync.Mutex
 
-	pos    atomic.Uint64
+	// state is the published position and card index (see index.go):
+	// replaced, never changed, after each commit.
+	state  atomic.Pointer[readState]
 	mu     sync.Mutex    // guards notify
 	notify chan struct{} // closed and replaced on every position change
 
@@ -85,7 +87,7 @@ func (c *Config) defaults() {
 		c.BatchSize = 1000
 	}
 	if c.BatchWait <= 0 {
-		c.BatchWait = 5 * time.Millisecond
+		c.BatchWait = time.Millisecond
 	}
 	if c.CheckInterval <= 0 {
 		c.CheckInterval = 30 * time.Second
@@ -141,9 +143,10 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ReadModels,
 	case cp.Position > 0 && cp.TrustedKeys != keysText(m.keys):
 		m.invalid = fmt.Sprintf("file was built trusting keys [%s], now [%s]", cp.TrustedKeys, keysText(m.keys))
 	default:
-		m.pos.Store(cp.Position)
+		m.state.Store(loadState(db, cp.Position))
 	}
 	if m.invalid != "" {
+		m.state.Store(&readState{})
 		m.log.Warn("projections: read models will be rebuilt", "reason", m.invalid)
 	}
 	return m, nil
@@ -167,7 +170,7 @@ func (m *ReadModels) Close() error {
 
 // Lag is the stream head last seen minus Position.
 func (m *ReadModels) Lag() uint64 {
-	h, p := m.head.Load(), m.pos.Load()
+	h, p := m.head.Load(), m.Position()
 	if h > p {
 		return h - p
 	}
@@ -207,10 +210,29 @@ func (m *ReadModels) view(fn func(tx *bolt.Tx) error) error {
 	return err
 }
 
-// setPosition publishes a new position and wakes WaitFor.
-func (m *ReadModels) setPosition(p uint64) {
-	m.pos.Store(p)
+// loadState reads the card index of db, whose checkpoint is at pos.
+func loadState(db *bolt.DB, pos uint64) *readState {
+	s := &readState{pos: pos}
+	s.err = db.View(func(tx *bolt.Tx) error {
+		var err error
+		s.idx, err = loadIndex(tx)
+		return err
+	})
+	return s
+}
+
+// publish makes s the state queries, Position and WaitFor see, and wakes
+// WaitFor.
+func (m *ReadModels) publish(s *readState) {
+	m.state.Store(s)
 	m.broadcast()
+}
+
+func (m *ReadModels) position() uint64 {
+	if s := m.state.Load(); s != nil {
+		return s.pos
+	}
+	return 0
 }
 
 func (m *ReadModels) broadcast() {
@@ -227,7 +249,7 @@ func (m *ReadModels) waitFor(ctx context.Context, pos uint64) error {
 		m.mu.Lock()
 		ch := m.notify
 		m.mu.Unlock()
-		if m.pos.Load() >= pos {
+		if m.position() >= pos {
 			return nil
 		}
 		select {
@@ -235,7 +257,7 @@ func (m *ReadModels) waitFor(ctx context.Context, pos uint64) error {
 		case <-ctx.Done():
 			return &domain.Error{
 				Kind:    domain.KindLagging,
-				Message: fmt.Sprintf("read models at position %d have not reached %d", m.pos.Load(), pos),
+				Message: fmt.Sprintf("read models at position %d have not reached %d", m.position(), pos),
 				Err:     ctx.Err(),
 			}
 		}
@@ -248,7 +270,7 @@ func (m *ReadModels) invalidate(reason string) {
 	m.invalid = reason
 	m.swapMu.Unlock()
 	m.ready.Store(false)
-	m.setPosition(0)
+	m.publish(&readState{})
 }
 
 func (m *ReadModels) isInvalid() string {
@@ -436,9 +458,9 @@ func (m *ReadModels) follow(ctx context.Context) error {
 			if err := m.commit(batch, id); err != nil {
 				return err
 			}
-			if !m.ready.Load() && m.pos.Load() >= startHead {
+			if !m.ready.Load() && m.position() >= startHead {
 				m.ready.Store(true)
-				m.log.Info("projections: caught up", "position", m.pos.Load())
+				m.log.Info("projections: caught up", "position", m.position())
 			}
 		}
 		if !time.Now().Before(nextCheck) {
@@ -449,10 +471,18 @@ func (m *ReadModels) follow(ctx context.Context) error {
 	}
 }
 
-// readBatch waits (until deadline) for a message, then takes what follows
-// without waiting more than wait for each, up to n messages, stopping early
-// when the consumer reports nothing more pending in the stream. It returns
-// an empty batch at the deadline.
+// drainWait is how long readBatch waits for a message once the consumer has
+// said nothing more is pending: long enough to take what is already
+// buffered in the client, too short to add latency.
+const drainWait = 50 * time.Microsecond
+
+// readBatch waits (until deadline) for a message, then takes what follows,
+// up to n messages: while the consumer reports more pending in the stream
+// it waits up to wait for each; once it reports nothing pending, it takes
+// only what is already buffered in the client (events that arrived while
+// the previous batch was committed), so that one commit covers every event
+// that is waiting (group commit). It returns an empty batch at the
+// deadline. The items are raw: prepare decodes and inspects them.
 func (m *ReadModels) readBatch(ctx context.Context, it jetstream.MessagesContext, n int, wait time.Duration, deadline time.Time) ([]item, error) {
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	msg, err := it.Next(jetstream.NextContext(wctx))
@@ -476,10 +506,14 @@ func (m *ReadModels) readBatch(ctx context.Context, it jetstream.MessagesContext
 		if h := it1.Position + pending; h > m.head.Load() {
 			m.head.Store(h)
 		}
-		if len(batch) >= n || pending == 0 {
+		if len(batch) >= n {
 			return batch, nil
 		}
-		msg, err = it.Next(jetstream.NextMaxWait(wait))
+		w := wait
+		if pending == 0 {
+			w = drainWait
+		}
+		msg, err = it.Next(jetstream.NextMaxWait(w))
 		if err != nil {
 			// nats.ErrTimeout: nothing more buffered in time. Any other
 			// error: commit what we have; it comes back on the next read.
@@ -488,37 +522,17 @@ func (m *ReadModels) readBatch(ctx context.Context, it jetstream.MessagesContext
 	}
 }
 
-// decode turns a stream message into a batch item. Messages that cannot be
-// decoded become skipped items (they still advance the checkpoint).
+// decode turns a stream message into a raw batch item.
 func (m *ReadModels) decode(msg jetstream.Msg) (item, uint64, error) {
 	md, err := msg.Metadata()
 	if err != nil {
 		return item{}, 0, fmt.Errorf("projections: message metadata: %w", err)
 	}
-	it := decodeItem(msg.Subject(), md.Sequence.Stream, msg.Data())
+	var sig string
 	if h := msg.Headers(); h != nil {
-		it.Msg.Signature = h.Get(audit.SignatureHeader)
+		sig = h.Get(audit.SignatureHeader)
 	}
-	return it, md.NumPending, nil
-}
-
-func decodeItem(subject string, seq uint64, data []byte) item {
-	msg := audit.Event{Position: seq, Subject: subject, Payload: data}
-	rec, err := eventstore.DecodeRecord(subject, seq, data)
-	if err != nil {
-		return item{Position: seq, Skip: "undecodable event envelope: " + err.Error(), Msg: msg}
-	}
-	it := item{Position: seq, EventID: rec.ID, AggType: rec.AggregateType, AggID: rec.AggregateID, Type: rec.Type, Msg: msg}
-	if domain.AggregateType(rec.AggregateType) == domain.Series {
-		return it // no read model; counted as skipped quietly
-	}
-	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
-	if err != nil {
-		it.Skip = err.Error()
-		return it
-	}
-	it.Rec = domain.Recorded{ID: rec.ID, Version: rec.Version, Position: seq, Time: rec.Time, Actor: rec.Actor, Event: ev}
-	return it
+	return rawItem(msg.Subject(), md.Sequence.Stream, msg.Data(), sig), md.NumPending, nil
 }
 
 // commit applies a batch to the current file in one transaction.
@@ -531,22 +545,39 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	if closed {
 		return ErrClosed
 	}
+	prepare(batch, m.keys)
+	cur := m.state.Load()
 	var res batchResult
+	var next *readState
 	err := db.Update(func(tx *bolt.Tx) error {
 		var err error
 		res, err = applyVerified(tx, batch, id, m.hook, m.keys)
-		return err
+		if err != nil {
+			return err
+		}
+		// The card index as of this commit: the published one with the
+		// cards the batch wrote, or the whole file's.
+		next = &readState{pos: res.Position}
+		if cur != nil && cur.idx != nil {
+			next.idx, err = cur.idx.updated(tx, res.Initiatives, res.Strategy)
+		} else {
+			next.idx, err = loadIndex(tx)
+		}
+		if err != nil {
+			next.idx, next.err = nil, err
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	m.publish(next) // wakes WaitFor: the rest is bookkeeping
 	m.applied.Add(res.Applied)
 	m.skipped.Add(res.Skipped)
 	m.rejected.Add(res.Rejected)
 	m.batches.Add(1)
 	m.reportSkips(res.Skips)
 	m.reportRejects(res.Rejects)
-	m.setPosition(res.Position)
 	return nil
 }
 

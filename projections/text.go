@@ -3,6 +3,7 @@ package projections
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // combining maps a base letter followed by a combining mark to the
@@ -33,20 +34,27 @@ var compat = map[rune]rune{
 // letters composed, look-alikes replaced, lower case (Æ Ø Å → æ ø å), and
 // runs of white space collapsed to one space.
 func fold(s string) string {
-	rs := []rune(s)
+	if foldedASCII(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		if i+1 < len(rs) {
-			if c, ok := combining[[2]rune{r, rs[i+1]}]; ok {
-				r = c
-				i++
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if i < len(s) && (s[i] == 0xCC || s[i] == 0xCD) { // U+0300–U+037F follows
+			if next, n2 := utf8.DecodeRuneInString(s[i:]); next >= 0x300 && next <= 0x36F {
+				if c, ok := combining[[2]rune{r, next}]; ok {
+					r = c
+					i += n2
+				}
 			}
 		}
-		if c, ok := compat[r]; ok {
-			r = c
+		if r >= 0xA0 {
+			if c, ok := compat[r]; ok {
+				r = c
+			}
 		}
 		if unicode.IsSpace(r) {
 			if !space && b.Len() > 0 {
@@ -56,9 +64,31 @@ func fold(s string) string {
 			continue
 		}
 		space = false
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteByte(byte(r))
+			continue
+		}
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return strings.TrimRight(b.String(), " ")
+}
+
+// foldedASCII reports whether s is ASCII that fold leaves as it is: no
+// upper case letters, no white space but single spaces between words.
+func foldedASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf, 'A' <= c && c <= 'Z', '\t' <= c && c <= '\r':
+			return false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return false
+		}
+	}
+	return true
 }
 
 // matchQuery reports whether every word of the folded query occurs in the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -49,6 +50,19 @@ type CommandConfig struct {
 	// state commands are decided on, and the next event chains to the last
 	// good one. Empty: events are not verified.
 	TrustedKeys []ed25519.PublicKey
+	// Snapshots, when set, is where aggregate snapshots are read from on a
+	// cache miss (then only the events after the snapshot are read and
+	// verified) and written to, in the background: each time an
+	// aggregate's version passes a multiple of SnapshotEvery, and after a
+	// cache miss that found the snapshot behind the log (a read that
+	// starts far back in the stream costs more, however few events it
+	// returns). A snapshot that is missing, unusable or does not match the
+	// log is ignored: it costs time, never a different outcome. Nil: no
+	// snapshots.
+	Snapshots Snapshots
+	// SnapshotEvery is the number of events between snapshots of an
+	// aggregate (default 100).
+	SnapshotEvery uint64
 }
 
 // CommandService runs commands: validate, authorize, load, decide, append.
@@ -59,6 +73,13 @@ type CommandService struct {
 	cfg   CommandConfig
 	cache *lru.Cache[domain.Ref, cached]
 	keys  audit.Keyring // nil: no verification
+
+	// snapq holds the snapshots waiting to be written; snapWriting is
+	// true while a goroutine drains it (see queueSnapshot); snapPending
+	// counts the queued snapshots not written yet.
+	snapq       chan snapshotJob
+	snapWriting atomic.Bool
+	snapPending atomic.Int64
 }
 
 // cached is an aggregate's state, the stream position of its last message
@@ -88,11 +109,17 @@ func NewCommandService(cfg CommandConfig) (*CommandService, error) {
 	if cfg.MaxTries == 0 {
 		cfg.MaxTries = 64
 	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 100
+	}
 	c, err := lru.New[domain.Ref, cached](cfg.CacheSize)
 	if err != nil {
 		return nil, err
 	}
 	s := &CommandService{cfg: cfg, cache: c}
+	if cfg.Snapshots != nil {
+		s.snapq = make(chan snapshotJob, snapshotQueue)
+	}
 	if len(cfg.TrustedKeys) > 0 {
 		s.keys = audit.NewKeyring(cfg.TrustedKeys...)
 	}
@@ -408,25 +435,45 @@ func (s *CommandService) remember(states map[domain.Ref]domain.State, positions 
 	}
 	for r, c := range next {
 		s.cache.Add(r, c)
+		var from uint64
+		if st := states[r]; st != nil {
+			from = st.StateVersion()
+		}
+		s.maybeSnapshot(r, from, c)
 	}
 }
 
 // load returns an aggregate's current state: the cached state plus the
-// events recorded after it (one read, whatever the history's length).
+// events recorded after it (one read, whatever the history's length). On a
+// cache miss it starts from the aggregate's snapshot, if there is a usable
+// one, instead of from the beginning.
 func (s *CommandService) load(ctx context.Context, ref domain.Ref) (cached, error) {
-	c, ok := s.cache.Get(ref)
-	if !ok {
-		c = cached{state: domain.NewState(ref)}
+	c, hit := s.cache.Get(ref)
+	var recs []eventstore.Record
+	var err error
+	fromSnapshot := false
+	if !hit {
+		if c, recs, fromSnapshot, err = s.loadFromSnapshot(ctx, ref); err != nil {
+			return cached{}, err
+		}
 	}
-	recs, err := s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, c.position)
-	if err != nil {
-		return cached{}, err
+	if !fromSnapshot {
+		if !hit {
+			c = cached{state: domain.NewState(ref)}
+		}
+		if recs, err = s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, c.position); err != nil {
+			return cached{}, err
+		}
 	}
 	if len(recs) == 0 {
+		if fromSnapshot {
+			s.cache.Add(ref, c)
+		}
 		return c, nil
 	}
-	st, hash := c.state, c.hash
+	st, hash, good := c.state, c.hash, false
 	for _, r := range recs {
+		good = false
 		if s.keys != nil {
 			if reason := verifyRecord(s.keys, r, st.StateVersion(), hash); reason != nil {
 				s.cfg.Logger.Error("command path: ignoring an event that fails verification",
@@ -441,11 +488,125 @@ func (s *CommandService) load(ctx context.Context, ref domain.Ref) (cached, erro
 		if st, err = domain.Evolve(st, d); err != nil {
 			return cached{}, err
 		}
-		hash = r.Hash
+		hash, good = r.Hash, true
 	}
+	from := c.state.StateVersion()
 	c = cached{state: st, position: recs[len(recs)-1].Position, hash: hash}
 	s.cache.Add(ref, c)
+	switch {
+	case !good: // a snapshot's position is that of its hash's event
+	case fromSnapshot: // the snapshot was behind the log
+		s.queueSnapshot(ref, c)
+	default:
+		s.maybeSnapshot(ref, from, c)
+	}
 	return c, nil
+}
+
+// loadFromSnapshot returns the aggregate's snapshot and the records after
+// it, ok false when there is no usable snapshot. The read starts at the
+// snapshot's own last event, which must still be in the log at that
+// position with that hash: a snapshot that does not match the log (the
+// stream was restored from a backup or recreated) is ignored. An error is
+// the log's; the snapshot store's are logged and taken as a miss.
+func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (cached, []eventstore.Record, bool, error) {
+	if s.cfg.Snapshots == nil {
+		return cached{}, nil, false, nil
+	}
+	snap, ok, err := s.cfg.Snapshots.Get(ctx, ref)
+	if err != nil {
+		s.cfg.Logger.Warn("command path: snapshot not read; folding the history", "aggregate", ref.String(), "err", err)
+		return cached{}, nil, false, nil
+	}
+	if !ok || snap.State == nil || snap.State.StateRef() != ref || snap.Position == 0 || snap.State.StateVersion() == 0 {
+		return cached{}, nil, false, nil
+	}
+	recs, err := s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, snap.Position-1)
+	if err != nil {
+		return cached{}, nil, false, err
+	}
+	if len(recs) == 0 || recs[0].Position != snap.Position || recs[0].Hash != snap.Hash || recs[0].Version != snap.State.StateVersion() {
+		s.cfg.Logger.Warn("command path: ignoring a snapshot that does not match the log; folding the history",
+			"aggregate", ref.String(), "version", snap.State.StateVersion(), "position", snap.Position)
+		return cached{}, nil, false, nil
+	}
+	return cached{state: snap.State, position: snap.Position, hash: snap.Hash}, recs[1:], true, nil
+}
+
+// snapshotQueue bounds the snapshots waiting to be written; more are
+// dropped (the next multiple of SnapshotEvery tries again).
+const snapshotQueue = 64
+
+type snapshotJob struct {
+	ref domain.Ref
+	c   cached
+}
+
+// maybeSnapshot queues a snapshot of c when the aggregate's version went
+// from from past a multiple of SnapshotEvery.
+func (s *CommandService) maybeSnapshot(ref domain.Ref, from uint64, c cached) {
+	if s.snapq == nil || c.state == nil {
+		return
+	}
+	if to, every := c.state.StateVersion(), s.cfg.SnapshotEvery; to/every > from/every {
+		s.queueSnapshot(ref, c)
+	}
+}
+
+// queueSnapshot queues a snapshot of c, or drops it when the queue is full.
+func (s *CommandService) queueSnapshot(ref domain.Ref, c cached) {
+	if s.snapq == nil || c.state == nil {
+		return
+	}
+	s.snapPending.Add(1)
+	select {
+	case s.snapq <- snapshotJob{ref, c}:
+	default:
+		s.snapPending.Add(-1)
+		s.cfg.Logger.Debug("command path: snapshot queue full; dropping a snapshot", "aggregate", ref.String(), "version", c.state.StateVersion())
+		return
+	}
+	// One writer at a time, started on demand and gone when the queue is
+	// empty: a command never waits for a snapshot, and an idle service
+	// holds no goroutine.
+	if s.snapWriting.CompareAndSwap(false, true) {
+		go s.writeSnapshots()
+	}
+}
+
+// FlushSnapshots waits until the snapshots queued so far are written (or
+// failed), or ctx ends: for a graceful shutdown, tests and benchmarks.
+func (s *CommandService) FlushSnapshots(ctx context.Context) error {
+	for s.snapPending.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Microsecond):
+		}
+	}
+	return nil
+}
+
+// writeSnapshots writes the queued snapshots until the queue is empty.
+func (s *CommandService) writeSnapshots() {
+	for {
+		select {
+		case j := <-s.snapq:
+			snap := Snapshot{State: j.c.state, Position: j.c.position, Hash: j.c.hash}
+			if err := s.cfg.Snapshots.Put(context.Background(), j.ref, snap); err != nil {
+				s.cfg.Logger.Warn("command path: snapshot not written", "aggregate", j.ref.String(),
+					"version", j.c.state.StateVersion(), "err", err)
+			}
+			s.snapPending.Add(-1)
+		default:
+			s.snapWriting.Store(false)
+			// A job queued after the empty check whose sender saw this
+			// writer still running: take it (unless a new writer did).
+			if len(s.snapq) == 0 || !s.snapWriting.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}
 }
 
 // verifyRecord checks one record of an aggregate whose last good event is

@@ -190,6 +190,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 		&cobra.Group{ID: "portfolio", Title: "Strategy and initiatives:"},
 		&cobra.Group{ID: "council", Title: "Council:"},
 		&cobra.Group{ID: "audit", Title: "Audit:"},
+		&cobra.Group{ID: "admin", Title: "Administration:"},
 	)
 	add := func(group string, cmds ...*cobra.Command) {
 		for _, c := range cmds {
@@ -200,6 +201,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 	add("portfolio", a.strategyCmd(), a.initiativeCmd(), a.initiativesCmd(), a.roadmapCmd())
 	add("council", a.councilCmd())
 	add("audit", a.auditCmd())
+	add("admin", a.rebuildCmd())
 	root.AddCommand(a.genericCmd())
 	return root
 }

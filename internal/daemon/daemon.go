@@ -95,6 +95,8 @@ type Daemon struct {
 	History *services.History
 	Auth    *services.Authenticator
 
+	rebuild *rebuildJob // POST /v1/admin/rebuild
+
 	httpSrv *http.Server
 	ln      net.Listener
 	cancel  context.CancelFunc
@@ -160,6 +162,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
+	d.rebuild = newRebuildJob(d.Reads, cfg.Logger)
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.wg.Add(1)
@@ -173,7 +176,15 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	reg := prometheus.NewRegistry()
 	m := newMetrics(reg, d)
-	d.Cmds, err = services.NewCommandService(services.CommandConfig{Log: d.Store, Logger: cfg.Logger, Now: cfg.Now, Observe: m.observeCommand, TrustedKeys: d.trusted})
+	// Snapshots are signed with the event signing key and trusted only
+	// when a trusted key signed them (see services.SnapshotStore).
+	snaps, err := services.OpenSnapshotStore(ctx, d.js, services.SnapshotConfig{Bucket: cfg.Stream + "_SNAPSHOTS",
+		Replicas: cfg.Replicas, Logger: cfg.Logger, Signer: d.signer, TrustedKeys: d.trusted})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot store: %w", err)
+	}
+	d.Cmds, err = services.NewCommandService(services.CommandConfig{Log: d.Store, Logger: cfg.Logger, Now: cfg.Now, Observe: m.observeCommand, TrustedKeys: d.trusted,
+		Snapshots: snaps})
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +202,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Registry: reg,
+		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Registry: reg, Rebuild: d.rebuild,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 	})
 	if err != nil {
@@ -486,7 +497,7 @@ func (d *Daemon) NATSURL() string {
 func (d *Daemon) Err() <-chan error { return d.runErr }
 
 // Close stops the HTTP server (letting requests in flight finish until ctx
-// ends), the read model runner, and NATS.
+// ends), a running read model rebuild, the read model runner, and NATS.
 func (d *Daemon) Close(ctx context.Context) error {
 	var errs []error
 	d.closed.Do(func() {
@@ -496,6 +507,9 @@ func (d *Daemon) Close(ctx context.Context) error {
 			}
 		} else if d.ln != nil {
 			_ = d.ln.Close()
+		}
+		if d.rebuild != nil {
+			d.rebuild.close()
 		}
 		if d.cancel != nil {
 			d.cancel()

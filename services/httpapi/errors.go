@@ -33,6 +33,8 @@ const (
 	kindKeyReused        domain.Kind = "idempotency_key_reused"
 	kindKeyInUse         domain.Kind = "idempotency_key_in_use"
 	kindMethodNotAllowed domain.Kind = "method_not_allowed"
+	// kindRebuildInProgress: POST /v1/admin/rebuild while one runs.
+	kindRebuildInProgress domain.Kind = "rebuild_in_progress"
 )
 
 type mapping struct {
@@ -52,6 +54,7 @@ var errorTable = map[domain.Kind]mapping{
 	kindMethodNotAllowed:    {http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed"},
 	domain.KindRuleViolated: {http.StatusConflict, "rule_violated", "Rule violated"},
 	kindKeyInUse:            {http.StatusConflict, "idempotency_key_in_use", "Idempotency key in use"},
+	kindRebuildInProgress:   {http.StatusConflict, "rebuild_in_progress", "Rebuild in progress"},
 	domain.KindConflict:     {http.StatusPreconditionFailed, "version_conflict", "Version conflict"},
 	kindPayloadTooLarge:     {http.StatusRequestEntityTooLarge, "payload_too_large", "Payload too large"},
 	domain.KindInvalid:      {http.StatusUnprocessableEntity, "validation_failed", "Validation failed"},

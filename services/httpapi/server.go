@@ -1,7 +1,7 @@
 // Package httpapi is the HTTP API of the portfolio (see the contract):
 // commands at POST /v1/commands/{CommandName}, queries under /v1/, the
-// operations endpoints /healthz, /readyz and /metrics, and the OpenAPI
-// document at /openapi.yaml.
+// administrative /v1/admin/rebuild, the operations endpoints /healthz,
+// /readyz and /metrics, and the OpenAPI document at /openapi.yaml.
 //
 // Wiring (cmd/portfoliod):
 //
@@ -14,6 +14,7 @@
 //		History:     history,         // *services.History
 //		Verify:      func(ctx context.Context, req httpapi.VerifyRequest) (httpapi.VerifyResult, error) { … },
 //		ReadyCheck:  func(ctx context.Context) error { … },
+//		Rebuild:     rebuilder,       // httpapi.Rebuilder, for /v1/admin/rebuild
 //		Collectors:  []prometheus.Collector{…}, // optional extra metrics
 //	})
 //	httpServer := httpapi.NewHTTPServer(addr, srv.Handler())
@@ -171,6 +172,8 @@ type Config struct {
 	Verify func(ctx context.Context, req VerifyRequest) (VerifyResult, error)
 	// AuditKey is served at GET /v1/audit/key (to anyone); nil: 503.
 	AuditKey *AuditKey
+	// Rebuild runs the read-model rebuild of /v1/admin/rebuild; nil: 503.
+	Rebuild Rebuilder
 	// ReadyCheck answers /readyz; nil: always ready.
 	ReadyCheck func(ctx context.Context) error
 	// Registry receives the server's metrics and is served at /metrics;
@@ -271,6 +274,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/audit/events", s.handleAuditEvents)
 	mux.HandleFunc("GET /v1/audit/verify", s.handleAuditVerify)
 	mux.HandleFunc("GET /v1/audit/key", s.handleAuditKey)
+	mux.HandleFunc("POST /v1/admin/rebuild", s.handleStartRebuild)
+	mux.HandleFunc("GET /v1/admin/rebuild", s.handleRebuildStatus)
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)

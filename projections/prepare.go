@@ -1,0 +1,130 @@
+package projections
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ehelse/portfolio/audit"
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventstore"
+)
+
+// Preparing a batch: every message is decoded once (eventstore.DecodeRecord
+// for the envelope, domain.DecodeEvent for the data) and, with trusted
+// keys, inspected (audit.Inspect: envelope and signature) before the batch
+// is applied. Both are pure functions of the message, so they run on up to
+// GOMAXPROCS goroutines, outside the bbolt transaction. What depends on
+// earlier events — the per-aggregate chain in BucketChains — is checked
+// while the batch is applied, in stream order (verifyItem).
+//
+// An envelope that eventstore.DecodeRecord accepts is one that
+// audit.DecodeEnvelope accepts, with the same id, event name, aggregate,
+// version and prevhash (the event store's rules include audit's; a test
+// keeps them in step), so the inspection of such a message reuses the
+// decoded record instead of parsing the payload a second time. A message
+// DecodeRecord refuses is inspected by audit.Inspect itself, so the reason
+// a malformed message is rejected is exactly audit's.
+
+// inspection is the result of audit.Inspect for an item.
+type inspection struct {
+	done    bool
+	checked audit.Checked
+	err     error
+}
+
+// rawItem is a stream message before decoding.
+func rawItem(subject string, seq uint64, data []byte, signature string) item {
+	return item{Position: seq, Msg: audit.Event{Position: seq, Subject: subject, Payload: data, Signature: signature}, raw: true}
+}
+
+// decodeItem turns a stored message into a batch item. Messages that cannot
+// be decoded become skipped items (they still advance the checkpoint).
+func decodeItem(subject string, seq uint64, data []byte) item {
+	it := rawItem(subject, seq, data, "")
+	it.decode()
+	return it
+}
+
+// decode fills in what the message says. It is a no-op for items that are
+// not raw (already decoded, or built by tests).
+func (it *item) decode() {
+	if !it.raw {
+		return
+	}
+	it.raw = false
+	seq, subject, data := it.Position, it.Msg.Subject, it.Msg.Payload
+	rec, err := eventstore.DecodeRecord(subject, seq, data)
+	if err != nil {
+		it.Skip = "undecodable event envelope: " + err.Error()
+		return
+	}
+	it.EventID, it.AggType, it.AggID, it.Type = rec.ID, rec.AggregateType, rec.AggregateID, rec.Type
+	if h, err := audit.ParseHash(rec.Hash); err == nil {
+		it.env = audit.Envelope{ID: rec.ID, EventType: rec.Type, AggregateType: rec.AggregateType,
+			AggregateID: rec.AggregateID, Version: rec.Version, PrevHash: rec.PrevHash}
+		it.hash, it.envOK = h, true
+	}
+	if domain.AggregateType(rec.AggregateType) == domain.Series {
+		return // no read model; counted as skipped quietly
+	}
+	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	if err != nil {
+		it.Skip = err.Error()
+		return
+	}
+	it.Rec = domain.Recorded{ID: rec.ID, Version: rec.Version, Position: seq, Time: rec.Time, Actor: rec.Actor, Event: ev}
+}
+
+// inspect runs audit.Inspect's checks on the item (once).
+func (it *item) inspect(keys audit.Keyring) {
+	if it.insp.done {
+		return
+	}
+	it.decode()
+	if it.envOK {
+		c := audit.Checked{Hash: it.hash, Envelope: it.env}
+		it.insp = inspection{done: true, checked: c, err: keys.Check(it.Msg.Signature, c.Hash)}
+		return
+	}
+	c, err := audit.Inspect(keys, it.Msg)
+	it.insp = inspection{done: true, checked: c, err: err}
+}
+
+// prepareChunk is how many items a preparing goroutine takes at a time.
+const prepareChunk = 64
+
+// prepare decodes the items and, with keys, inspects them, on up to
+// GOMAXPROCS goroutines.
+func prepare(items []item, keys audit.Keyring) {
+	one := func(it *item) {
+		it.decode()
+		if keys != nil {
+			it.inspect(keys)
+		}
+	}
+	n := len(items)
+	workers := min(runtime.GOMAXPROCS(0), (n+prepareChunk-1)/prepareChunk)
+	if workers <= 1 {
+		for i := range items {
+			one(&items[i])
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(prepareChunk)) - prepareChunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+prepareChunk, n); i++ {
+					one(&items[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,129 @@
+package httpapi
+
+// Administrative endpoints: operator actions that write nothing to the
+// event log. Today only the read-model rebuild.
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
+)
+
+// Rebuild states (RebuildStatus.State).
+const (
+	RebuildIdle    = "idle"    // no rebuild since the server started
+	RebuildRunning = "running" // one is running
+	RebuildDone    = "done"    // the last one finished and the server serves its result
+	RebuildFailed  = "failed"  // the last one failed (Error says why); the old read models still serve
+)
+
+// RebuildStatus is the answer of POST and GET /v1/admin/rebuild: the
+// running or last operator-triggered rebuild of the read models.
+type RebuildStatus struct {
+	State string `json:"state"`
+	// StartedAt is absent only when State is idle.
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// Done is the event log position the new read models have reached;
+	// Total the position they must reach (the log's head, which grows
+	// while commands are written).
+	Done  uint64 `json:"done"`
+	Total uint64 `json:"total"`
+	// EventsPerSecond is Done over the time since StartedAt (until
+	// FinishedAt once finished).
+	EventsPerSecond float64 `json:"eventsPerSecond"`
+	// EtaSeconds estimates the time left; only while running and known.
+	EtaSeconds *float64 `json:"etaSeconds,omitempty"`
+	// Error says why a failed rebuild failed.
+	Error string `json:"error,omitempty"`
+}
+
+// Rebuilder runs operator-triggered rebuilds of the read models, one at a
+// time, in the background. The daemon implements it.
+type Rebuilder interface {
+	// StartRebuild starts a rebuild and returns its status (running). When
+	// one is running already it starts nothing and returns an error that
+	// wraps projections.ErrRebuildInProgress. by names who asked, for the
+	// log.
+	StartRebuild(by string) (RebuildStatus, error)
+	// RebuildStatus returns the running or last rebuild.
+	RebuildStatus() RebuildStatus
+}
+
+// authorizeAdmin allows the administrative endpoints to the secretariat
+// and the auditor: an anonymous caller is 401, any other role 403.
+func authorizeAdmin(p services.Principal) error {
+	switch p.Role {
+	case services.RoleSecretariat, services.RoleAuditor:
+		return nil
+	case services.RoleAnonymous, "":
+		return domain.Errorf(domain.KindUnauthorized, "this needs a token")
+	}
+	return domain.Errorf(domain.KindForbidden, "%s may not run administrative operations", p.Name)
+}
+
+// startAdmin authenticates and authorizes an administrative request and
+// checks that the rebuilder is configured.
+func (s *Server) startAdmin(w http.ResponseWriter, r *http.Request) (services.Principal, bool) {
+	p, err := s.principal(r)
+	if err == nil {
+		err = authorizeAdmin(p)
+	}
+	if err == nil && s.cfg.Rebuild == nil {
+		err = errNotConfigured("the read model rebuild")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return p, false
+	}
+	return p, true
+}
+
+// handleStartRebuild is POST /v1/admin/rebuild: 202 with the new job's
+// status, or 409 rebuild_in_progress while one runs (follow that one with
+// GET). The request has no body; one sent is ignored.
+func (s *Server) handleStartRebuild(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.startAdmin(w, r)
+	if !ok {
+		return
+	}
+	st, err := s.cfg.Rebuild.StartRebuild(p.Name)
+	if err != nil {
+		if errors.Is(err, projections.ErrRebuildInProgress) {
+			err = errRebuildInProgress(s.cfg.Rebuild.RebuildStatus(), err)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/admin/rebuild")
+	writeJSON(w, http.StatusAccepted, st)
+}
+
+// handleRebuildStatus is GET /v1/admin/rebuild. Like every GET under
+// /v1/ it answers X-Position: the position the serving read models have
+// applied.
+func (s *Server) handleRebuildStatus(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.startAdmin(w, r); !ok {
+		return
+	}
+	if s.cfg.Queries != nil {
+		w.Header().Set("X-Position", itoa(s.cfg.Queries.Position()))
+	}
+	writeJSON(w, http.StatusOK, s.cfg.Rebuild.RebuildStatus())
+}
+
+// errRebuildInProgress is the 409 for a second rebuild, saying how far the
+// running one is.
+func errRebuildInProgress(st RebuildStatus, err error) *domain.Error {
+	msg := "a rebuild of the read models is already running; follow it with GET /v1/admin/rebuild"
+	if st.State == RebuildRunning && st.StartedAt != nil {
+		msg = fmt.Sprintf("a rebuild of the read models is already running (started %s, at %d of %d); follow it with GET /v1/admin/rebuild",
+			st.StartedAt.UTC().Format(time.RFC3339), st.Done, st.Total)
+	}
+	return &domain.Error{Kind: kindRebuildInProgress, Message: msg, Err: err}
+}
