@@ -391,3 +391,23 @@ func headerValue(hdr []byte, key string) string {
 	}
 	return ""
 }
+
+// LoadLast returns the aggregate's last message, read from the stream leader,
+// and whether there is one. It is one request whatever the history's
+// length; the command path uses it to check a snapshot is current.
+//
+// Errors: ErrUnavailable, ErrCorrupt, or a kind-invalid error for a bad
+// aggregate type or id.
+func (s *Store) LoadLast(ctx context.Context, aggType, aggID string) (Record, bool, error) {
+	if err := validAggregate(aggType, aggID); err != nil {
+		return Record{}, false, err
+	}
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	m, err := s.leaderGet(ctx, msgGetRequest{LastBySubj: AggregateSubject(aggType, aggID)})
+	if m == nil || err != nil {
+		return Record{}, false, err
+	}
+	rec, err := strictDecode(m.subject, m.seq, m.data, m.sig)
+	return rec, err == nil, err
+}

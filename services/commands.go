@@ -521,6 +521,22 @@ func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (
 	if !ok || snap.State == nil || snap.State.StateRef() != ref || snap.Position == 0 || snap.State.StateVersion() == 0 {
 		return cached{}, nil, false, nil
 	}
+	if ll, ok := s.cfg.Log.(interface {
+		LoadLast(ctx context.Context, aggType, aggID string) (eventstore.Record, bool, error)
+	}); ok {
+		last, found, err := ll.LoadLast(ctx, string(ref.Type), ref.ID)
+		if err != nil {
+			return cached{}, nil, false, err
+		}
+		c := cached{state: snap.State, position: snap.Position, hash: snap.Hash}
+		if found && last.Position == snap.Position && last.Hash == snap.Hash {
+			return c, nil, true, nil
+		}
+		if found && last.Version == snap.State.StateVersion()+1 && last.PrevHash == snap.Hash &&
+			(s.keys == nil || verifyRecord(s.keys, last, snap.State.StateVersion(), snap.Hash) == nil) {
+			return c, []eventstore.Record{last}, true, nil
+		}
+	}
 	recs, err := s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, snap.Position-1)
 	if err != nil {
 		return cached{}, nil, false, err

@@ -158,8 +158,9 @@ func SnapshotKey(ref domain.Ref) string {
 }
 
 // Get returns the aggregate's snapshot: false when there is none or it is
-// not usable (logged at Warn, or Error for a bad signature), an error when
-// the bucket could not be read.
+// not usable (logged: at Info when of another schema, at Error when not
+// signed by a trusted key, else at Warn), an error when the bucket could
+// not be read.
 func (s *SnapshotStore) Get(ctx context.Context, ref domain.Ref) (Snapshot, bool, error) {
 	key := SnapshotKey(ref)
 	if key == "" {
@@ -177,8 +178,11 @@ func (s *SnapshotStore) Get(ctx context.Context, ref domain.Ref) (Snapshot, bool
 	snap, err := s.decode(ref, e.Value())
 	if err != nil {
 		level := slog.LevelWarn
-		if errors.Is(err, errSnapshotSignature) {
+		switch {
+		case errors.Is(err, errSnapshotSignature):
 			level = slog.LevelError
+		case errors.Is(err, domain.ErrStateSchema): // written by another version
+			level = slog.LevelInfo
 		}
 		s.cfg.Logger.Log(ctx, level, "snapshots: ignoring an unusable snapshot", "key", key, "reason", err.Error())
 		return Snapshot{}, false, nil
@@ -194,13 +198,13 @@ func (s *SnapshotStore) decode(ref domain.Ref, value []byte) (Snapshot, error) {
 	if err := json.Unmarshal(value, &rec); err != nil {
 		return Snapshot{}, err
 	}
-	if rec.Schema != domain.StateSchema {
-		return Snapshot{}, fmt.Errorf("%w: schema %q, this version reads %q", domain.ErrStateSchema, rec.Schema, domain.StateSchema)
-	}
 	if s.keys != nil {
 		if err := s.keys.Check(rec.Signature, snapshotDigest(ref, rec)); err != nil {
 			return Snapshot{}, fmt.Errorf("%w: %v", errSnapshotSignature, err)
 		}
+	}
+	if rec.Schema != domain.StateSchema {
+		return Snapshot{}, fmt.Errorf("%w: schema %q, this version reads %q", domain.ErrStateSchema, rec.Schema, domain.StateSchema)
 	}
 	if rec.Version == 0 || rec.Position == 0 || !audit.IsHashText(rec.Hash) {
 		return Snapshot{}, fmt.Errorf("version %d, position %d, hash %q: not a snapshot of an existing aggregate", rec.Version, rec.Position, rec.Hash)
