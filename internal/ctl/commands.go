@@ -12,142 +12,18 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ehelse/portfolio/domain"
 )
 
-// The command bodies, field for field as in the contract (and
-// domain/commands.go; the e2e test checks that the server decodes every
-// body this package sends). They are kept here so that portfolioctl
-// depends on the HTTP contract only, not on the server's packages.
-
-type defineStrategicGoal struct {
-	GoalID   string `json:"goalId"`
-	Strategy string `json:"strategy"`
-	Title    string `json:"title"`
-}
-
-type defineSubGoal struct {
-	SubGoalID string `json:"subGoalId"`
-	GoalID    string `json:"goalId"`
-	Title     string `json:"title"`
-}
-
-type proposeInitiative struct {
-	InitiativeID     string   `json:"initiativeId,omitempty"`
-	Title            string   `json:"title"`
-	Description      string   `json:"description"`
-	Owner            string   `json:"owner"`
-	PrimarySubGoal   string   `json:"primarySubGoal"`
-	SubGoals         []string `json:"subGoals,omitempty"`
-	UserGroups       []string `json:"userGroups,omitempty"`
-	PlannedStart     string   `json:"plannedStart"`
-	PlannedEnd       string   `json:"plannedEnd"`
-	EstimatedCostNOK *int64   `json:"estimatedCostNOK,omitempty"`
-	Phase            string   `json:"phase,omitempty"`
-}
-
-// initiativeReason is the body of WithdrawInitiative, PauseInitiative,
-// ResumeInitiative and CancelInitiative.
-type initiativeReason struct {
-	InitiativeID string `json:"initiativeId"`
-	Reason       string `json:"reason"`
-}
-
-type closeInitiative struct {
-	InitiativeID string `json:"initiativeId"`
-	FinalReport  string `json:"finalReport"`
-}
-
-type reportStatus struct {
-	InitiativeID string `json:"initiativeId"`
-	ReportDate   string `json:"reportDate"`
-	Overall      string `json:"overall"`
-	Schedule     string `json:"schedule"`
-	Cost         string `json:"cost"`
-	Benefit      string `json:"benefit"`
-	Comment      string `json:"comment,omitempty"`
-}
-
-type reportMilestone struct {
-	InitiativeID   string `json:"initiativeId"`
-	MilestoneID    string `json:"milestoneId,omitempty"`
-	Title          string `json:"title,omitempty"`
-	Status         string `json:"status"`
-	PlannedDate    string `json:"plannedDate,omitempty"`
-	AchievedDate   string `json:"achievedDate,omitempty"`
-	NewPlannedDate string `json:"newPlannedDate,omitempty"`
-}
-
-type scheduleMeeting struct {
-	MeetingID string `json:"meetingId,omitempty"`
-	Forum     string `json:"forum"`
-	Date      string `json:"date"`
-}
-
-type holdMeeting struct {
-	MeetingID string `json:"meetingId"`
-}
-
-type registerCase struct {
-	CaseID             string `json:"caseId,omitempty"`
-	Forum              string `json:"forum"`
-	Title              string `json:"title"`
-	CaseType           string `json:"caseType"`
-	Purpose            string `json:"purpose"`
-	InitiativeID       string `json:"initiativeId,omitempty"`
-	TargetPhase        string `json:"targetPhase,omitempty"`
-	ProposedResolution string `json:"proposedResolution"`
-	ArchiveRef         string `json:"archiveRef,omitempty"`
-}
-
-type placeCaseOnAgenda struct {
-	CaseID    string `json:"caseId"`
-	MeetingID string `json:"meetingId"`
-}
-
-// caseRemarks is the body of NoteCase and DiscussCase.
-type caseRemarks struct {
-	CaseID    string `json:"caseId"`
-	MeetingID string `json:"meetingId"`
-	Remarks   string `json:"remarks,omitempty"`
-}
-
-type recommendInCouncil struct {
-	CaseID     string `json:"caseId"`
-	MeetingID  string `json:"meetingId"`
-	Resolution string `json:"resolution"`
-	Conditions string `json:"conditions,omitempty"`
-}
-
-// caseResolution is the body of ApproveInCouncil and RejectInCouncil.
-type caseResolution struct {
-	CaseID     string `json:"caseId"`
-	MeetingID  string `json:"meetingId"`
-	Resolution string `json:"resolution"`
-}
-
-type deferCase struct {
-	CaseID    string `json:"caseId"`
-	MeetingID string `json:"meetingId"`
-	Reason    string `json:"reason"`
-}
-
-type correctDecision struct {
-	CaseID          string `json:"caseId"`
-	CorrectsEventID string `json:"correctsEventId"`
-	Reason          string `json:"reason"`
-	Resolution      string `json:"resolution"`
-}
+// The command bodies are the domain's command types (domain/commands.go):
+// their JSON is the body of POST /v1/commands/{name}. The domain package is
+// pure standard library, so portfolioctl still depends on nothing of the
+// server's but the contract's types.
 
 // commandNames are the commands the contract lists, plus DiscussCase; the
 // generic `command` offers them for completion but sends any name.
-var commandNames = []string{
-	"DefineStrategicGoal", "DefineSubGoal", "ProposeInitiative", "WithdrawInitiative",
-	"ReportStatus", "ReportMilestone", "PauseInitiative", "ResumeInitiative",
-	"CloseInitiative", "CancelInitiative", "ScheduleMeeting", "HoldMeeting",
-	"RegisterCase", "PlaceCaseOnAgenda", "NoteCase", "DiscussCase",
-	"RecommendInCouncil", "ApproveInCouncil", "RejectInCouncil", "DeferCase",
-	"CorrectDecision",
-}
+var commandNames = domain.CommandNames
 
 // Values offered for completion (the server decides what is valid).
 var (
@@ -277,8 +153,8 @@ func complete(cmd *cobra.Command, flag string, values []string) {
 // ---- strategy ----
 
 func (a *app) defineGoalCmd() *cobra.Command {
-	var b defineStrategicGoal
-	cmd := a.writeCmd("define-goal", "Define a strategic goal of a strategy period", "DefineStrategicGoal", func() any { return b })
+	var b domain.DefineStrategicGoal
+	cmd := a.writeCmd("define-goal", "Define a strategic goal of a strategy period", b.CommandName(), func() any { return b })
 	f := cmd.Flags()
 	f.StringVar(&b.GoalID, "goal", "", "goal id, e.g. M1")
 	f.StringVar(&b.Strategy, "strategy", "", `strategy period, e.g. "2023-2030"`)
@@ -288,8 +164,8 @@ func (a *app) defineGoalCmd() *cobra.Command {
 }
 
 func (a *app) defineSubGoalCmd() *cobra.Command {
-	var b defineSubGoal
-	cmd := a.writeCmd("define-subgoal", "Define a sub-goal (delmål) of a goal", "DefineSubGoal", func() any { return b })
+	var b domain.DefineSubGoal
+	cmd := a.writeCmd("define-subgoal", "Define a sub-goal (delmål) of a goal", b.CommandName(), func() any { return b })
 	f := cmd.Flags()
 	f.StringVar(&b.SubGoalID, "subgoal", "", "sub-goal id, e.g. 1A")
 	f.StringVar(&b.GoalID, "goal", "", "the goal it belongs to, e.g. M1")
@@ -302,11 +178,11 @@ func (a *app) defineSubGoalCmd() *cobra.Command {
 
 func (a *app) proposeCmd() *cobra.Command {
 	var (
-		b    proposeInitiative
+		b    domain.ProposeInitiative
 		cost int64
 	)
 	var cmd *cobra.Command
-	cmd = a.writeCmd("propose", "Report an initiative into the portfolio (melde inn)", "ProposeInitiative", func() any {
+	cmd = a.writeCmd("propose", "Report an initiative into the portfolio (melde inn)", b.CommandName(), func() any {
 		if cmd.Flags().Changed("cost") {
 			c := cost
 			b.EstimatedCostNOK = &c
@@ -324,19 +200,27 @@ func (a *app) proposeCmd() *cobra.Command {
 	f.StringVar(&b.PrimarySubGoal, "primary-subgoal", "", "primary sub-goal, e.g. 1A")
 	f.StringSliceVar(&b.SubGoals, "subgoal", nil, "other sub-goal (repeat or comma-separate)")
 	f.StringSliceVar(&b.UserGroups, "user-group", nil, "user group, e.g. fastleger (repeat or comma-separate)")
-	f.StringVar(&b.PlannedStart, "start", "", "planned start, YYYY-MM-DD")
-	f.StringVar(&b.PlannedEnd, "end", "", "planned end, YYYY-MM-DD")
+	f.StringVar((*string)(&b.PlannedStart), "start", "", "planned start, YYYY-MM-DD")
+	f.StringVar((*string)(&b.PlannedEnd), "end", "", "planned end, YYYY-MM-DD")
 	f.Int64Var(&cost, "cost", 0, "estimated cost in NOK")
-	f.StringVar(&b.Phase, "phase", "", "phase it is in (default on the server: concept)")
+	f.StringVar((*string)(&b.Phase), "phase", "", "phase it is in (default on the server: concept)")
 	required(cmd, "title", "description", "owner", "primary-subgoal", "start", "end")
 	complete(cmd, "phase", phases)
 	return cmd
 }
 
-// reasonCmd is withdraw, pause, resume and cancel.
+// reasonCmd is withdraw, pause, resume and cancel. Their bodies have the
+// same fields: the flags fill a WithdrawInitiative, sent as the named
+// command's type.
 func (a *app) reasonCmd(use, short, name string) *cobra.Command {
-	var b initiativeReason
-	cmd := a.writeCmd(use, short, name, func() any { return b })
+	var b domain.WithdrawInitiative
+	body := bodyOf(name, map[string]func() any{
+		"WithdrawInitiative": func() any { return b },
+		"PauseInitiative":    func() any { return domain.PauseInitiative(b) },
+		"ResumeInitiative":   func() any { return domain.ResumeInitiative(b) },
+		"CancelInitiative":   func() any { return domain.CancelInitiative(b) },
+	})
+	cmd := a.writeCmd(use, short, name, body)
 	cmd.Flags().StringVar(&b.InitiativeID, "id", "", "the initiative's id")
 	cmd.Flags().StringVar(&b.Reason, "reason", "", "the reason")
 	required(cmd, "id", "reason")
@@ -344,8 +228,8 @@ func (a *app) reasonCmd(use, short, name string) *cobra.Command {
 }
 
 func (a *app) closeCmd() *cobra.Command {
-	var b closeInitiative
-	cmd := a.writeCmd("close", "Close an initiative with its final report (sluttrapport)", "CloseInitiative", func() any { return b })
+	var b domain.CloseInitiative
+	cmd := a.writeCmd("close", "Close an initiative with its final report (sluttrapport)", b.CommandName(), func() any { return b })
 	cmd.Flags().StringVar(&b.InitiativeID, "id", "", "the initiative's id")
 	cmd.Flags().StringVar(&b.FinalReport, "final-report", "", "the final report")
 	required(cmd, "id", "final-report")
@@ -353,99 +237,101 @@ func (a *app) closeCmd() *cobra.Command {
 }
 
 func (a *app) reportStatusCmd() *cobra.Command {
-	var b reportStatus
-	cmd := a.writeCmd("report-status", "Record a status report (statusrapport) with traffic lights", "ReportStatus", func() any { return b })
+	var b domain.ReportStatus
+	cmd := a.writeCmd("report-status", "Record a status report (statusrapport) with traffic lights", b.CommandName(), func() any { return b })
 	f := cmd.Flags()
 	f.StringVar(&b.InitiativeID, "id", "", "the initiative's id")
-	f.StringVar(&b.ReportDate, "date", "", "report date, YYYY-MM-DD")
-	f.StringVar(&b.Overall, "overall", "", "overall: green, yellow or red")
-	f.StringVar(&b.Schedule, "schedule", "", "schedule: green, yellow or red")
-	f.StringVar(&b.Cost, "cost", "", "cost: green, yellow or red")
-	f.StringVar(&b.Benefit, "benefit", "", "benefit: green, yellow or red")
+	f.StringVar((*string)(&b.ReportDate), "date", "", "report date, YYYY-MM-DD")
+	for _, l := range []struct {
+		rag  *domain.RAG
+		name string
+	}{{&b.Overall, "overall"}, {&b.Schedule, "schedule"}, {&b.Cost, "cost"}, {&b.Benefit, "benefit"}} {
+		f.StringVar((*string)(l.rag), l.name, "", l.name+": green, yellow or red")
+		complete(cmd, l.name, rags)
+	}
 	f.StringVar(&b.Comment, "comment", "", "comment (needed for yellow or red)")
 	cmd.Example = `  portfolioctl initiative report-status --id 01JD… --date 2026-03-31 \
     --overall green --schedule yellow --cost green --benefit green --comment "vendor late"`
 	required(cmd, "id", "date", "overall", "schedule", "cost", "benefit")
-	for _, n := range []string{"overall", "schedule", "cost", "benefit"} {
-		complete(cmd, n, rags)
-	}
 	return cmd
 }
 
 func (a *app) milestoneCmd() *cobra.Command {
 	g := groupCmd("milestone", "Plan a milestone, or report it achieved or slipped")
 
-	var pl reportMilestone
-	plan := a.writeCmd("plan", "Plan a milestone", "ReportMilestone", func() any {
-		pl.Status = "planned"
-		return pl
-	})
+	var b domain.ReportMilestone
+	plan := a.reportMilestoneCmd("plan", "Plan a milestone", domain.MilestonePlannedStatus, &b)
 	f := plan.Flags()
-	f.StringVar(&pl.InitiativeID, "id", "", "the initiative's id")
-	f.StringVar(&pl.MilestoneID, "milestone", "", "the milestone's id (default: the server assigns one)")
-	f.StringVar(&pl.Title, "title", "", "the milestone's title")
-	f.StringVar(&pl.PlannedDate, "planned-date", "", "planned date, YYYY-MM-DD")
+	f.StringVar(&b.MilestoneID, "milestone", "", "the milestone's id (default: the server assigns one)")
+	f.StringVar(&b.Title, "title", "", "the milestone's title")
+	f.StringVar((*string)(&b.PlannedDate), "planned-date", "", "planned date, YYYY-MM-DD")
 	required(plan, "id", "title", "planned-date")
 
-	var ac reportMilestone
-	achieve := a.writeCmd("achieve", "Report a milestone achieved", "ReportMilestone", func() any {
-		ac.Status = "achieved"
-		return ac
-	})
-	f = achieve.Flags()
-	f.StringVar(&ac.InitiativeID, "id", "", "the initiative's id")
-	f.StringVar(&ac.MilestoneID, "milestone", "", "the milestone's id")
-	f.StringVar(&ac.AchievedDate, "achieved-date", "", "date achieved, YYYY-MM-DD")
-	required(achieve, "id", "milestone", "achieved-date")
-
-	var sl reportMilestone
-	slip := a.writeCmd("slip", "Report a milestone slipped to a new planned date", "ReportMilestone", func() any {
-		sl.Status = "slipped"
-		return sl
-	})
-	f = slip.Flags()
-	f.StringVar(&sl.InitiativeID, "id", "", "the initiative's id")
-	f.StringVar(&sl.MilestoneID, "milestone", "", "the milestone's id")
-	f.StringVar(&sl.NewPlannedDate, "new-planned-date", "", "the new planned date, YYYY-MM-DD")
-	required(slip, "id", "milestone", "new-planned-date")
+	achieve := a.milestoneDateCmd("achieve", "Report a milestone achieved", domain.MilestoneAchievedStatus,
+		"achieved-date", "date achieved, YYYY-MM-DD", func(b *domain.ReportMilestone) *domain.Date { return &b.AchievedDate })
+	slip := a.milestoneDateCmd("slip", "Report a milestone slipped to a new planned date", domain.MilestoneSlippedStatus,
+		"new-planned-date", "the new planned date, YYYY-MM-DD", func(b *domain.ReportMilestone) *domain.Date { return &b.NewPlannedDate })
 
 	g.AddCommand(plan, achieve, slip)
 	return g
 }
 
+// reportMilestoneCmd is a milestone subcommand: it sends b, with the status
+// given, as ReportMilestone, and binds --id.
+func (a *app) reportMilestoneCmd(use, short string, status domain.MilestoneStatus, b *domain.ReportMilestone) *cobra.Command {
+	cmd := a.writeCmd(use, short, b.CommandName(), func() any {
+		b.Status = status
+		return *b
+	})
+	cmd.Flags().StringVar(&b.InitiativeID, "id", "", "the initiative's id")
+	return cmd
+}
+
+// milestoneDateCmd is achieve or slip: a milestone of an initiative gets
+// the status and the date in the flag dateFlag, which date picks out.
+func (a *app) milestoneDateCmd(use, short string, status domain.MilestoneStatus, dateFlag, dateUsage string, date func(*domain.ReportMilestone) *domain.Date) *cobra.Command {
+	var b domain.ReportMilestone
+	cmd := a.reportMilestoneCmd(use, short, status, &b)
+	f := cmd.Flags()
+	f.StringVar(&b.MilestoneID, "milestone", "", "the milestone's id")
+	f.StringVar((*string)(date(&b)), dateFlag, "", dateUsage)
+	required(cmd, "id", "milestone", dateFlag)
+	return cmd
+}
+
 // ---- council ----
 
 func (a *app) scheduleMeetingCmd() *cobra.Command {
-	var b scheduleMeeting
-	cmd := a.writeCmd("schedule-meeting", "Schedule a forum meeting (numbered n/YYYY)", "ScheduleMeeting", func() any { return b })
+	var b domain.ScheduleMeeting
+	cmd := a.writeCmd("schedule-meeting", "Schedule a forum meeting (numbered n/YYYY)", b.CommandName(), func() any { return b })
 	f := cmd.Flags()
 	f.StringVar(&b.MeetingID, "id", "", "the meeting's id (default: the server assigns one)")
-	f.StringVar(&b.Forum, "forum", "", "forum: NUFA, NUIT or EHR")
-	f.StringVar(&b.Date, "date", "", "meeting date, YYYY-MM-DD")
+	f.StringVar((*string)(&b.Forum), "forum", "", "forum: NUFA, NUIT or EHR")
+	f.StringVar((*string)(&b.Date), "date", "", "meeting date, YYYY-MM-DD")
 	required(cmd, "forum", "date")
 	complete(cmd, "forum", forums)
 	return cmd
 }
 
 func (a *app) holdMeetingCmd() *cobra.Command {
-	var b holdMeeting
-	cmd := a.writeCmd("hold", "Record that a meeting was held", "HoldMeeting", func() any { return b })
+	var b domain.HoldMeeting
+	cmd := a.writeCmd("hold", "Record that a meeting was held", b.CommandName(), func() any { return b })
 	cmd.Flags().StringVar(&b.MeetingID, "meeting", "", "the meeting's id")
 	required(cmd, "meeting")
 	return cmd
 }
 
 func (a *app) registerCaseCmd() *cobra.Command {
-	var b registerCase
-	cmd := a.writeCmd("register-case", "Register a council case (sak)", "RegisterCase", func() any { return b })
+	var b domain.RegisterCase
+	cmd := a.writeCmd("register-case", "Register a council case (sak)", b.CommandName(), func() any { return b })
 	f := cmd.Flags()
 	f.StringVar(&b.CaseID, "id", "", "the case's id (default: the server assigns one)")
-	f.StringVar(&b.Forum, "forum", "", "forum it is registered in: NUFA, NUIT or EHR")
+	f.StringVar((*string)(&b.Forum), "forum", "", "forum it is registered in: NUFA, NUIT or EHR")
 	f.StringVar(&b.Title, "title", "", "title")
-	f.StringVar(&b.CaseType, "type", "", "case type: approval, discussion or information")
-	f.StringVar(&b.Purpose, "purpose", "", "purpose: admission, phase_gate, prioritisation or other")
+	f.StringVar((*string)(&b.CaseType), "type", "", "case type: approval, discussion or information")
+	f.StringVar((*string)(&b.Purpose), "purpose", "", "purpose: admission, phase_gate, prioritisation or other")
 	f.StringVar(&b.InitiativeID, "initiative", "", "the initiative it is about")
-	f.StringVar(&b.TargetPhase, "target-phase", "", "for a phase_gate case: the phase to move to")
+	f.StringVar((*string)(&b.TargetPhase), "target-phase", "", "for a phase_gate case: the phase to move to")
 	f.StringVar(&b.ProposedResolution, "proposed-resolution", "", "proposed resolution (forslag til vedtak)")
 	f.StringVar(&b.ArchiveRef, "archive-ref", "", "archive reference, e.g. 22/414-1")
 	required(cmd, "forum", "title", "type", "purpose", "proposed-resolution")
@@ -457,62 +343,75 @@ func (a *app) registerCaseCmd() *cobra.Command {
 }
 
 func (a *app) placeCaseCmd() *cobra.Command {
-	var b placeCaseOnAgenda
-	cmd := a.writeCmd("place", "Put a case on a meeting's agenda (sakskart); gives it a case number", "PlaceCaseOnAgenda", func() any { return b })
+	var b domain.PlaceCaseOnAgenda
+	cmd := a.writeCmd("place", "Put a case on a meeting's agenda (sakskart); gives it a case number", b.CommandName(), func() any { return b })
 	cmd.Flags().StringVar(&b.CaseID, "case", "", "the case's id")
 	cmd.Flags().StringVar(&b.MeetingID, "meeting", "", "the meeting's id")
 	required(cmd, "case", "meeting")
 	return cmd
 }
 
+// remarksCmd is note and discuss. Their bodies have the same fields: the
+// flags fill a NoteCase, sent as the named command's type.
 func (a *app) remarksCmd(use, short, name string) *cobra.Command {
-	var b caseRemarks
-	cmd := a.writeCmd(use, short, name, func() any { return b })
-	f := cmd.Flags()
-	f.StringVar(&b.CaseID, "case", "", "the case's id")
-	f.StringVar(&b.MeetingID, "meeting", "", "the held meeting's id")
-	f.StringVar(&b.Remarks, "remarks", "", "remarks")
-	required(cmd, "case", "meeting")
+	var b domain.NoteCase
+	body := bodyOf(name, map[string]func() any{
+		"NoteCase":    func() any { return b },
+		"DiscussCase": func() any { return domain.DiscussCase(b) },
+	})
+	cmd := a.caseAtMeetingCmd(use, short, name, body, &b.CaseID, &b.MeetingID)
+	cmd.Flags().StringVar(&b.Remarks, "remarks", "", "remarks")
 	return cmd
 }
 
 func (a *app) recommendCmd() *cobra.Command {
-	var b recommendInCouncil
-	cmd := a.writeCmd("recommend", "Record a forum's recommendation (innstilling); with conditions: conditionally supported", "RecommendInCouncil", func() any { return b })
-	f := cmd.Flags()
-	f.StringVar(&b.CaseID, "case", "", "the case's id")
-	f.StringVar(&b.MeetingID, "meeting", "", "the held meeting's id")
-	f.StringVar(&b.Resolution, "resolution", "", "the resolution (vedtak)")
-	f.StringVar(&b.Conditions, "conditions", "", "conditions")
-	required(cmd, "case", "meeting", "resolution")
+	var b domain.RecommendInCouncil
+	cmd := a.caseAtMeetingCmd("recommend", "Record a forum's recommendation (innstilling); with conditions: conditionally supported", b.CommandName(), func() any { return b }, &b.CaseID, &b.MeetingID)
+	resolutionFlag(cmd, &b.Resolution)
+	cmd.Flags().StringVar(&b.Conditions, "conditions", "", "conditions")
 	return cmd
 }
 
+// resolutionCmd is approve and reject. Their bodies have the same fields:
+// the flags fill an ApproveInCouncil, sent as the named command's type.
 func (a *app) resolutionCmd(use, short, name string) *cobra.Command {
-	var b caseResolution
-	cmd := a.writeCmd(use, short, name, func() any { return b })
-	f := cmd.Flags()
-	f.StringVar(&b.CaseID, "case", "", "the case's id")
-	f.StringVar(&b.MeetingID, "meeting", "", "the held meeting's id")
-	f.StringVar(&b.Resolution, "resolution", "", "the resolution (vedtak)")
-	required(cmd, "case", "meeting", "resolution")
+	var b domain.ApproveInCouncil
+	body := bodyOf(name, map[string]func() any{
+		"ApproveInCouncil": func() any { return b },
+		"RejectInCouncil":  func() any { return domain.RejectInCouncil(b) },
+	})
+	cmd := a.caseAtMeetingCmd(use, short, name, body, &b.CaseID, &b.MeetingID)
+	resolutionFlag(cmd, &b.Resolution)
 	return cmd
 }
 
 func (a *app) deferCmd() *cobra.Command {
-	var b deferCase
-	cmd := a.writeCmd("defer", "Record that a forum deferred a case", "DeferCase", func() any { return b })
-	f := cmd.Flags()
-	f.StringVar(&b.CaseID, "case", "", "the case's id")
-	f.StringVar(&b.MeetingID, "meeting", "", "the held meeting's id")
-	f.StringVar(&b.Reason, "reason", "", "the reason")
-	required(cmd, "case", "meeting", "reason")
+	var b domain.DeferCase
+	cmd := a.caseAtMeetingCmd("defer", "Record that a forum deferred a case", b.CommandName(), func() any { return b }, &b.CaseID, &b.MeetingID)
+	cmd.Flags().StringVar(&b.Reason, "reason", "", "the reason")
+	required(cmd, "reason")
 	return cmd
 }
 
+// caseAtMeetingCmd is a command that records what a forum did with a case
+// at a held meeting: it binds the required --case and --meeting.
+func (a *app) caseAtMeetingCmd(use, short, name string, body func() any, caseID, meetingID *string) *cobra.Command {
+	cmd := a.writeCmd(use, short, name, body)
+	cmd.Flags().StringVar(caseID, "case", "", "the case's id")
+	cmd.Flags().StringVar(meetingID, "meeting", "", "the held meeting's id")
+	required(cmd, "case", "meeting")
+	return cmd
+}
+
+// resolutionFlag binds the required --resolution of a council decision.
+func resolutionFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVar(p, "resolution", "", "the resolution (vedtak)")
+	required(cmd, "resolution")
+}
+
 func (a *app) correctCmd() *cobra.Command {
-	var b correctDecision
-	cmd := a.writeCmd("correct", "Correct a recorded decision (a new event naming the corrected one)", "CorrectDecision", func() any { return b })
+	var b domain.CorrectDecision
+	cmd := a.writeCmd("correct", "Correct a recorded decision (a new event naming the corrected one)", b.CommandName(), func() any { return b })
 	f := cmd.Flags()
 	f.StringVar(&b.CaseID, "case", "", "the case's id")
 	f.StringVar(&b.CorrectsEventID, "corrects-event", "", "the id of the decision event corrected")
@@ -520,6 +419,17 @@ func (a *app) correctCmd() *cobra.Command {
 	f.StringVar(&b.Resolution, "resolution", "", "the resolution in force from now on")
 	required(cmd, "case", "corrects-event", "reason", "resolution")
 	return cmd
+}
+
+// bodyOf picks the body function of the command name from those of the
+// commands that share one set of flags; any other name is a programming
+// error.
+func bodyOf(name string, bodies map[string]func() any) func() any {
+	body, ok := bodies[name]
+	if !ok {
+		panic("portfolioctl: no body for command " + name)
+	}
+	return body
 }
 
 // ---- any command ----
