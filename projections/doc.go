@@ -21,8 +21,18 @@ are JSON values; index buckets hold composite keys ("value\x00id") with empty
 values, so a filtered query reads only the index range and the documents
 that match. No query reads events: query cost grows with the number of
 initiatives, meetings or decisions it returns, never with the length of the
-log. Free-text search reads one small folded-text value per candidate
-initiative (BucketInitiativeSearch).
+log.
+
+The portfolio overview (Initiatives) and the roadmap (Roadmap) read every
+initiative card, so they are answered from an in-memory index of the cards
+instead (index.go): decoded once, with the folded title, owner, user groups
+and search text (BucketInitiativeSearch) precomputed, and kept in the two
+orders the queries return. The runner builds the next index after each
+commit from the cards the batch wrote (copy-on-write: only what changed is
+copied) and publishes it together with the position, so Position, WaitFor
+and these queries agree; it is built from the file at Open and when a
+rebuilt file is switched in. The values these two queries return share
+memory with the index: callers must not modify them.
 
 # Applying events
 
@@ -39,10 +49,14 @@ skipped the same way.
 
 ReadModels.Run follows the stream with one JetStream ordered consumer
 (filter "portfolio.events.>", starting after the checkpoint), decodes each
-message with eventstore.DecodeRecord and domain.DecodeEvent, and applies up
-to Config.BatchSize events per bbolt transaction. A batch is committed when
-it is full, when the consumer reports nothing more pending, or after
-Config.BatchWait. The checkpoint (the last applied position and event id)
+message once with eventstore.DecodeRecord and domain.DecodeEvent, and
+applies up to Config.BatchSize events per bbolt transaction. A batch is
+committed when it is full, or when the consumer reports nothing more
+pending and every message that has already arrived is in it (group commit:
+one fsync covers every event that waited for the previous commit), or
+after Config.BatchWait without the next message. Within a batch each
+initiative document is decoded and written once, however many of the
+batch's events change it. The checkpoint (the last applied position and event id)
 and the stream's identity (its creation time and its first event's id) are
 written in the same transaction as the data, so after a crash the file is
 either before or after the whole batch and restart resumes exactly after
@@ -57,7 +71,10 @@ With Config.TrustedKeys (portfoliod always sets it) the runner verifies
 every event before applying it, with package audit: it must decode, match
 its subject, be signed by a trusted key, and continue its aggregate's hash
 chain (prevhash and aggregateversion after the aggregate's last good
-event, kept in BucketChains in the same transaction). An event that fails
+event, kept in BucketChains in the same transaction). The checks of one
+event on its own (envelope, signature) are made before the batch is
+applied, on GOMAXPROCS goroutines, from the same decoding the apply uses;
+the chain is checked in stream order while the batch is applied. An event that fails
 — forged by someone who could publish into the stream, or altered — is
 rejected: not applied, logged at Error with its position and the reason,
 counted in Stats.Rejected, and passed over by the checkpoint. Later genuine
@@ -79,6 +96,12 @@ serving, catches up with the runner, fsyncs, renames the new file over
 FileName and switches readers to it atomically; the old file is closed once
 its readers are done. BuildFile does the same into a given path, for
 start-up.
+
+A rebuild is a pipeline: one goroutine reads the next messages and prepares
+them (decoding, envelope and signature checks on GOMAXPROCS goroutines)
+while the previous ones are applied, in stream order, in transactions of
+at most rebuildBatchSize events (a transaction holds the pages it changes
+in memory until it commits).
 
 # Operations
 

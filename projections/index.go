@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -204,6 +205,13 @@ type cardIndex struct {
 	// start, folded title, id).
 	byKey, byTitle, byRoad []int32
 	irregular              int // shown entries that are not regular
+
+	// The unfiltered overview and roadmap listings, computed by the first
+	// query that needs them (the index never changes, so neither do they).
+	allOnce   sync.Once
+	all       []InitiativeSummary
+	roadOnce  sync.Once
+	roadCells roadmapCells
 }
 
 func (x *cardIndex) at(s int32) *cardEntry { return x.chunks[s>>chunkBits][s&(chunkSize-1)] }
@@ -469,11 +477,13 @@ func (p *matcher) match(e *cardEntry) bool {
 func (x *cardIndex) initiatives(s selection) []InitiativeSummary {
 	p := newMatcher(s, x.strat)
 	if !p.any {
-		out := make([]InitiativeSummary, len(x.byTitle))
-		for i, slot := range x.byTitle {
-			out[i] = x.at(slot).card.InitiativeSummary
-		}
-		return out
+		x.allOnce.Do(func() {
+			x.all = make([]InitiativeSummary, len(x.byTitle))
+			for i, slot := range x.byTitle {
+				x.all[i] = x.at(slot).card.InitiativeSummary
+			}
+		})
+		return x.all[:len(x.all):len(x.all)]
 	}
 	out := []InitiativeSummary{}
 	for _, slot := range x.byTitle {
@@ -490,8 +500,53 @@ func (x *cardIndex) roadmap(f RoadmapFilter) RoadmapView {
 	if st.emptyStrategy || x.irregular > 0 {
 		return x.roadmapGeneral(f)
 	}
-	p := newMatcher(selection{Goal: f.Goal, SubGoal: f.SubGoal, Owner: f.Owner, Phase: f.Phase, UserGroup: f.UserGroup, Q: f.Q}, st)
 	filtered := f.Owner != "" || f.UserGroup != "" || f.Phase != "" || f.Q != ""
+	var cells *roadmapCells
+	if f == (RoadmapFilter{}) {
+		x.roadOnce.Do(func() { x.roadCells = x.cells(f) })
+		cells = &x.roadCells
+	} else {
+		c := x.cells(f)
+		cells = &c
+	}
+	base, all, start := cells.base, cells.all, cells.start
+
+	out := RoadmapView{Goals: []RoadmapGoal{}}
+	for gi, g := range st.goals {
+		if f.Goal != "" && g.goalID != f.Goal {
+			continue
+		}
+		rg := RoadmapGoal{GoalID: g.goalID, Strategy: g.strategy, Title: g.title, SubGoals: []RoadmapSubGoal{}}
+		for si, s := range g.subs {
+			if f.SubGoal != "" && s.id != f.SubGoal {
+				continue
+			}
+			c := base[gi] + si
+			if filtered && start[c] == start[c+1] {
+				continue
+			}
+			rg.SubGoals = append(rg.SubGoals, RoadmapSubGoal{SubGoalID: s.id, Title: s.title,
+				Initiatives: all[start[c]:start[c+1]:start[c+1]]})
+		}
+		if (filtered || f.SubGoal != "") && len(rg.SubGoals) == 0 {
+			continue
+		}
+		out.Goals = append(out.Goals, rg)
+	}
+	return out
+}
+
+// roadmapCells are the roadmap's listings: one cell per (goal, sub-goal) of
+// the strategy (cell base[goal]+sub), listed in all[start[c]:start[c+1]].
+type roadmapCells struct {
+	base, start []int
+	all         []RoadmapInitiative
+}
+
+// cells lists what the roadmap shows for f, for the fast path.
+func (x *cardIndex) cells(f RoadmapFilter) roadmapCells {
+	st := x.strat
+	p := newMatcher(selection{Goal: f.Goal, SubGoal: f.SubGoal, Owner: f.Owner, Phase: f.Phase, UserGroup: f.UserGroup, Q: f.Q}, st)
 
 	// cells: one per (goal, sub-goal) of the strategy, each with the
 	// count of primary and of other listings.
@@ -560,29 +615,7 @@ func (x *cardIndex) roadmap(f RoadmapFilter) RoadmapView {
 		}
 	}
 
-	out := RoadmapView{Goals: []RoadmapGoal{}}
-	for gi, g := range st.goals {
-		if f.Goal != "" && g.goalID != f.Goal {
-			continue
-		}
-		rg := RoadmapGoal{GoalID: g.goalID, Strategy: g.strategy, Title: g.title, SubGoals: []RoadmapSubGoal{}}
-		for si, s := range g.subs {
-			if f.SubGoal != "" && s.id != f.SubGoal {
-				continue
-			}
-			c := base[gi] + si
-			if filtered && start[c] == start[c+1] {
-				continue
-			}
-			rg.SubGoals = append(rg.SubGoals, RoadmapSubGoal{SubGoalID: s.id, Title: s.title,
-				Initiatives: all[start[c]:start[c+1]:start[c+1]]})
-		}
-		if (filtered || f.SubGoal != "") && len(rg.SubGoals) == 0 {
-			continue
-		}
-		out.Goals = append(out.Goals, rg)
-	}
-	return out
+	return roadmapCells{base: base, start: start, all: all}
 }
 
 // roadmapGeneral is readRoadmap over the index's entries, for roadmaps

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -14,7 +15,7 @@ import (
 // rebuildBatchSize is the most events in one transaction of a full
 // rebuild: with fsync off, large transactions are cheapest, but a
 // transaction holds every page it changes in memory until it commits.
-const rebuildBatchSize = 5000
+var rebuildBatchSize = envInt("PROJ_TX", 5000)
 
 // rebuildReadSize is the size of the batches the rebuild's reader prepares
 // (a transaction applies several): small enough to start applying early
@@ -41,6 +42,31 @@ type builder struct {
 
 	feed       chan prepared // prepared batches, in stream order
 	stopReader func()
+	txs        int
+}
+
+var buildOptions = &bolt.Options{Timeout: 5 * time.Second, NoSync: true, NoGrowSync: true}
+
+var remapEvery = envInt("PROJ_REMAP", 0)
+
+func envInt(k string, d int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return d
+}
+
+// reopen closes and opens the file again.
+func (b *builder) reopen() error {
+	if err := b.db.Close(); err != nil {
+		return err
+	}
+	db, err := bolt.Open(b.path, 0o644, buildOptions)
+	if err != nil {
+		return err
+	}
+	b.db = db
+	return nil
 }
 
 // prepared is a batch the reader prepared, or the error that stopped it.
@@ -55,10 +81,11 @@ func (b *builder) startReader() {
 	feed := make(chan prepared) // one batch prepared ahead, no more
 	done := make(chan struct{})
 	it, m := b.it, b.m
+	msgs := m.startFeed(it, rebuildReadSize)
 	go func() {
 		defer close(done)
 		for {
-			batch, err := m.readBatch(ctx, it, rebuildReadSize, 20*time.Millisecond, time.Now().Add(time.Minute))
+			batch, err := m.readBatch(ctx, msgs, rebuildReadSize, 20*time.Millisecond, time.Now().Add(time.Minute))
 			if err == nil && len(batch) == 0 {
 				continue
 			}
@@ -79,14 +106,18 @@ func (b *builder) startReader() {
 	b.stopReader = func() {
 		cancel()
 		<-done
+		msgs.stop()
+		it.Stop()
+		<-msgs.gone
 	}
 }
 
 // stop stops the reader and the consumer.
 func (b *builder) stop() {
 	if b.stopReader != nil {
-		b.stopReader()
+		b.stopReader() // stops b.it too
 		b.stopReader = nil
+		b.it = nil
 	}
 	if b.it != nil {
 		b.it.Stop()
@@ -104,7 +135,7 @@ func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path st
 		return nil, fmt.Errorf("projections: rebuild: stream %s info: %w", cfg.Stream, err)
 	}
 	_ = os.Remove(path)
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second, NoSync: true, NoGrowSync: true})
+	db, err := bolt.Open(path, 0o644, buildOptions)
 	if err != nil {
 		return nil, fmt.Errorf("projections: rebuild: open %s: %w", path, err)
 	}
@@ -154,6 +185,12 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 		b.m.skipped.Add(res.Skipped)
 		b.m.rejected.Add(res.Rejected)
 		b.pos = res.Position
+		b.txs++
+		if remapEvery > 0 && b.txs%remapEvery == 0 {
+			if err := b.reopen(); err != nil {
+				return fmt.Errorf("projections: rebuild: %w", err)
+			}
+		}
 		if progress != nil {
 			progress(b.pos, max(target, b.head, b.pos))
 		}

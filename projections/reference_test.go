@@ -309,4 +309,3 @@ func goalIDs(tx *bolt.Tx, goal string) (map[string]bool, error) {
 	}
 	return ids, nil
 }
-

@@ -430,7 +430,12 @@ func (m *ReadModels) follow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projections: consume: %w", err)
 	}
-	defer it.Stop()
+	msgs := m.startFeed(it, max(m.cfg.BatchSize, 100))
+	defer func() {
+		msgs.stop()
+		it.Stop()
+		<-msgs.gone
+	}()
 
 	nextCheck := time.Now().Add(m.cfg.CheckInterval)
 	check := func() error {
@@ -450,7 +455,7 @@ func (m *ReadModels) follow(ctx context.Context) error {
 		return verify(ctx, stream, info, cp, false)
 	}
 	for {
-		batch, err := m.readBatch(ctx, it, m.cfg.BatchSize, m.cfg.BatchWait, nextCheck)
+		batch, err := m.readBatch(ctx, msgs, m.cfg.BatchSize, m.cfg.BatchWait, nextCheck)
 		if err != nil {
 			return err
 		}
@@ -471,53 +476,116 @@ func (m *ReadModels) follow(ctx context.Context) error {
 	}
 }
 
-// drainWait is how long readBatch waits for a message once the consumer has
-// said nothing more is pending: long enough to take what is already
-// buffered in the client, too short to add latency.
-const drainWait = 50 * time.Microsecond
+// feed takes messages off a consumer in a goroutine of its own, so that
+// readBatch can see without waiting what has arrived.
+type feed struct {
+	ch   chan fetched
+	done chan struct{} // closed by stop
+	gone chan struct{} // closed when the goroutine has returned
+	err  error         // the error that ended the feed, once readBatch saw it
+}
+
+// fetched is one message from the consumer, or the error that ended it.
+type fetched struct {
+	it      item
+	pending uint64 // NumPending: messages in the stream after this one
+	err     error
+}
+
+// startFeed starts taking messages off it, up to size ahead of readBatch.
+// stop (or it.Stop) ends it.
+func (m *ReadModels) startFeed(it jetstream.MessagesContext, size int) *feed {
+	f := &feed{ch: make(chan fetched, size), done: make(chan struct{}), gone: make(chan struct{})}
+	go func() {
+		defer close(f.gone)
+		for {
+			var x fetched
+			msg, err := it.Next()
+			if err != nil {
+				err = fmt.Errorf("projections: read stream: %w", err)
+			} else {
+				x.it, x.pending, err = m.decode(msg)
+			}
+			x.err = err
+			select {
+			case f.ch <- x:
+			case <-f.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return f
+}
+
+// stop ends the feed; it.Stop must be called too (before or after) so that
+// the goroutine's Next returns.
+func (f *feed) stop() {
+	select {
+	case <-f.done:
+	default:
+		close(f.done)
+	}
+}
 
 // readBatch waits (until deadline) for a message, then takes what follows,
 // up to n messages: while the consumer reports more pending in the stream
 // it waits up to wait for each; once it reports nothing pending, it takes
-// only what is already buffered in the client (events that arrived while
-// the previous batch was committed), so that one commit covers every event
-// that is waiting (group commit). It returns an empty batch at the
-// deadline. The items are raw: prepare decodes and inspects them.
-func (m *ReadModels) readBatch(ctx context.Context, it jetstream.MessagesContext, n int, wait time.Duration, deadline time.Time) ([]item, error) {
-	wctx, cancel := context.WithDeadline(ctx, deadline)
-	msg, err := it.Next(jetstream.NextContext(wctx))
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("projections: read stream: %w", err)
+// only what has already arrived (events appended while the previous batch
+// was committed), so that one commit covers every event that is waiting
+// (group commit). It returns an empty batch at the deadline. The items are
+// raw: prepare decodes and inspects them. An error ends the batch; the
+// next call returns it.
+func (m *ReadModels) readBatch(ctx context.Context, f *feed, n int, wait time.Duration, deadline time.Time) ([]item, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	var x fetched
+	select {
+	case x = <-f.ch:
+	case <-timer.C:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	var batch []item
 	for {
-		it1, pending, err := m.decode(msg)
-		if err != nil {
-			return nil, err
+		if x.err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			f.err = x.err
+			if len(batch) == 0 {
+				return nil, f.err
+			}
+			return batch, nil // commit what we have
 		}
-		batch = append(batch, it1)
-		if h := it1.Position + pending; h > m.head.Load() {
+		batch = append(batch, x.it)
+		if h := x.it.Position + x.pending; h > m.head.Load() {
 			m.head.Store(h)
 		}
 		if len(batch) >= n {
 			return batch, nil
 		}
-		w := wait
-		if pending == 0 {
-			w = drainWait
+		if x.pending == 0 {
+			select {
+			case x = <-f.ch:
+				continue
+			default:
+				return batch, nil
+			}
 		}
-		msg, err = it.Next(jetstream.NextMaxWait(w))
-		if err != nil {
-			// nats.ErrTimeout: nothing more buffered in time. Any other
-			// error: commit what we have; it comes back on the next read.
+		timer.Reset(wait)
+		select {
+		case x = <-f.ch:
+		case <-timer.C:
 			return batch, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }

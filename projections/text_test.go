@@ -39,7 +39,6 @@ func foldReference(s string) string {
 	return strings.TrimRight(b.String(), " ")
 }
 
-
 // TestFoldMatchesReference: fold's fast paths give what the plain
 // rune-by-rune version gives.
 func TestFoldMatchesReference(t *testing.T) {
