@@ -568,7 +568,7 @@ func TestStateSchemaShape(t *testing.T) {
 	if !strings.HasPrefix(StateSchema, fmt.Sprint(stateSchemaVersion)+".") || len(StateSchema) < 10 {
 		t.Fatalf("StateSchema %q", StateSchema)
 	}
-	if stateShape() != stateShape() {
+	if first, second := stateShape(), stateShape(); first != second {
 		t.Fatal("the shape fingerprint is not deterministic")
 	}
 }

@@ -153,7 +153,7 @@ func (s *Store) ensureStream(ctx context.Context) error {
 		_, err = s.js.CreateStream(ctx, want)
 		if err == nil {
 			s.log.Info("eventstore: created stream", "stream", want.Name, "replicas", want.Replicas)
-			return nil
+			return s.waitLeader(ctx, want.Name)
 		}
 		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return translate("eventstore: create stream "+want.Name, err)
@@ -179,7 +179,27 @@ func (s *Store) ensureStream(ctx context.Context) error {
 		}
 		s.log.Info("eventstore: updated stream settings", "stream", want.Name)
 	}
-	return nil
+	return s.waitLeader(ctx, want.Name)
+}
+
+// waitLeader waits until the stream has a leader, so that the first append
+// after Open does not meet "no responders" while a replicated stream is
+// still electing one.
+func (s *Store) waitLeader(ctx context.Context, name string) error {
+	for {
+		st, err := s.js.Stream(ctx, name)
+		if err == nil {
+			info := st.CachedInfo()
+			if info.Cluster == nil || info.Cluster.Leader != "" {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return translate("eventstore: wait for the leader of stream "+name, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // reconcile compares an existing stream's config with the wanted one. It

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,12 +34,18 @@ func Apply(tx *bolt.Tx, aggType, aggID string, r domain.Recorded) (bool, error) 
 // its card, search text and index entries) once, at flush, instead of
 // decoding and re-encoding it for every event: the file's contents are the
 // same as with a write per event.
+//
+// A rebuild keeps one applier for all its transactions (keep > 0): the
+// documents it wrote stay decoded, up to keep of them, for the next
+// transactions (it is the file's only writer).
 type applier struct {
 	tx    *bolt.Tx
 	inits map[string]*pendingInitiative
+	dirty int // entries of inits with dirty set
+	keep  int
 	// written collects the initiatives whose documents flush wrote, and
 	// strategy whether a strategy event was applied (for the in-memory
-	// index).
+	// index), since begin.
 	written  map[string]struct{}
 	strategy bool
 }
@@ -53,27 +60,53 @@ type pendingInitiative struct {
 	oldTitle, oldDescription, oldOwner string
 }
 
-// maxPendingInitiatives bounds the documents an applier holds before it
-// writes them out.
-const maxPendingInitiatives = 2048
+// maxPendingInitiatives bounds the changed documents an applier holds
+// before it writes them out, and maxKeptInitiatives the documents a
+// rebuild keeps decoded between transactions.
+var (
+	maxPendingInitiatives = 2048
+	maxKeptInitiatives    = 2048
+)
 
 func newApplier(tx *bolt.Tx) *applier {
-	return &applier{tx: tx, inits: map[string]*pendingInitiative{}, written: map[string]struct{}{}}
+	a := &applier{inits: map[string]*pendingInitiative{}}
+	a.begin(tx)
+	return a
+}
+
+// begin starts applying in tx.
+func (a *applier) begin(tx *bolt.Tx) {
+	a.tx, a.written, a.strategy = tx, map[string]struct{}{}, false
 }
 
 // flush writes the changed initiative documents.
 func (a *applier) flush() error {
 	for id, p := range a.inits {
-		if p.dirty {
-			same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
-			if err := writeInitiative(a.tx, p.d, p.old, same); err != nil {
-				return err
-			}
-			a.written[id] = struct{}{}
+		if !p.dirty {
+			continue
+		}
+		same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
+		if err := writeInitiative(a.tx, p.d, p.old, same); err != nil {
+			return err
+		}
+		a.written[id] = struct{}{}
+		if a.keep > 0 {
+			p.stored()
 		}
 	}
-	clear(a.inits)
+	a.dirty = 0
+	if len(a.inits) > a.keep {
+		clear(a.inits)
+	}
 	return nil
+}
+
+// stored notes that p.d is what the file holds.
+func (p *pendingInitiative) stored() {
+	c := cardOf(p.d)
+	c.SubGoals, c.UserGroups = slices.Clone(c.SubGoals), slices.Clone(c.UserGroups)
+	p.old, p.dirty = &c, false
+	p.oldTitle, p.oldDescription, p.oldOwner = p.d.Title, p.d.Description, p.d.Owner
 }
 
 func (a *applier) apply(aggType, aggID string, r domain.Recorded) (bool, error) {
@@ -244,7 +277,7 @@ func applyBatch(tx *bolt.Tx, items []item, id identity, hook func(item) error) (
 // applyVerified is applyBatch that, with keys, verifies each item first
 // (signature, envelope, chain in BucketChains) and rejects those that fail.
 func applyVerified(tx *bolt.Tx, items []item, id identity, hook func(item) error, keys audit.Keyring) (batchResult, error) {
-	t, err := beginApply(tx, id, hook, keys)
+	t, err := beginApply(tx, id, hook, keys, nil)
 	if err != nil {
 		return batchResult{}, err
 	}
@@ -267,13 +300,20 @@ type txApply struct {
 	a    *applier
 }
 
-func beginApply(tx *bolt.Tx, id identity, hook func(item) error, keys audit.Keyring) (*txApply, error) {
+// beginApply starts applying in tx with a, or with a new applier when a is
+// nil.
+func beginApply(tx *bolt.Tx, id identity, hook func(item) error, keys audit.Keyring, a *applier) (*txApply, error) {
 	if err := ensureBuckets(tx); err != nil {
 		return nil, err
 	}
+	if a == nil {
+		a = newApplier(tx)
+	} else {
+		a.begin(tx)
+	}
 	cp := readCheckpoint(tx)
 	cp.TrustedKeys = keysText(keys)
-	return &txApply{tx: tx, id: id, hook: hook, keys: keys, cp: cp, res: batchResult{Position: cp.Position}, a: newApplier(tx)}, nil
+	return &txApply{tx: tx, id: id, hook: hook, keys: keys, cp: cp, res: batchResult{Position: cp.Position}, a: a}, nil
 }
 
 // add applies items in order. Items at or before the checkpoint are
@@ -312,7 +352,7 @@ func (t *txApply) add(items []item) error {
 		if it.Skip == "" {
 			var err error
 			applied, err = a.apply(it.AggType, it.AggID, it.Rec)
-			if err == nil && len(a.inits) >= maxPendingInitiatives {
+			if err == nil && a.dirty >= maxPendingInitiatives {
 				err = a.flush()
 			}
 			if err != nil {

@@ -424,11 +424,10 @@ func mergeOrder(old []int32, drop map[int32]bool, add []int32, less func(a, b in
 
 // matcher is a selection, prepared for testing entries.
 type matcher struct {
-	s                  selection
-	owner, group, q    string
-	goalSubs           []string
-	any                bool
-	goal, sub, ph, stt bool
+	s               selection
+	owner, group, q string
+	goalSubs        []string
+	any             bool
 }
 
 func newMatcher(s selection, st *strategyIndex) *matcher {

@@ -43,10 +43,7 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 	}
 	if found {
 		p.exists = true
-		c := cardOf(p.d)
-		c.SubGoals, c.UserGroups = slices.Clone(c.SubGoals), slices.Clone(c.UserGroups)
-		p.old = &c
-		p.oldTitle, p.oldDescription, p.oldOwner = p.d.Title, p.d.Description, p.d.Owner
+		p.stored()
 	}
 	a.inits[id] = p
 	return p, nil
@@ -177,7 +174,11 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 	d.Version = r.Version
 	d.LastUpdated = at
 	d.Position = r.Position
-	pi.exists, pi.dirty = true, true
+	if !pi.dirty {
+		pi.dirty = true
+		a.dirty++
+	}
+	pi.exists = true
 	return true, nil
 }
 

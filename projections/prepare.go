@@ -38,14 +38,6 @@ func rawItem(subject string, seq uint64, data []byte, signature string) item {
 	return item{Position: seq, Msg: audit.Event{Position: seq, Subject: subject, Payload: data, Signature: signature}, raw: true}
 }
 
-// decodeItem turns a stored message into a batch item. Messages that cannot
-// be decoded become skipped items (they still advance the checkpoint).
-func decodeItem(subject string, seq uint64, data []byte) item {
-	it := rawItem(subject, seq, data, "")
-	it.decode()
-	return it
-}
-
 // decode fills in what the message says. It is a no-op for items that are
 // not raw (already decoded, or built by tests).
 func (it *item) decode() {

@@ -274,18 +274,25 @@ func TestVerifiedBuildsAgree(t *testing.T) {
 	t.Logf("rejections:\n%s", strings.Join(refRejects, "\n"))
 	want := dumpDB(t, ref)
 
-	// BuildFile: the pipeline.
-	var logs syncBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	path := filepath.Join(t.TempDir(), FileName)
-	if err := (Config{Logger: logger, TrustedKeys: []ed25519.PublicKey{pub}}).BuildFile(ctx, js, path, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := dumpFile(t, path); got != want {
-		t.Fatal("BuildFile's read models differ from verifying each event in turn")
-	}
-	if got := rejections(logs.String()); !slices.Equal(got, refRejects) {
-		t.Fatalf("BuildFile rejected\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(refRejects, "\n"))
+	// BuildFile: the pipeline, with its sizes and with tiny ones (many
+	// transactions, documents kept between them and evicted, the file
+	// reopened).
+	for _, tiny := range []bool{false, true} {
+		if tiny {
+			defer tinyRebuilds()()
+		}
+		var logs syncBuffer
+		logger := slog.New(slog.NewTextHandler(&logs, nil))
+		path := filepath.Join(t.TempDir(), FileName)
+		if err := (Config{Logger: logger, TrustedKeys: []ed25519.PublicKey{pub}}).BuildFile(ctx, js, path, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := dumpFile(t, path); got != want {
+			t.Fatalf("BuildFile's read models differ from verifying each event in turn (tiny sizes: %v)", tiny)
+		}
+		if got := rejections(logs.String()); !slices.Equal(got, refRejects) {
+			t.Fatalf("BuildFile rejected\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(refRejects, "\n"))
+		}
 	}
 
 	// The runner, in small batches.
@@ -325,4 +332,13 @@ func rejections(logs string) []string {
 		out = append(out, fmt.Sprintf("position=%s reason=%s", m[1], reason))
 	}
 	return out
+}
+
+// tinyRebuilds makes rebuilds use tiny transactions and batches, keep few
+// documents and reopen their file often; the returned function restores
+// the sizes.
+func tinyRebuilds() func() {
+	b, r, k, o := rebuildBatchSize, rebuildReadSize, maxKeptInitiatives, reopenEvery
+	rebuildBatchSize, rebuildReadSize, maxKeptInitiatives, reopenEvery = 7, 3, 4, 3
+	return func() { rebuildBatchSize, rebuildReadSize, maxKeptInitiatives, reopenEvery = b, r, k, o }
 }

@@ -225,6 +225,7 @@ func TestRebuildOnline(t *testing.T) {
 	polls := 0
 	for {
 		polls++
+		st = httpapi.RebuildStatus{} // decoding into a used value would keep fields the answer omits
 		if code := c.do("GET", aud, &st); code != 200 {
 			t.Fatalf("GET: %d", code)
 		}
