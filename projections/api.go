@@ -356,7 +356,9 @@ func (m *ReadModels) WaitFor(ctx context.Context, pos uint64) error { return m.w
 // Strategy returns every strategy period with its goals and sub-goals.
 func (m *ReadModels) Strategy() (StrategyView, error) { return m.strategyQuery() }
 
-// Initiatives returns the portfolio overview, sorted by title then id.
+// Initiatives returns the portfolio overview, sorted by title then id. It
+// is answered from the in-memory card index as of Position(); the values
+// share memory with it and must not be modified.
 func (m *ReadModels) Initiatives(f InitiativeFilter) ([]InitiativeSummary, error) {
 	return m.initiativesQuery(f)
 }
@@ -367,7 +369,9 @@ func (m *ReadModels) Initiatives(f InitiativeFilter) ([]InitiativeSummary, error
 func (m *ReadModels) Initiative(id string) (InitiativeDetail, error) { return m.initiativeQuery(id) }
 
 // Roadmap returns goals → sub-goals → initiatives (see roadmap.go for what
-// is shown).
+// is shown). It is answered from the in-memory card index as of
+// Position(); the listed initiatives share memory with it and must not be
+// modified.
 func (m *ReadModels) Roadmap(f RoadmapFilter) (RoadmapView, error) { return m.roadmapQuery(f) }
 
 // Meetings returns the meetings of a forum and year ("" and 0: all), by
@@ -402,8 +406,10 @@ type Config struct {
 	// BatchSize is the most events applied in one bbolt transaction,
 	// default 1000.
 	BatchSize int
-	// BatchWait is how long the runner waits for more events before it
-	// commits a partial batch, default 5ms.
+	// BatchWait is how long the runner waits for the next event while the
+	// stream reports more pending before it commits a partial batch,
+	// default 1ms. Once nothing more is pending, the runner commits what
+	// has arrived without waiting.
 	BatchWait time.Duration
 	// CheckInterval is how often the runner re-checks that the stream is
 	// still the one the read models were built from, default 30s.

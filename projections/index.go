@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -426,12 +427,14 @@ func mergeOrder(old []int32, drop map[int32]bool, add []int32, less func(a, b in
 type matcher struct {
 	s               selection
 	owner, group, q string
+	words           []string // of q
 	goalSubs        []string
 	any             bool
 }
 
 func newMatcher(s selection, st *strategyIndex) *matcher {
 	p := &matcher{s: s, owner: fold(s.Owner), group: fold(s.UserGroup), q: fold(s.Q)}
+	p.words = strings.Fields(p.q)
 	if s.Goal != "" {
 		p.goalSubs = st.subsOfGoal[s.Goal]
 	}
@@ -466,8 +469,12 @@ func (p *matcher) match(e *cardEntry) bool {
 	}) {
 		return false
 	}
-	if p.q != "" && !matchQuery(e.search, p.q) {
-		return false
+	if p.q != "" {
+		for _, w := range p.words { // matchQuery
+			if !strings.Contains(e.search, w) {
+				return false
+			}
+		}
 	}
 	return true
 }
@@ -484,7 +491,13 @@ func (x *cardIndex) initiatives(s selection) []InitiativeSummary {
 		})
 		return x.all[:len(x.all):len(x.all)]
 	}
-	out := []InitiativeSummary{}
+	n := 0
+	for _, slot := range x.byTitle {
+		if p.match(x.at(slot)) {
+			n++
+		}
+	}
+	out := make([]InitiativeSummary, 0, n)
 	for _, slot := range x.byTitle {
 		if e := x.at(slot); p.match(e) {
 			out = append(out, e.card.InitiativeSummary)

@@ -275,3 +275,57 @@ func TestCardIndexSnapshots(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRoadmap10k: the roadmap and the overview of 10,000 initiatives
+// (unfiltered: computed once per published index; filtered: every time).
+func BenchmarkRoadmap10k(b *testing.B) {
+	h := newHist()
+	for _, g := range []string{"M1", "M2", "M3"} {
+		h.add(domain.Strategy, "strategy", domain.StrategicGoalDefined{GoalID: g, Strategy: "2023-2030", Title: "Mål " + g})
+	}
+	subs := []string{"1A", "1B", "2A", "3A"}
+	for _, sg := range subs {
+		h.add(domain.Strategy, "strategy", domain.SubGoalDefined{SubGoalID: sg, GoalID: "M" + sg[:1], Strategy: "2023-2030", Title: "Delmål " + sg})
+	}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 10000; i++ {
+		id := fmt.Sprintf("01JDBENCH%017d", i)
+		sg := subs[r.Intn(len(subs))]
+		h.add(domain.Initiative, id, domain.InitiativeProposed{InitiativeID: id, Title: fmt.Sprintf("Tiltak %d for hjemmeoppfølging", r.Intn(1e6)),
+			Owner: "Helse Sør-Øst RHF", PrimarySubGoal: sg, PrimaryGoal: "M" + sg[:1], SubGoals: []string{subs[r.Intn(len(subs))]},
+			UserGroups: []string{"kommuner"}, PlannedStart: domain.Date(fmt.Sprintf("2026-%02d-01", 1+r.Intn(12))), PlannedEnd: "2029-01-01"},
+			domain.StatusReported{InitiativeID: id, ReportDate: "2026-03-01", Overall: "green", Schedule: "green", Cost: "green", Benefit: "green"},
+			domain.MilestonePlanned{InitiativeID: id, MilestoneID: "M1", Title: "Første", PlannedDate: "2026-09-01"})
+	}
+	db := openDB(b)
+	applyItems(b, db, h.items, 5000)
+	m := modelsOn(b, db)
+	b.Run("roadmap", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.Roadmap(RoadmapFilter{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("roadmap-filtered", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.Roadmap(RoadmapFilter{Phase: "concept", Q: "hjemme"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("initiatives", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.Initiatives(InitiativeFilter{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("initiatives-filtered", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.Initiatives(InitiativeFilter{Owner: "helse sør-øst rhf", Q: "hjemme"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
