@@ -2,11 +2,11 @@ package domain
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"reflect"
 	"strings"
 )
@@ -153,8 +153,11 @@ func stateShape() string {
 	} {
 		walk(t)
 	}
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:6])
+	// A fingerprint, not a security measure: FNV keeps the domain free of
+	// the crypto packages.
+	h := fnv.New64a()
+	h.Write([]byte(b.String()))
+	return hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 var jsonMarshaler = reflect.TypeFor[json.Marshaler]()
