@@ -74,6 +74,9 @@ func newApplier(tx *bolt.Tx) *applier {
 	return a
 }
 
+// touched is about how many initiatives the applier changed since begin.
+func (a *applier) touched() int { return len(a.written) + a.dirty }
+
 // begin starts applying in tx.
 func (a *applier) begin(tx *bolt.Tx) {
 	a.tx, a.written, a.strategy = tx, map[string]struct{}{}, false

@@ -16,14 +16,17 @@ import (
 // The rebuild's sizes (variables for the tests).
 var (
 	// rebuildBatchSize is the most events in one transaction of a full
-	// rebuild. With fsync off, large transactions are cheapest, but a
-	// transaction holds every page it changes in memory until it commits
-	// (≈10 pages per event in a portfolio of thousands of initiatives), and
-	// beyond a thousand events per transaction the time per event hardly
-	// changes.
-	rebuildBatchSize = 1000
+	// rebuild. With fsync off, large transactions are cheapest (a page
+	// that several events change is written once), but a transaction holds
+	// every page it changes in memory until it commits, so a transaction
+	// also ends once it has changed rebuildMaxInitiatives initiatives
+	// (their documents, cards and status leaves are most of its pages):
+	// many events per transaction in a small portfolio, fewer in a large
+	// one.
+	rebuildBatchSize      = 5000
+	rebuildMaxInitiatives = 1500
 	// rebuildReadSize is the size of the batches the rebuild's reader
-	// prepares (a transaction applies up to rebuildBatchSize of them).
+	// prepares (a transaction applies one or more).
 	rebuildReadSize = 1000
 	// rebuildPull is how many messages the rebuild's consumer fetches
 	// ahead.
@@ -31,7 +34,7 @@ var (
 	// maxMappedFile: when the file-backed pages mapped into the process
 	// have grown by more than this since the file was (re)opened, the
 	// builder closes and reopens it (see reopen).
-	maxMappedFile int64 = 64 << 20
+	maxMappedFile int64 = 128 << 20
 	// reopenEvery, when > 0, reopens the file after every reopenEvery
 	// transactions instead (tests).
 	reopenEvery = 0
@@ -235,7 +238,8 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 }
 
 // applyNext applies prepared batches in one transaction, until it holds
-// rebuildBatchSize events or reaches target.
+// rebuildBatchSize events or changed rebuildMaxInitiatives initiatives, or
+// reaches target.
 func (b *builder) applyNext(ctx context.Context, target uint64) (batchResult, error) {
 	tx, err := b.db.Begin(true)
 	if err != nil {
@@ -250,7 +254,7 @@ func (b *builder) applyNext(ctx context.Context, target uint64) (batchResult, er
 	if err != nil {
 		return batchResult{}, err
 	}
-	for n := 0; n < rebuildBatchSize && t.cp.Position < target; {
+	for n := 0; n < rebuildBatchSize && t.cp.Position < target && t.a.touched() < rebuildMaxInitiatives; {
 		var p prepared
 		select {
 		case p = <-b.feed:
@@ -363,27 +367,27 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 	if !closed {
 		m.db = b.db
 		m.invalid = ""
-		m.state.Store(state)
+		m.applied.Add(b.m.applied.Load())
+		m.skipped.Add(b.m.skipped.Load())
+		m.rejected.Add(b.m.rejected.Load())
+		m.rebuilds.Add(1)
+		if b.pos >= m.head.Load() {
+			m.head.Store(b.pos)
+		}
+		if fromRunner {
+			m.ready.Store(b.pos >= b.head)
+		}
+		m.state.Store(state) // the position and the index of the new file
 	}
 	m.swapMu.Unlock()
 	if closed {
 		_ = b.db.Close()
 		return ErrClosed
 	}
+	m.broadcast()
 	if err := old.Close(); err != nil {
 		m.log.Warn("projections: closing the replaced file", "err", err)
 	}
-	m.applied.Add(b.m.applied.Load())
-	m.skipped.Add(b.m.skipped.Load())
-	m.rejected.Add(b.m.rejected.Load())
-	m.rebuilds.Add(1)
-	if b.pos >= m.head.Load() {
-		m.head.Store(b.pos)
-	}
-	if fromRunner {
-		m.ready.Store(b.pos >= b.head)
-	}
-	m.broadcast()
 	m.log.Info("projections: switched to rebuilt read models", "position", b.pos, "took", time.Since(start))
 	return nil
 }

@@ -639,13 +639,13 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	if err != nil {
 		return err
 	}
-	m.publish(next) // wakes WaitFor: the rest is bookkeeping
 	m.applied.Add(res.Applied)
 	m.skipped.Add(res.Skipped)
 	m.rejected.Add(res.Rejected)
 	m.batches.Add(1)
-	m.reportSkips(res.Skips)
+	m.reportSkips(res.Skips) // usually none; logged before they are visible
 	m.reportRejects(res.Rejects)
+	m.publish(next) // wakes WaitFor
 	return nil
 }
 
