@@ -100,8 +100,11 @@ start-up.
 A rebuild is a pipeline: one goroutine reads the next messages and prepares
 them (decoding, envelope and signature checks on GOMAXPROCS goroutines)
 while the previous ones are applied, in stream order, in transactions of
-at most rebuildBatchSize events (a transaction holds the pages it changes
-in memory until it commits).
+at most rebuildBatchSize events or rebuildMaxInitiatives changed
+initiatives (a transaction holds the pages it changes in memory until it
+commits). The builder closes and reopens its file when the pages of it
+mapped into the process have grown by maxMappedFile, so that the mapping
+of a file that grows with the log does not stay resident.
 
 # Operations
 

@@ -307,6 +307,12 @@ func BenchmarkRoadmap10k(b *testing.B) {
 			}
 		}
 	})
+	b.Run("roadmap-uncached", func(b *testing.B) { // the first query after a commit
+		x := m.state.Load().idx
+		for b.Loop() {
+			_ = x.cells(RoadmapFilter{})
+		}
+	})
 	b.Run("roadmap-filtered", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := m.Roadmap(RoadmapFilter{Phase: "concept", Q: "hjemme"}); err != nil {
