@@ -144,7 +144,7 @@ func (s *CommandService) Execute(ctx context.Context, p Principal, cmd domain.Co
 	if opts.CommandID == "" {
 		opts.CommandID = NewID()
 	}
-	if c, ok := cmd.(domain.Creator); ok && creatorNeedsID(cmd) {
+	if c, ok := cmd.(domain.Creator); ok && CreatorNeedsID(cmd) {
 		c.AssignID(NewID())
 	}
 	if err := cmd.Validate(); err != nil {
@@ -256,8 +256,10 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 // most a handful); findApplied reads that far around the target's event.
 const maxCommandEvents = 16
 
-// creatorNeedsID reports whether a creating command came without its id.
-func creatorNeedsID(cmd domain.Command) bool {
+// CreatorNeedsID reports whether a creating command came without its id
+// (a milestone only when it is being planned). Execute assigns a ULID then;
+// the HTTP layer assigns the id remembered for an Idempotency-Key instead.
+func CreatorNeedsID(cmd domain.Command) bool {
 	switch c := cmd.(type) {
 	case *domain.ProposeInitiative:
 		return c.InitiativeID == ""

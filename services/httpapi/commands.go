@@ -107,7 +107,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		reservation = begun.Reservation
 		opts.CommandID = reservation.CommandID
 		opts.Retry = reservation.Retry
-		if c, ok := cmd.(domain.Creator); ok && needsID(cmd) {
+		if c, ok := cmd.(domain.Creator); ok && services.CreatorNeedsID(cmd) {
 			c.AssignID(reservation.AssignedID)
 		}
 	}
@@ -191,22 +191,6 @@ func createdLocation(cmd domain.Command, res services.CommandResult) string {
 		return "/v1/council/cases/" + res.AggregateID
 	}
 	return ""
-}
-
-// needsID reports whether a creating command came without its id (the
-// same rule as the command service's).
-func needsID(cmd domain.Command) bool {
-	switch c := cmd.(type) {
-	case *domain.ProposeInitiative:
-		return c.InitiativeID == ""
-	case *domain.ScheduleMeeting:
-		return c.MeetingID == ""
-	case *domain.RegisterCase:
-		return c.CaseID == ""
-	case *domain.ReportMilestone:
-		return c.MilestoneID == "" && c.Status == domain.MilestonePlannedStatus
-	}
-	return false
 }
 
 func writeStored(w http.ResponseWriter, resp services.StoredResponse) {
