@@ -68,6 +68,9 @@ type ReadModels struct {
 	head                                          atomic.Uint64
 	applied, skipped, rejected, batches, rebuilds atomic.Uint64
 	ready                                         atomic.Bool
+	// readyAt is the position at which a following runner becomes ready
+	// (the head seen at its start); 0 while no runner is catching up.
+	readyAt atomic.Uint64
 
 	reported sync.Map // event types already reported as skipped
 
@@ -224,6 +227,12 @@ func loadState(db *bolt.DB, pos uint64) *readState {
 // publish makes s the state queries, Position and WaitFor see, and wakes
 // WaitFor.
 func (m *ReadModels) publish(s *readState) {
+	// Ready before the position is visible: whoever sees the start head
+	// reached (WaitFor, Position) also sees Ready.
+	if at := m.readyAt.Load(); at != 0 && s.pos >= at && m.ready.CompareAndSwap(false, true) {
+		m.readyAt.Store(0)
+		m.log.Info("projections: caught up", "position", s.pos)
+	}
 	m.state.Store(s)
 	m.broadcast()
 }
@@ -415,7 +424,10 @@ func (m *ReadModels) follow(ctx context.Context) error {
 	m.head.Store(startHead)
 	if cp.Position >= startHead {
 		m.ready.Store(true)
+	} else {
+		m.readyAt.Store(startHead)
 	}
+	defer m.readyAt.Store(0)
 
 	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{Subject}, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if cp.Position > 0 {
@@ -462,10 +474,6 @@ func (m *ReadModels) follow(ctx context.Context) error {
 		if len(batch) > 0 {
 			if err := m.commit(batch, id); err != nil {
 				return err
-			}
-			if !m.ready.Load() && m.position() >= startHead {
-				m.ready.Store(true)
-				m.log.Info("projections: caught up", "position", m.position())
 			}
 		}
 		if !time.Now().Before(nextCheck) {
