@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -393,4 +395,87 @@ func TestDecodeEnvelopePrevHash(t *testing.T) {
 	if _, err := DecodeEnvelope(evs[2].Subject, upper); err == nil {
 		t.Fatal("upper-case prevhash accepted")
 	}
+}
+
+// TestCheckAllAgreesWithCheck: the batch check gives every signature
+// exactly Check's verdict and reason, whatever else is in the batch.
+func TestCheckAllAgreesWithCheck(t *testing.T) {
+	good, other := testKey(1), testKey(2)
+	keys := NewKeyring(good.Public().(ed25519.PublicKey))
+	hashOf := func(i int) Hash { return HashEvent([]byte("event " + strconv.Itoa(i))) }
+	kinds := []func(i int) (string, Hash){
+		func(i int) (string, Hash) { return Sign(good, hashOf(i)), hashOf(i) },     // good
+		func(i int) (string, Hash) { return Sign(good, hashOf(i)), hashOf(i + 1) }, // altered event
+		func(i int) (string, Hash) { return Sign(other, hashOf(i)), hashOf(i) },    // untrusted key
+		func(i int) (string, Hash) { return "", hashOf(i) },                        // unsigned
+		func(i int) (string, Hash) { return "ed25519;x;AAAA", hashOf(i) },          // malformed
+		func(i int) (string, Hash) { // a trusted key id with another key's signature
+			_, _, sig, _ := ParseSignature(Sign(other, hashOf(i)))
+			return Algorithm + ";" + KeyID(good.Public().(ed25519.PublicKey)) + ";" + base64.StdEncoding.EncodeToString(sig), hashOf(i)
+		},
+		func(i int) (string, Hash) { return "rsa" + Sign(good, hashOf(i))[len(Algorithm):], hashOf(i) }, // other algorithm
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for round := range 60 {
+		n := rng.IntN(80)
+		headers, hashes := make([]string, n), make([]Hash, n)
+		bad := 0
+		for i := range n {
+			k := 0
+			if rng.IntN(4) == 0 { // a quarter of the batches are all good
+				k = rng.IntN(len(kinds))
+			}
+			if round%4 == 0 {
+				k = 0
+			}
+			if k != 0 {
+				bad++
+			}
+			headers[i], hashes[i] = kinds[k](round*100 + i)
+		}
+		errs := keys.CheckAll(headers, hashes)
+		if len(errs) != n {
+			t.Fatalf("round %d: %d results for %d signatures", round, len(errs), n)
+		}
+		gotBad := 0
+		for i := range n {
+			want, got := keys.Check(headers[i], hashes[i]), errs[i]
+			if (want == nil) != (got == nil) || (want != nil && want.Error() != got.Error()) {
+				t.Fatalf("round %d, signature %d: CheckAll %v, Check %v", round, i, got, want)
+			}
+			if got != nil {
+				gotBad++
+			}
+		}
+		if gotBad != bad {
+			t.Fatalf("round %d: %d refused, %d bad made", round, gotBad, bad)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	key := testKey(1)
+	keys := NewKeyring(key.Public().(ed25519.PublicKey))
+	headers, hashes := make([]string, 64), make([]Hash, 64)
+	for i := range headers {
+		hashes[i] = HashEvent([]byte(strconv.Itoa(i)))
+		headers[i] = Sign(key, hashes[i])
+	}
+	b.Run("one-by-one", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if err := keys.Check(headers[i%64], hashes[i%64]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("batch-of-64", func(b *testing.B) {
+		for b.Loop() {
+			for _, err := range keys.CheckAll(headers, hashes) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*64), "ns/signature")
+	})
 }

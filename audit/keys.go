@@ -14,6 +14,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/hdevalence/ed25519consensus"
 )
 
 // SignatureHeader is the NATS header that carries an event's signature.
@@ -92,9 +94,75 @@ func (k Keyring) Check(header string, h Hash) error {
 		return fmt.Errorf("signed by key %q, which is not trusted", id)
 	}
 	if !ed25519.Verify(pub, h[:], sig) {
-		return fmt.Errorf("invalid signature (key %s): the event is not what was signed", id)
+		return invalidSignature(id)
 	}
 	return nil
+}
+
+func invalidSignature(keyID string) error {
+	return fmt.Errorf("invalid signature (key %s): the event is not what was signed", keyID)
+}
+
+// CheckAll checks many signatures at once: errs[i] is what
+// Check(headers[i], hashes[i]) returns. The well-formed signatures are
+// verified together as one Ed25519 batch (github.com/hdevalence/
+// ed25519consensus, about twice as fast per signature as one by one);
+// when the batch fails, each of them is verified on its own with
+// crypto/ed25519, so a bad signature gets exactly Check's verdict and
+// reason and the good ones beside it still pass.
+//
+// A batch accepts what ZIP 215 accepts (cofactored verification), a
+// superset of crypto/ed25519's verdicts. The two differ only for
+// signatures built with small-order components, which only the holder of
+// the private key can make valid: for a forger without the key, both
+// refuse the same signatures. docs/AUDIT.md says so for auditors.
+func (k Keyring) CheckAll(headers []string, hashes []Hash) []error {
+	if len(headers) != len(hashes) {
+		panic("audit: CheckAll: headers and hashes differ in length")
+	}
+	errs := make([]error, len(headers))
+	type entry struct {
+		i   int
+		id  string
+		pub ed25519.PublicKey
+		sig []byte
+	}
+	entries := make([]entry, 0, len(headers))
+	for i, header := range headers {
+		if header == "" {
+			errs[i] = errors.New("unsigned (no " + SignatureHeader + " header)")
+			continue
+		}
+		alg, id, sig, err := ParseSignature(header)
+		switch {
+		case err != nil:
+			errs[i] = err
+		case alg != Algorithm:
+			errs[i] = fmt.Errorf("unknown signature algorithm %q", alg)
+		case k[id] == nil:
+			errs[i] = fmt.Errorf("signed by key %q, which is not trusted", id)
+		default:
+			entries = append(entries, entry{i: i, id: id, pub: k[id], sig: sig})
+		}
+	}
+	if len(entries) == 0 {
+		return errs
+	}
+	if len(entries) > 1 {
+		v := ed25519consensus.NewPreallocatedBatchVerifier(len(entries))
+		for _, e := range entries {
+			v.Add(e.pub, hashes[e.i][:], e.sig)
+		}
+		if v.Verify() {
+			return errs
+		}
+	}
+	for _, e := range entries {
+		if !ed25519.Verify(e.pub, hashes[e.i][:], e.sig) {
+			errs[e.i] = invalidSignature(e.id)
+		}
+	}
+	return errs
 }
 
 // ---- key files and text forms ----

@@ -83,23 +83,48 @@ func (it *item) inspect(keys audit.Keyring) {
 	it.insp = inspection{done: true, checked: c, err: err}
 }
 
-// prepareChunk is how many items a preparing goroutine takes at a time.
+// prepareChunk is how many items a preparing goroutine takes at a time;
+// their signatures are verified as one batch (audit.Keyring.CheckAll).
 const prepareChunk = 64
+
+// prepareChunkOf decodes the items and, with keys, inspects them, checking
+// the signatures of all well-formed envelopes in one batch.
+func prepareChunkOf(items []item, keys audit.Keyring) {
+	for i := range items {
+		items[i].decode()
+	}
+	if keys == nil {
+		return
+	}
+	idx := make([]int, 0, len(items))
+	headers := make([]string, 0, len(items))
+	hashes := make([]audit.Hash, 0, len(items))
+	for i := range items {
+		it := &items[i]
+		switch {
+		case it.insp.done:
+		case it.envOK:
+			idx = append(idx, i)
+			headers = append(headers, it.Msg.Signature)
+			hashes = append(hashes, it.hash)
+		default:
+			it.inspect(keys) // audit.Inspect gives the reason
+		}
+	}
+	for j, err := range keys.CheckAll(headers, hashes) {
+		it := &items[idx[j]]
+		it.insp = inspection{done: true, checked: audit.Checked{Hash: it.hash, Envelope: it.env}, err: err}
+	}
+}
 
 // prepare decodes the items and, with keys, inspects them, on up to
 // GOMAXPROCS goroutines.
 func prepare(items []item, keys audit.Keyring) {
-	one := func(it *item) {
-		it.decode()
-		if keys != nil {
-			it.inspect(keys)
-		}
-	}
 	n := len(items)
 	workers := min(runtime.GOMAXPROCS(0), (n+prepareChunk-1)/prepareChunk)
 	if workers <= 1 {
-		for i := range items {
-			one(&items[i])
+		for start := 0; start < n; start += prepareChunk {
+			prepareChunkOf(items[start:min(start+prepareChunk, n)], keys)
 		}
 		return
 	}
@@ -112,9 +137,7 @@ func prepare(items []item, keys audit.Keyring) {
 				if start >= n {
 					return
 				}
-				for i := start; i < min(start+prepareChunk, n); i++ {
-					one(&items[i])
-				}
+				prepareChunkOf(items[start:min(start+prepareChunk, n)], keys)
 			}
 		})
 	}
