@@ -49,6 +49,13 @@ func internal(op string, cause error) error {
 	return &domain.Error{Kind: domain.KindInternal, Message: op, Err: cause}
 }
 
+// IsTransient reports whether err means JetStream (or NATS) could not be
+// reached or did not answer in time — a leader moving, a node down, a
+// timeout — so that the same request may succeed when repeated. It is
+// what the store itself retries on; other users of JetStream in the
+// product (the idempotency bucket) use it too.
+func IsTransient(err error) bool { return isTransient(err) }
+
 // isTransient reports whether err means JetStream could not be reached or
 // did not answer in time.
 func isTransient(err error) bool {

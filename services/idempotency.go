@@ -1,6 +1,7 @@
 package services
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -15,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventstore"
 )
 
 // IdempotencyBucket is the default name of the JetStream key-value bucket
@@ -47,7 +49,12 @@ type IdempotencyConfig struct {
 	// same key to finish before it gives up with ErrIdempotencyKeyInUse.
 	// Default 20s.
 	MaxWait time.Duration
-	Logger  *slog.Logger
+	// OpTimeout bounds each request to the bucket (default 5s, as the
+	// event store's). A request that times out or finds no leader (the
+	// bucket's leader moved to another node) is repeated until MaxWait,
+	// instead of holding the HTTP request for all of it.
+	OpTimeout time.Duration
+	Logger    *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -142,6 +149,9 @@ func OpenIdempotencyStore(ctx context.Context, js jetstream.JetStream, cfg Idemp
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 20 * time.Second
 	}
+	if cfg.OpTimeout <= 0 {
+		cfg.OpTimeout = 5 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -203,6 +213,18 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 	defer cancel()
 	sum := sha256.Sum256([]byte(kvKey))
 	backoff := 20 * time.Millisecond
+	// mine holds the records this call tried to write whose outcome is
+	// unknown (the request timed out): finding one of them pending means
+	// the write landed and the reservation is this call's.
+	var mine []idemRecord
+	ours := func(r idemRecord) bool {
+		for _, m := range mine {
+			if r.State == idemPending && r.CommandID == m.CommandID && r.Started.Equal(m.Started) {
+				return true
+			}
+		}
+		return false
+	}
 	for {
 		now := s.cfg.Now().UTC()
 		rec := idemRecord{
@@ -217,19 +239,34 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 		if err != nil {
 			return BeginResult{}, &domain.Error{Kind: domain.KindInternal, Err: err}
 		}
-		rev, err := s.kv.Create(ctx, kvKey, data)
+		var rev uint64
+		err = s.do(ctx, func(ctx context.Context) (err error) {
+			rev, err = s.kv.Create(ctx, kvKey, data)
+			return err
+		})
 		if err == nil {
 			return BeginResult{Reservation: s.reservation(kvKey, rev, rec, false)}, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
+			if s.transient(ctx, err) && s.pause(ctx, deadline, &backoff) {
+				mine = append(mine, rec)
+				continue
+			}
 			return BeginResult{}, unavailable("idempotency: create", err)
 		}
 
-		entry, err := s.kv.Get(ctx, kvKey)
+		var entry jetstream.KeyValueEntry
+		err = s.do(ctx, func(ctx context.Context) (err error) {
+			entry, err = s.kv.Get(ctx, kvKey)
+			return err
+		})
 		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 			continue // deleted or expired in between: create again
 		}
 		if err != nil {
+			if s.transient(ctx, err) && s.pause(ctx, deadline, &backoff) {
+				continue
+			}
 			return BeginResult{}, unavailable("idempotency: get", err)
 		}
 		var old idemRecord
@@ -243,6 +280,9 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 				Err:     ErrIdempotencyKeyReused}
 		}
 		switch {
+		case ours(old):
+			// A write of this call landed although its answer was lost.
+			return BeginResult{Reservation: s.reservation(kvKey, entry.Revision(), old, old.Attempts > 1)}, nil
 		case old.State == idemDone && old.Response != nil:
 			return BeginResult{Replay: old.Response}, nil
 		case old.State == idemFailed || (old.State == idemPending && now.Sub(old.Started) >= s.cfg.Lease):
@@ -257,7 +297,11 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 			if err != nil {
 				return BeginResult{}, &domain.Error{Kind: domain.KindInternal, Err: err}
 			}
-			rev, err := s.kv.Update(ctx, kvKey, data, entry.Revision())
+			var rev uint64
+			err = s.do(ctx, func(ctx context.Context) (err error) {
+				rev, err = s.kv.Update(ctx, kvKey, data, entry.Revision())
+				return err
+			})
 			if err == nil {
 				if stale {
 					s.cfg.Logger.Warn("idempotency: took over a stale pending request", "attempt", old.Attempts)
@@ -265,6 +309,10 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 				return BeginResult{Reservation: s.reservation(kvKey, rev, old, true)}, nil
 			}
 			if !isCASConflict(err) {
+				if s.transient(ctx, err) && s.pause(ctx, deadline, &backoff) {
+					mine = append(mine, old)
+					continue
+				}
 				return BeginResult{}, unavailable("idempotency: update", err)
 			}
 			// Someone else took it over first: wait for them.
@@ -284,6 +332,36 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 		}
 		backoff = min(backoff*2, 250*time.Millisecond)
 	}
+}
+
+// do runs one request to the bucket, bounded by OpTimeout.
+func (s *IdempotencyStore) do(ctx context.Context, f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
+	defer cancel()
+	return f(ctx)
+}
+
+// transient reports whether err, from a request made under ctx, is worth
+// repeating: the bucket did not answer in time or had no leader, and ctx
+// itself is still live.
+func (s *IdempotencyStore) transient(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && eventstore.IsTransient(err)
+}
+
+// pause waits the backoff before a repeated request and doubles it
+// (at most 250ms). It reports false when the wait would pass deadline or
+// ctx ends first.
+func (s *IdempotencyStore) pause(ctx context.Context, deadline time.Time, backoff *time.Duration) bool {
+	if !time.Now().Add(*backoff).Before(deadline) {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(*backoff):
+	}
+	*backoff = min(*backoff*2, 250*time.Millisecond)
+	return true
 }
 
 func (s *IdempotencyStore) reservation(kvKey string, rev uint64, rec idemRecord, retry bool) *Reservation {
@@ -318,16 +396,42 @@ func (s *IdempotencyStore) write(ctx context.Context, r *Reservation, rec idemRe
 	if err != nil {
 		return &domain.Error{Kind: domain.KindInternal, Err: err}
 	}
-	rev, err := s.kv.Update(ctx, r.kvKey, data, r.revision)
-	if err != nil {
-		if isCASConflict(err) {
+	deadline := time.Now().Add(s.cfg.MaxWait)
+	backoff := 20 * time.Millisecond
+	repeated := false
+	for {
+		var rev uint64
+		err = s.do(ctx, func(ctx context.Context) (err error) {
+			rev, err = s.kv.Update(ctx, r.kvKey, data, r.revision)
+			return err
+		})
+		switch {
+		case err == nil:
+			r.revision, r.rec = rev, rec
+			return nil
+		case isCASConflict(err) && repeated:
+			// Either the timed-out write landed, or another attempt
+			// took the reservation over meanwhile.
+			var e jetstream.KeyValueEntry
+			gerr := s.do(ctx, func(ctx context.Context) (err error) {
+				e, err = s.kv.Get(ctx, r.kvKey)
+				return err
+			})
+			if gerr == nil && bytes.Equal(e.Value(), data) {
+				r.revision, r.rec = e.Revision(), rec
+				return nil
+			}
 			s.cfg.Logger.Warn("idempotency: reservation was taken over before it completed")
 			return nil
+		case isCASConflict(err):
+			s.cfg.Logger.Warn("idempotency: reservation was taken over before it completed")
+			return nil
+		case s.transient(ctx, err) && s.pause(ctx, deadline, &backoff):
+			repeated = true
+		default:
+			return unavailable("idempotency: update", err)
 		}
-		return unavailable("idempotency: update", err)
 	}
-	r.revision, r.rec = rev, rec
-	return nil
 }
 
 // isCASConflict reports whether err is a failed compare-and-set.

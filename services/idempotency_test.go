@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,5 +302,78 @@ func TestIdempotencyUnavailable(t *testing.T) {
 	_, err := s.Begin(ctx, "sek", "k", "fp")
 	if !domain.IsKind(err, domain.KindUnavailable) {
 		t.Fatalf("err = %v (kind %s)", err, domain.ErrorKind(err))
+	}
+}
+
+// TestIdempotencyRidesOutAnOutage: while the bucket cannot be reached (its
+// server is down, or up without JetStream: no responders, as when the
+// leader of an R3 bucket moves), Begin repeats
+// its requests, each bounded by OpTimeout, and succeeds once the bucket is
+// back within MaxWait, instead of failing or holding the request until its
+// deadline.
+func TestIdempotencyRidesOutAnOutage(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ns := startJetStream(t, dir)
+	port := ns.Addr().(*net.TCPAddr).Port
+	nc, err := nats.Connect(ns.ClientURL(), nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{OpTimeout: 300 * time.Millisecond, MaxWait: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+
+	restarted := make(chan *server.Server, 1)
+	go func() {
+		// First a server without JetStream on the same port, so that the
+		// bucket's requests find nobody to answer them ("no responders"),
+		// then the real one again.
+		time.Sleep(300 * time.Millisecond)
+		bare, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+		if err == nil {
+			go bare.Start()
+			bare.ReadyForConnections(10 * time.Second)
+			time.Sleep(700 * time.Millisecond)
+			bare.Shutdown()
+			bare.WaitForShutdown()
+		}
+		ns2, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
+		if err != nil {
+			restarted <- nil
+			return
+		}
+		go ns2.Start()
+		ns2.ReadyForConnections(10 * time.Second)
+		restarted <- ns2
+	}()
+	start := time.Now()
+	b, err := s.Begin(ctx, "sek", "outage", Fingerprint([]byte("body")))
+	took := time.Since(start)
+	ns2 := <-restarted
+	if ns2 == nil {
+		t.Fatal("could not restart the server")
+	}
+	t.Cleanup(func() { ns2.Shutdown(); ns2.WaitForShutdown() })
+	if err != nil || b.Reservation == nil {
+		t.Fatalf("Begin across the outage: %+v %v (after %s)", b, err, took)
+	}
+	if took < time.Second {
+		t.Fatalf("Begin returned after %s, before the server was back", took)
+	}
+	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 201, Body: []byte("first")}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Begin(ctx, "sek", "outage", Fingerprint([]byte("body")))
+	if err != nil || again.Replay == nil || string(again.Replay.Body) != "first" {
+		t.Fatalf("replay after the outage: %+v %v", again, err)
 	}
 }
