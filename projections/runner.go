@@ -438,7 +438,11 @@ func (m *ReadModels) follow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projections: create consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(max(m.cfg.BatchSize, 100)))
+	// Heartbeats every second: when the server holding the ordered
+	// consumer goes away (the stream's leader stopped, on a cluster), two
+	// missed heartbeats make the client recreate the consumer on another
+	// server after about 2 s, not the default 10 s.
+	it, err := cons.Messages(jetstream.PullMaxMessages(max(m.cfg.BatchSize, 100)), jetstream.PullHeartbeat(runnerHeartbeat))
 	if err != nil {
 		return fmt.Errorf("projections: consume: %w", err)
 	}
@@ -483,6 +487,9 @@ func (m *ReadModels) follow(ctx context.Context) error {
 		}
 	}
 }
+
+// runnerHeartbeat is the idle heartbeat the runner's consumer asks for.
+const runnerHeartbeat = time.Second
 
 // feed takes messages off a consumer in a goroutine of its own, so that
 // readBatch can see without waiting what has arrived.
