@@ -11,7 +11,9 @@ import (
 	"unicode"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
@@ -23,9 +25,6 @@ const (
 	hdrExpectedStream    = "Nats-Expected-Stream"
 	hdrExpectedSubjSeq   = "Nats-Expected-Last-Subject-Sequence"
 	hdrExpectedSubjSeqOn = "Nats-Expected-Last-Subject-Sequence-Subject"
-	hdrBatchID           = "Nats-Batch-Id"
-	hdrBatchSeq          = "Nats-Batch-Sequence"
-	hdrBatchCommit       = "Nats-Batch-Commit"
 )
 
 // MaxBatch is the largest number of events one Append may write. It is the
@@ -299,27 +298,29 @@ func (s *Store) publish(ctx context.Context, m *nats.Msg) (*pubAck, error) {
 	return parseAck(resp)
 }
 
-// publishBatch sends the messages as one atomic batch: every message carries
-// Nats-Batch-Id and Nats-Batch-Sequence 1..n; the last one also
-// Nats-Batch-Commit: 1 and is sent as a request whose reply is the ack of
-// the whole batch. The earlier ones are published without a reply subject
-// (the server then sends no per-message ack); a gap or a lost message makes
-// the commit fail with "batch incomplete".
+// publishBatch sends the messages as one atomic batch with the maintained
+// client, github.com/synadia-io/orbit.go/jetstreamext: every message
+// carries Nats-Batch-Id and Nats-Batch-Sequence 1..n, the last one also
+// Nats-Batch-Commit: 1 and its reply is the ack of the whole batch. No flow
+// control (AckFirst off): the earlier messages are published without a
+// reply, so a batch costs one round trip like a single publish; a gap or a
+// lost message makes the commit fail with "batch incomplete". A JetStream
+// error answer (a failed expectation, a duplicate message id) is returned
+// as the ack's Error, as publish does.
 func (s *Store) publishBatch(ctx context.Context, plan []planned) (*pubAck, error) {
-	id := ulid.Make().String() // 26 characters; the server allows 64
-	last := len(plan) - 1
+	msgs := make([]*nats.Msg, len(plan))
 	for i, p := range plan {
-		p.msg.Header.Set(hdrBatchID, id)
-		p.msg.Header.Set(hdrBatchSeq, strconv.Itoa(i+1))
-		if i < last {
-			if err := s.nc.PublishMsg(p.msg); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		p.msg.Header.Set(hdrBatchCommit, "1")
+		msgs[i] = p.msg
 	}
-	return s.publish(ctx, plan[last].msg)
+	ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
+	if err != nil {
+		var ae *jetstream.APIError
+		if errors.As(err, &ae) && ae.ErrorCode != 0 {
+			return &pubAck{Error: &apiError{Code: ae.Code, ErrCode: int(ae.ErrorCode), Description: ae.Description}}, nil
+		}
+		return nil, err
+	}
+	return &pubAck{Stream: ack.Stream, Seq: ack.Sequence, Batch: ack.BatchID, Count: int(ack.BatchSize)}, nil
 }
 
 func parseAck(resp *nats.Msg) (*pubAck, error) {

@@ -100,7 +100,9 @@ different aggregates do not conflict.
 An append of one event is one JetStream publish. An append of more than
 one event — several events of one aggregate, or events of several
 aggregates (CaseApproved with InitiativeAdmitted) — is one atomic batch
-(nats-server 2.12 and later): every message carries Nats-Batch-Id and
+(nats-server 2.12 and later), published with the maintained client
+github.com/synadia-io/orbit.go/jetstreamext (PublishMsgBatch, without flow
+control: one round trip): every message carries Nats-Batch-Id and
 Nats-Batch-Sequence 1..n, the last one Nats-Batch-Commit: 1, and the
 server checks every message's expectation and stores all of them with
 contiguous sequences, or none. Only the first message of each aggregate
