@@ -34,9 +34,9 @@ func startJetStream(t *testing.T, dir string) *server.Server {
 	return ns
 }
 
-func connectJS(t *testing.T, ns *server.Server) jetstream.JetStream {
+func connectJS(t *testing.T, ns *server.Server, opts ...nats.Option) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(ns.ClientURL())
+	nc, err := nats.Connect(ns.ClientURL(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,15 +316,7 @@ func TestIdempotencyRidesOutAnOutage(t *testing.T) {
 	dir := t.TempDir()
 	ns := startJetStream(t, dir)
 	port := ns.Addr().(*net.TCPAddr).Port
-	nc, err := nats.Connect(ns.ClientURL(), nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := connectJS(t, ns, nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
 	s, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{OpTimeout: 300 * time.Millisecond, MaxWait: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
