@@ -81,6 +81,13 @@ type Server struct {
 
 const internalUser = "_portfoliod"
 
+// InboxPrefix is the reply-subject prefix of the in-process connection.
+// Subscribing services may subscribe to _INBOX.> (their clients' default
+// inbox); the product's own requests (to its KV buckets, the stream) get
+// their replies under another prefix, so a subscriber cannot listen in on
+// them.
+const InboxPrefix = "_PORTFOLIOD_INBOX"
+
 // Start starts the server, waits until it accepts connections and connects
 // to it in-process. On error nothing is left running.
 func Start(ctx context.Context, o Options) (*Server, error) {
@@ -165,6 +172,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 	connOpts = append(connOpts,
 		nats.InProcessServer(ns),
+		nats.CustomInboxPrefix(InboxPrefix),
 		nats.Name(so.ServerName+"-inprocess"),
 		nats.NoReconnect(),
 	)

@@ -270,8 +270,11 @@ func (d *Daemon) loadAuth() error {
 // connect starts the embedded NATS server or connects to the external one.
 func (d *Daemon) connect(ctx context.Context) error {
 	if d.cfg.NATSURLs != "" {
+		// Replies under portfoliod's own inbox prefix, as in-process:
+		// subscribers that may subscribe to _INBOX.> do not hear them.
 		nc, err := nats.Connect(d.cfg.NATSURLs, nats.Name("portfoliod"), nats.MaxReconnects(-1),
-			nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(false))
+			nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(false),
+			nats.CustomInboxPrefix(embedded.InboxPrefix))
 		if err != nil {
 			return fmt.Errorf("connect to NATS at %s: %w", redactURLs(d.cfg.NATSURLs), err)
 		}

@@ -13,6 +13,9 @@ import (
 	"github.com/ehelse/portfolio/eventstore"
 )
 
+// testInbox is the inbox prefix of TestSubscribers' subscriber connection.
+const testInbox = "_INBOX.roadmap-site"
+
 // TestSubscribers: the embedded server's listener lets the token file's
 // subscriber users read the stream and do nothing else.
 func TestSubscribers(t *testing.T) {
@@ -38,6 +41,7 @@ func TestSubscribers(t *testing.T) {
 	// Errors the server reports asynchronously (permission violations).
 	violations := make(chan error, 100)
 	nc, err := nats.Connect(natsURL, nats.UserInfo("subscriber", d.Token("subscriber")),
+		nats.CustomInboxPrefix(testInbox),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case violations <- err:
@@ -52,6 +56,37 @@ func TestSubscribers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// A subscriber listening on every inbox it may subscribe to hears
+	// none of the product's replies (its KV buckets, stream info): the
+	// in-process connection's inbox prefix is not _INBOX.
+	spy, err := nats.Connect(natsURL, nats.UserInfo("subscriber", d.Token("subscriber")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spy.Close()
+	overheard, err := spy.SubscribeSync("_INBOX.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spy.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for {
+			m, err := overheard.NextMsg(100 * time.Millisecond)
+			if err != nil {
+				return
+			}
+			// The other subscriber connection below, the one under test,
+			// uses inboxes under its own prefix; messages of the stream
+			// delivered to a consumer (any subscriber may read those)
+			// keep their own subject and carry an ack reply.
+			if !strings.HasPrefix(m.Subject, testInbox+".") && !strings.HasPrefix(m.Reply, "$JS.ACK.") {
+				t.Errorf("a subscriber overheard a reply on %s: %.80q", m.Subject, m.Data)
+			}
+		}
+	}()
 
 	// The product's view, to check that nothing changes.
 	own, err := d.js.Stream(ctx, stream)
