@@ -54,7 +54,15 @@ type IdempotencyConfig struct {
 	// bucket's leader moved to another node) is repeated until MaxWait,
 	// instead of holding the HTTP request for all of it.
 	OpTimeout time.Duration
-	Logger    *slog.Logger
+	// Instance names this portfoliod installation: stable across its
+	// restarts and different for each instance sharing the bucket (the
+	// daemon keeps one in its data directory). Every pending record names
+	// the instance and the run (a random id per OpenIdempotencyStore) that
+	// holds it; a pending record of an earlier run of this same instance
+	// belongs to a request that died with that run (a crash), and is taken
+	// over at once instead of after Lease. Empty: only Lease.
+	Instance string
+	Logger   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -71,8 +79,9 @@ type IdempotencyConfig struct {
 // exactly one of concurrent requests with the same key wins, the others
 // wait for its response and replay it.
 type IdempotencyStore struct {
-	kv  jetstream.KeyValue
-	cfg IdempotencyConfig
+	kv   jetstream.KeyValue
+	cfg  IdempotencyConfig
+	boot string // this run's id, in the records it holds
 }
 
 // StoredResponse is a remembered HTTP response.
@@ -118,14 +127,18 @@ const (
 )
 
 type idemRecord struct {
-	State       idemState       `json:"state"`
-	Fingerprint string          `json:"fingerprint"`
-	CommandID   string          `json:"commandId"`
-	AssignedID  string          `json:"assignedId"`
-	Started     time.Time       `json:"started"`
-	Attempts    int             `json:"attempts"`
-	Completed   *time.Time      `json:"completed,omitempty"`
-	Response    *StoredResponse `json:"response,omitempty"`
+	State       idemState `json:"state"`
+	Fingerprint string    `json:"fingerprint"`
+	CommandID   string    `json:"commandId"`
+	AssignedID  string    `json:"assignedId"`
+	Started     time.Time `json:"started"`
+	Attempts    int       `json:"attempts"`
+	// Instance and Boot name who holds a pending record (see
+	// IdempotencyConfig.Instance); empty in records of older versions.
+	Instance  string          `json:"instance,omitempty"`
+	Boot      string          `json:"boot,omitempty"`
+	Completed *time.Time      `json:"completed,omitempty"`
+	Response  *StoredResponse `json:"response,omitempty"`
 }
 
 // OpenIdempotencyStore creates the KV bucket if missing (or updates its
@@ -169,7 +182,7 @@ func OpenIdempotencyStore(ctx context.Context, js jetstream.JetStream, cfg Idemp
 	if err != nil {
 		return nil, unavailable("idempotency: open bucket "+cfg.Bucket, err)
 	}
-	return &IdempotencyStore{kv: kv, cfg: cfg}, nil
+	return &IdempotencyStore{kv: kv, cfg: cfg, boot: ulid.Make().String()}, nil
 }
 
 // IdempotencyKVKey is the bucket key of a principal's Idempotency-Key: the
@@ -234,6 +247,8 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 			AssignedID:  deterministicULID(now, sum[10:20]),
 			Started:     now,
 			Attempts:    1,
+			Instance:    s.cfg.Instance,
+			Boot:        s.boot,
 		}
 		data, err := json.Marshal(rec)
 		if err != nil {
@@ -285,10 +300,11 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 			return BeginResult{Reservation: s.reservation(kvKey, entry.Revision(), old, old.Attempts > 1)}, nil
 		case old.State == idemDone && old.Response != nil:
 			return BeginResult{Replay: old.Response}, nil
-		case old.State == idemFailed || (old.State == idemPending && now.Sub(old.Started) >= s.cfg.Lease):
+		case old.State == idemFailed || (old.State == idemPending && (now.Sub(old.Started) >= s.cfg.Lease || s.orphan(old))):
 			// Take over, keeping the ids so the log deduplicates.
-			stale := old.State == idemPending
+			stale, orphan := old.State == idemPending && !s.orphan(old), old.State == idemPending && s.orphan(old)
 			old.State = idemPending
+			old.Instance, old.Boot = s.cfg.Instance, s.boot
 			old.Started = now
 			old.Attempts++
 			old.Response = nil
@@ -303,7 +319,10 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 				return err
 			})
 			if err == nil {
-				if stale {
+				switch {
+				case orphan:
+					s.cfg.Logger.Warn("idempotency: took over a request an earlier run of this instance did not finish", "attempt", old.Attempts)
+				case stale:
 					s.cfg.Logger.Warn("idempotency: took over a stale pending request", "attempt", old.Attempts)
 				}
 				return BeginResult{Reservation: s.reservation(kvKey, rev, old, true)}, nil
@@ -332,6 +351,12 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 		}
 		backoff = min(backoff*2, 250*time.Millisecond)
 	}
+}
+
+// orphan reports whether the pending record r is held by an earlier run of
+// this instance, which is gone.
+func (s *IdempotencyStore) orphan(r idemRecord) bool {
+	return s.cfg.Instance != "" && r.Instance == s.cfg.Instance && r.Boot != s.boot
 }
 
 // do runs one request to the bucket, bounded by OpTimeout.

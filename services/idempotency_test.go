@@ -369,3 +369,61 @@ func TestIdempotencyRidesOutAnOutage(t *testing.T) {
 		t.Fatalf("replay after the outage: %+v %v", again, err)
 	}
 }
+
+// TestIdempotencyOrphanOfEarlierRun: a pending record left by an earlier
+// run of the same instance (a crash) is taken over at once, with the same
+// command id; one held by another instance, or by this run, is waited for.
+func TestIdempotencyOrphanOfEarlierRun(t *testing.T) {
+	ctx := context.Background()
+	ns := startJetStream(t, t.TempDir())
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	js := connectJS(t, ns)
+	open := func(instance string) *IdempotencyStore {
+		t.Helper()
+		s, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{Instance: instance, MaxWait: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	fp := Fingerprint([]byte("body"))
+	crashed := open("A") // begins and never finishes
+	first, err := crashed.Begin(ctx, "sek", "k", fp)
+	if err != nil || first.Reservation == nil {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+
+	// The same run, and another instance, wait and give up: the lease
+	// (45 s) has not run out.
+	if _, err := crashed.Begin(ctx, "sek", "k", fp); !errors.Is(err, ErrIdempotencyKeyInUse) {
+		t.Fatalf("the same run: %v", err)
+	}
+	if _, err := open("B").Begin(ctx, "sek", "k", fp); !errors.Is(err, ErrIdempotencyKeyInUse) {
+		t.Fatalf("another instance: %v", err)
+	}
+
+	// The next run of instance A takes it over at once.
+	restarted := open("A")
+	start := time.Now()
+	b, err := restarted.Begin(ctx, "sek", "k", fp)
+	if err != nil || b.Reservation == nil {
+		t.Fatalf("restarted: %+v %v", b, err)
+	}
+	if !b.Reservation.Retry || b.Reservation.CommandID != first.Reservation.CommandID || b.Reservation.AssignedID != first.Reservation.AssignedID {
+		t.Fatalf("takeover %+v, first %+v", b.Reservation, first.Reservation)
+	}
+	if took := time.Since(start); took > 200*time.Millisecond {
+		t.Errorf("takeover took %s", took)
+	}
+	// Now the restarted run holds it: the crashed run's late answer does
+	// not overwrite it, and the restarted run's answer is replayed.
+	if err := crashed.Complete(ctx, first.Reservation, StoredResponse{Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.Complete(ctx, b.Reservation, StoredResponse{Status: 201, Body: []byte("done")}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := open("B").Begin(ctx, "sek", "k", fp); err != nil || r.Replay == nil || string(r.Replay.Body) != "done" {
+		t.Fatalf("replay: %+v %v", r, err)
+	}
+}

@@ -189,7 +189,11 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.History = &services.History{Log: d.Store, TrustedKeys: d.trusted}
-	idem, err := services.OpenIdempotencyStore(ctx, d.js, services.IdempotencyConfig{Replicas: cfg.Replicas, Logger: cfg.Logger})
+	instance, err := instanceID(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	idem, err := services.OpenIdempotencyStore(ctx, d.js, services.IdempotencyConfig{Replicas: cfg.Replicas, Logger: cfg.Logger, Instance: instance})
 	if err != nil {
 		return nil, fmt.Errorf("idempotency store: %w", err)
 	}
@@ -370,6 +374,30 @@ func (d *Daemon) ready(ctx context.Context) error {
 		return &domain.Error{Kind: domain.KindLagging, Message: fmt.Sprintf("read models catching up (lag %d)", d.Reads.Lag())}
 	}
 	return nil
+}
+
+// instanceID returns this installation's id, kept in DataDir/instance-id
+// (created on first start). It tells the idempotency store which pending
+// requests an earlier run of this same instance left behind when it
+// crashed, so that their retries need not wait for the lease.
+func instanceID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "instance-id")
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("instance id: %w", err)
+	}
+	id := services.NewID()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("instance id: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("instance id: %w", err)
+	}
+	return id, nil
 }
 
 // loadKeys reads the signing key (generating DataDir/signing.key on first
