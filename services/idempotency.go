@@ -302,7 +302,8 @@ func (s *IdempotencyStore) Begin(ctx context.Context, principal, key, fingerprin
 			return BeginResult{Replay: old.Response}, nil
 		case old.State == idemFailed || (old.State == idemPending && (now.Sub(old.Started) >= s.cfg.Lease || s.orphan(old))):
 			// Take over, keeping the ids so the log deduplicates.
-			stale, orphan := old.State == idemPending && !s.orphan(old), old.State == idemPending && s.orphan(old)
+			orphan := old.State == idemPending && s.orphan(old)
+			stale := old.State == idemPending && !orphan
 			old.State = idemPending
 			old.Instance, old.Boot = s.cfg.Instance, s.boot
 			old.Started = now
