@@ -79,24 +79,35 @@ func (k Keyring) IDs() []string {
 // Check checks a signature header value against the event hash h. It
 // returns nil when a trusted key signed h, else the reason.
 func (k Keyring) Check(header string, h Hash) error {
-	if header == "" {
-		return errors.New("unsigned (no " + SignatureHeader + " header)")
-	}
-	alg, id, sig, err := ParseSignature(header)
+	id, pub, sig, err := k.signature(header)
 	if err != nil {
 		return err
-	}
-	if alg != Algorithm {
-		return fmt.Errorf("unknown signature algorithm %q", alg)
-	}
-	pub, ok := k[id]
-	if !ok {
-		return fmt.Errorf("signed by key %q, which is not trusted", id)
 	}
 	if !ed25519.Verify(pub, h[:], sig) {
 		return invalidSignature(id)
 	}
 	return nil
+}
+
+// signature parses a header value and finds its trusted key; the error
+// says why the header cannot be checked (unsigned, malformed, another
+// algorithm, an untrusted key).
+func (k Keyring) signature(header string) (id string, pub ed25519.PublicKey, sig []byte, err error) {
+	if header == "" {
+		return "", nil, nil, errors.New("unsigned (no " + SignatureHeader + " header)")
+	}
+	alg, id, sig, err := ParseSignature(header)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if alg != Algorithm {
+		return "", nil, nil, fmt.Errorf("unknown signature algorithm %q", alg)
+	}
+	pub, ok := k[id]
+	if !ok {
+		return "", nil, nil, fmt.Errorf("signed by key %q, which is not trusted", id)
+	}
+	return id, pub, sig, nil
 }
 
 func invalidSignature(keyID string) error {
@@ -129,21 +140,12 @@ func (k Keyring) CheckAll(headers []string, hashes []Hash) []error {
 	}
 	entries := make([]entry, 0, len(headers))
 	for i, header := range headers {
-		if header == "" {
-			errs[i] = errors.New("unsigned (no " + SignatureHeader + " header)")
+		id, pub, sig, err := k.signature(header)
+		if err != nil {
+			errs[i] = err
 			continue
 		}
-		alg, id, sig, err := ParseSignature(header)
-		switch {
-		case err != nil:
-			errs[i] = err
-		case alg != Algorithm:
-			errs[i] = fmt.Errorf("unknown signature algorithm %q", alg)
-		case k[id] == nil:
-			errs[i] = fmt.Errorf("signed by key %q, which is not trusted", id)
-		default:
-			entries = append(entries, entry{i: i, id: id, pub: k[id], sig: sig})
-		}
+		entries = append(entries, entry{i: i, id: id, pub: pub, sig: sig})
 	}
 	if len(entries) == 0 {
 		return errs

@@ -23,7 +23,5 @@
 //
 // Every test is bounded in time. The suites run in `make test` (the whole
 // package takes about a minute; crash and slow-client tests run in
-// parallel). Set FAULTS_LEASE_WAIT=1 to make the kill -9 suite also wait
-// for the idempotency lease of requests that were in flight at the kill and
-// retry them (about 45 s more).
+// parallel).
 package faults
