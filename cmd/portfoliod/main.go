@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,61 +23,120 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err == nil {
+		err = run(ctx, cfg)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "portfoliod:", err)
 		os.Exit(1)
 	}
 }
 
-// run parses flags (each also settable as PORTFOLIO_<FLAG>, dashes as
-// underscores), starts the server and serves until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// config is what portfoliod is started with: the daemon's settings and
+// where its output goes.
+type config struct {
+	daemon daemon.Config
+	// logLevel and stdout/stderr are resolved here; daemon.Config gets
+	// the logger built from them.
+	logLevel slog.Level
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+// envName is the environment variable that sets the flag name.
+func envName(flagName string) string {
+	return "PORTFOLIO_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads the flags in args and, for every flag not given there,
+// its PORTFOLIO_<FLAG> variable from getenv. Each value is parsed by the
+// flag's own parser, so the environment accepts exactly what the command
+// line does; a value either rejects stops the start with an error naming
+// the flag or variable. Usage and flag errors go to stderr.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("portfoliod", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	env := func(name, def string) string {
-		if v := getenv("PORTFOLIO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
-			return v
-		}
-		return def
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: portfoliod [flags]\n\nEvery flag can also be set as PORTFOLIO_<FLAG> (upper case, dashes as underscores); a flag wins.")
+		fs.PrintDefaults()
 	}
-	dataDir := fs.String("data", env("data", "data"), "data directory (JetStream store and read models)")
-	httpAddr := fs.String("http", env("http", "127.0.0.1:8080"), "HTTP listen address")
-	authFile := fs.String("auth", env("auth", ""), "token file; without it, first start writes one with fresh tokens into the data directory")
-	natsURL := fs.String("nats-url", env("nats-url", ""), "external NATS server or cluster (comma-separated URLs) instead of the embedded one")
-	replicas := fs.Int("replicas", atoi(env("replicas", "0")), "stream replicas when the product creates the stream (default 1 embedded, 3 external)")
-	natsListen := fs.String("nats-listen", env("nats-listen", "127.0.0.1:4222"), "where the embedded NATS server listens for subscribing services (empty: in-process only)")
-	syncMode := fs.String("sync", env("sync", "always"), "embedded JetStream durability: always (fsync every write before acknowledging) or interval (fsync every 2 minutes; faster, an OS crash may lose acknowledged commands)")
-	demo := fs.Bool("demo", env("demo", "true") == "true", "record demo data when the event log is empty")
-	logLevel := fs.String("log-level", env("log-level", "info"), "log level: debug, info, warn, error")
-	signingKey := fs.String("signing-key", env("signing-key", ""), "Ed25519 key events are signed with (PEM PKCS #8 or the 32-byte seed); instances of a cluster must share it. Default: <data>/signing.key, generated on first start")
-	trustedKeys := fs.String("trusted-keys", env("trusted-keys", ""), "file of further public keys whose event signatures are accepted (earlier signing keys); see docs/AUDIT.md")
+	dataDir := fs.String("data", "data", "data directory (JetStream store and read models)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
+	authFile := fs.String("auth", "", "token file; without it, first start writes one with fresh tokens into the data directory")
+	natsURL := fs.String("nats-url", "", "external NATS server or cluster (comma-separated URLs) instead of the embedded one")
+	replicas := fs.Int("replicas", 0, "stream replicas when the product creates the stream (default 1 embedded, 3 external)")
+	natsListen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens for subscribing services (empty: in-process only)")
+	syncMode := fs.String("sync", "always", "embedded JetStream durability: always (fsync every write before acknowledging) or interval (fsync every 2 minutes; faster, an OS crash may lose acknowledged commands)")
+	demo := fs.Bool("demo", true, "record demo data when the event log is empty")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	signingKey := fs.String("signing-key", "", "Ed25519 key events are signed with (PEM PKCS #8 or the 32-byte seed); instances of a cluster must share it. Default: <data>/signing.key, generated on first start")
+	trustedKeys := fs.String("trusted-keys", "", "file of further public keys whose event signatures are accepted (earlier signing keys); see docs/AUDIT.md")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return config{}, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		v := getenv(name)
+		if given[f.Name] || v == "" || envErr != nil {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			envErr = fmt.Errorf("invalid value %q for %s: %w", v, name, err)
+		}
+	})
+	if envErr != nil {
+		return config{}, envErr
+	}
+
+	// source names where a value came from, for the error messages below.
+	source := func(name string) string {
+		if given[name] {
+			return "--" + name
+		}
+		return envName(name)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+		return config{}, fmt.Errorf("%s: %w", source("log-level"), err)
 	}
 	if *syncMode != "always" && *syncMode != "interval" {
-		return fmt.Errorf("--sync must be always or interval, not %q", *syncMode)
+		return config{}, fmt.Errorf("%s must be always or interval, not %q", source("sync"), *syncMode)
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *replicas < 0 {
+		return config{}, fmt.Errorf("%s must not be negative, not %d", source("replicas"), *replicas)
+	}
+	return config{
+		daemon: daemon.Config{
+			DataDir: *dataDir, HTTPAddr: *httpAddr, AuthFile: *authFile, NATSURLs: *natsURL,
+			Replicas: *replicas, NATSListen: *natsListen, SyncAlways: *syncMode == "always",
+			Demo: *demo, SigningKeyFile: *signingKey, TrustedKeysFile: *trustedKeys,
+		},
+		logLevel: level,
+		stdout:   os.Stdout,
+		stderr:   stderr,
+	}, nil
+}
 
-	d, err := daemon.Start(ctx, daemon.Config{
-		DataDir: *dataDir, HTTPAddr: *httpAddr, AuthFile: *authFile, NATSURLs: *natsURL,
-		Replicas: *replicas, NATSListen: *natsListen, SyncAlways: *syncMode == "always",
-		Demo: *demo, Logger: logger, Out: stdout, SigningKeyFile: *signingKey, TrustedKeysFile: *trustedKeys,
-	})
+// run starts the server and serves until ctx ends or the server fails.
+func run(ctx context.Context, cfg config) error {
+	logger := slog.New(slog.NewJSONHandler(cfg.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	dcfg := cfg.daemon
+	dcfg.Logger, dcfg.Out = logger, cfg.stdout
+	d, err := daemon.Start(ctx, dcfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "portfoliod: serving %s (tokens: %s)\n", d.URL(), d.TokenFile())
+	fmt.Fprintf(cfg.stdout, "portfoliod: serving %s (tokens: %s)\n", d.URL(), d.TokenFile())
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -88,9 +146,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return errors.Join(runErr, d.Close(shutdownCtx))
-}
-
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }

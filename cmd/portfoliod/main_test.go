@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ehelse/portfolio/internal/daemon"
+)
+
+func TestParseConfig(t *testing.T) {
+	defaults := daemon.Config{
+		DataDir: "data", HTTPAddr: "127.0.0.1:8080", NATSListen: "127.0.0.1:4222",
+		SyncAlways: true, Demo: true,
+	}
+	with := func(change func(*daemon.Config)) daemon.Config {
+		c := defaults
+		change(&c)
+		return c
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    daemon.Config
+		level   slog.Level
+		wantErr string // substring; empty: no error
+	}{
+		{name: "defaults", want: defaults},
+		{name: "flags", args: []string{"--data", "/d", "--replicas", "3", "--demo=false", "--sync", "interval", "--log-level", "debug"},
+			want: with(func(c *daemon.Config) { c.DataDir, c.Replicas, c.Demo, c.SyncAlways = "/d", 3, false, false }), level: slog.LevelDebug},
+		{name: "environment", env: map[string]string{"PORTFOLIO_NATS_URL": "nats://a:4222", "PORTFOLIO_REPLICAS": "5", "PORTFOLIO_SIGNING_KEY": "/k", "PORTFOLIO_LOG_LEVEL": "warn"},
+			want: with(func(c *daemon.Config) { c.NATSURLs, c.Replicas, c.SigningKeyFile = "nats://a:4222", 5, "/k" }), level: slog.LevelWarn},
+		{name: "a bad variable stops the start beside good flags", args: []string{"--http", ":9"}, env: map[string]string{"PORTFOLIO_HTTP": ":8", "PORTFOLIO_DEMO": "yes"},
+			wantErr: `invalid value "yes" for PORTFOLIO_DEMO`},
+		{name: "flag wins over a valid environment value", args: []string{"--http", ":9", "--replicas", "1"}, env: map[string]string{"PORTFOLIO_HTTP": ":8", "PORTFOLIO_REPLICAS": "three"},
+			want: with(func(c *daemon.Config) { c.HTTPAddr, c.Replicas = ":9", 1 })},
+		// The flag package's own parser decides: strconv.ParseBool accepts these.
+		{name: "demo 1", env: map[string]string{"PORTFOLIO_DEMO": "1"}, want: defaults},
+		{name: "demo 0", env: map[string]string{"PORTFOLIO_DEMO": "0"}, want: with(func(c *daemon.Config) { c.Demo = false })},
+		{name: "demo FALSE", env: map[string]string{"PORTFOLIO_DEMO": "FALSE"}, want: with(func(c *daemon.Config) { c.Demo = false })},
+		{name: "demo yes", env: map[string]string{"PORTFOLIO_DEMO": "yes"}, wantErr: `invalid value "yes" for PORTFOLIO_DEMO`},
+		{name: "replicas three", env: map[string]string{"PORTFOLIO_REPLICAS": "three"}, wantErr: `invalid value "three" for PORTFOLIO_REPLICAS`},
+		{name: "replicas negative", env: map[string]string{"PORTFOLIO_REPLICAS": "-1"}, wantErr: "PORTFOLIO_REPLICAS must not be negative"},
+		{name: "sync from environment", env: map[string]string{"PORTFOLIO_SYNC": "sometimes"}, wantErr: `PORTFOLIO_SYNC must be always or interval, not "sometimes"`},
+		{name: "sync flag", args: []string{"--sync=never"}, wantErr: `--sync must be always or interval, not "never"`},
+		{name: "log level from environment", env: map[string]string{"PORTFOLIO_LOG_LEVEL": "loud"}, wantErr: "PORTFOLIO_LOG_LEVEL"},
+		{name: "bad flag value", args: []string{"--replicas", "x"}, wantErr: `invalid value "x" for flag -replicas`},
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
+		{name: "arguments", args: []string{"serve"}, wantErr: "unexpected arguments: serve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string { return tt.env[k] }
+			cfg, err := parseConfig(tt.args, getenv, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg.daemon, tt.want) {
+				t.Errorf("daemon config\n got %+v\nwant %+v", cfg.daemon, tt.want)
+			}
+			if cfg.logLevel != tt.level {
+				t.Errorf("log level %v, want %v", cfg.logLevel, tt.level)
+			}
+		})
+	}
+}
+
+func TestParseConfigHelp(t *testing.T) {
+	var out strings.Builder
+	_, err := parseConfig([]string{"-h"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"PORTFOLIO_<FLAG>", "-nats-url", "-demo"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
+}
