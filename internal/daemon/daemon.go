@@ -24,7 +24,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
@@ -174,8 +173,6 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}()
 
-	reg := prometheus.NewRegistry()
-	m := newMetrics(reg, d)
 	// Snapshots are signed with the event signing key and trusted only
 	// when a trusted key signed them (see services.SnapshotStore).
 	snaps, err := services.OpenSnapshotStore(ctx, d.js, services.SnapshotConfig{Bucket: cfg.Stream + "_SNAPSHOTS",
@@ -183,7 +180,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot store: %w", err)
 	}
-	d.Cmds, err = services.NewCommandService(services.CommandConfig{Log: d.Store, Logger: cfg.Logger, Now: cfg.Now, Observe: m.observeCommand, TrustedKeys: d.trusted,
+	d.Cmds, err = services.NewCommandService(services.CommandConfig{Log: d.Store, Logger: cfg.Logger, Now: cfg.Now, TrustedKeys: d.trusted,
 		Snapshots: snaps})
 	if err != nil {
 		return nil, err
@@ -206,7 +203,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Registry: reg, Rebuild: d.rebuild,
+		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 	})
 	if err != nil {

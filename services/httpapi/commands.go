@@ -27,7 +27,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name := r.PathValue("name")
 	label := name
-	outcome := "created"
+	outcome := "internal" // until the command is answered: a panic is an internal error
 	defer func() {
 		if _, ok := domain.NewCommand(name); !ok {
 			label = "unknown"
@@ -124,6 +124,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		outcome = errorTable[classify(err)].code
 		resp = s.problemResponse(r, err)
 	} else {
+		outcome = "created"
 		resp = commandResponse(cmd, res)
 	}
 	if reservation != nil {

@@ -344,6 +344,7 @@ func TestMetrics(t *testing.T) {
 	h.do("POST", "/v1/commands/HoldMeeting", validBodies["HoldMeeting"], bearer(tokAudit))
 	h.do("POST", "/v1/commands/Nope", `{}`, bearer(tokSek))
 	h.do("GET", "/v1/strategy", "")
+	h.do("GET", "/v1/nowhere", "")
 	rec := h.do("GET", "/metrics", "")
 	body := rec.Body.String()
 	for _, want := range []string{
@@ -351,9 +352,36 @@ func TestMetrics(t *testing.T) {
 		`portfolio_commands_total{command="HoldMeeting",outcome="forbidden"} 1`,
 		`portfolio_commands_total{command="unknown",outcome="unknown_command"} 1`,
 		`portfolio_command_duration_seconds_count{command="HoldMeeting"} 2`,
-		`portfolio_http_request_duration_seconds_count{method="GET",route="GET /v1/strategy",status="200"} 1`,
+		`portfolio_http_request_duration_seconds_count{code="200",method="get",route="GET /v1/strategy"} 1`,
+		`portfolio_http_request_duration_seconds_count{code="201",method="post",route="POST /v1/commands/{name}"} 1`,
+		`portfolio_http_request_duration_seconds_count{code="403",method="post",route="POST /v1/commands/{name}"} 1`,
+		`portfolio_http_request_duration_seconds_count{code="404",method="get",route="unmatched"} 1`,
+		`portfolio_http_requests_in_flight 1`, // the /metrics request itself
 		`test_extra_total 1`,
 		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// One metric per fact: the command service's own counters are gone.
+	if strings.Contains(body, "portfolio_service_") {
+		t.Error("metrics still have portfolio_service_*")
+	}
+}
+
+// TestMetricsPanic: a handler that panics is answered 500 and counted as
+// such, in the request and the command metrics.
+func TestMetricsPanic(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec.do = func(context.Context, services.Principal, domain.Command, services.ExecOptions) (services.CommandResult, error) {
+		panic("boom")
+	}
+	h.problem(h.do("POST", "/v1/commands/HoldMeeting", validBodies["HoldMeeting"], bearer(tokSek)), 500, "internal")
+	body := h.do("GET", "/metrics", "").Body.String()
+	for _, want := range []string{
+		`portfolio_http_request_duration_seconds_count{code="500",method="post",route="POST /v1/commands/{name}"} 1`,
+		`portfolio_commands_total{command="HoldMeeting",outcome="internal"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

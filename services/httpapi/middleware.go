@@ -77,10 +77,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // middleware wraps the mux: request and correlation ids (accepted from
 // X-Request-Id and X-Correlation-Id when well-formed, else generated, and
-// echoed), panic recovery (500 problem), the HTTP metrics and a JSON
-// access log line per request. It never logs headers, so Authorization
-// and tokens never reach the log.
+// echoed), the in-flight gauge and a JSON access log line per request. It
+// never logs headers, so Authorization and tokens never reach the log.
+// Panic recovery and the request metrics are per route (see route).
 func (s *Server) middleware(next http.Handler) http.Handler {
+	next = s.metrics.inFlightHandler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{
@@ -98,43 +99,65 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 		sw := &statusWriter{ResponseWriter: w}
 
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
-					slog.String("request_id", ri.requestID),
-					slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-				if sw.status == 0 {
-					s.writeError(sw, r, &domain.Error{Kind: domain.KindInternal, Err: errors.New("panic")})
-				}
-			}
-			status := sw.status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			route := r.Pattern
-			if route == "" || route == "/" {
-				route = "unmatched"
-			}
-			took := time.Since(start)
-			s.metrics.observeHTTP(r.Method, route, status, took)
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
-				slog.String("request_id", ri.requestID),
-				slog.String("correlation_id", ri.correlationID),
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.String("query", r.URL.RawQuery),
-				slog.String("route", route),
-				slog.Int("status", status),
-				slog.Int64("bytes", sw.bytes),
-				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-				slog.String("principal", ri.principal),
-				slog.String("remote", r.RemoteAddr),
-			)
-		}()
 		next.ServeHTTP(sw, r)
+
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		route := r.Pattern // set by the mux on r
+		if route == "" || route == "/" {
+			route = unmatchedRoute
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			slog.String("request_id", ri.requestID),
+			slog.String("correlation_id", ri.correlationID),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("query", r.URL.RawQuery),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Int64("bytes", sw.bytes),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("principal", ri.principal),
+			slog.String("remote", r.RemoteAddr),
+		)
+	})
+}
+
+// unmatchedRoute is the route label of a request no route pattern takes.
+const unmatchedRoute = "unmatched"
+
+// route is the handler of one route pattern: h with the request metrics
+// and panic recovery (a 500 problem, counted and logged as such).
+func (s *Server) route(pattern string, h http.Handler) http.Handler {
+	return s.metrics.route(pattern, s.recoverPanic(h))
+}
+
+// recoverPanic turns a panic in h into a 500 problem, unless the handler
+// panicked with http.ErrAbortHandler to abort the response.
+func (s *Server) recoverPanic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w}
+		}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
+				slog.String("request_id", requestInfoFrom(r.Context()).requestID),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if sw.status == 0 {
+				s.writeError(sw, r, &domain.Error{Kind: domain.KindInternal, Err: errors.New("panic")})
+			}
+		}()
+		h.ServeHTTP(sw, r)
 	})
 }
 

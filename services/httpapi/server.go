@@ -259,38 +259,39 @@ func NewHTTPServer(addr string, handler http.Handler) *http.Server {
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/commands/{name}", s.handleCommand)
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.route(pattern, h)) }
+	handle("POST /v1/commands/{name}", s.handleCommand)
 
-	mux.HandleFunc("GET /v1/strategy", s.handleStrategy)
-	mux.HandleFunc("GET /v1/initiatives", s.handleInitiatives)
-	mux.HandleFunc("GET /v1/initiatives/{id}", s.handleInitiative)
-	mux.HandleFunc("GET /v1/initiatives/{id}/events", s.handleInitiativeEvents)
-	mux.HandleFunc("GET /v1/roadmap", s.handleRoadmap)
-	mux.HandleFunc("GET /v1/council/meetings", s.handleMeetings)
-	mux.HandleFunc("GET /v1/council/meetings/{id}", s.handleMeeting)
-	mux.HandleFunc("GET /v1/council/cases/{id}", s.handleCase)
-	mux.HandleFunc("GET /v1/council/cases/{id}/events", s.handleCaseEvents)
-	mux.HandleFunc("GET /v1/council/decisions", s.handleDecisions)
-	mux.HandleFunc("GET /v1/audit/events", s.handleAuditEvents)
-	mux.HandleFunc("GET /v1/audit/verify", s.handleAuditVerify)
-	mux.HandleFunc("GET /v1/audit/key", s.handleAuditKey)
-	mux.HandleFunc("POST /v1/admin/rebuild", s.handleStartRebuild)
-	mux.HandleFunc("GET /v1/admin/rebuild", s.handleRebuildStatus)
+	handle("GET /v1/strategy", s.handleStrategy)
+	handle("GET /v1/initiatives", s.handleInitiatives)
+	handle("GET /v1/initiatives/{id}", s.handleInitiative)
+	handle("GET /v1/initiatives/{id}/events", s.handleInitiativeEvents)
+	handle("GET /v1/roadmap", s.handleRoadmap)
+	handle("GET /v1/council/meetings", s.handleMeetings)
+	handle("GET /v1/council/meetings/{id}", s.handleMeeting)
+	handle("GET /v1/council/cases/{id}", s.handleCase)
+	handle("GET /v1/council/cases/{id}/events", s.handleCaseEvents)
+	handle("GET /v1/council/decisions", s.handleDecisions)
+	handle("GET /v1/audit/events", s.handleAuditEvents)
+	handle("GET /v1/audit/verify", s.handleAuditVerify)
+	handle("GET /v1/audit/key", s.handleAuditKey)
+	handle("POST /v1/admin/rebuild", s.handleStartRebuild)
+	handle("GET /v1/admin/rebuild", s.handleRebuildStatus)
 
-	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	mux.Handle("GET /metrics", s.metrics.handler(s.cfg.Registry))
-	mux.HandleFunc("GET /openapi.yaml", s.handleOpenAPI)
+	handle("GET /healthz", s.handleHealthz)
+	handle("GET /readyz", s.handleReadyz)
+	handle("GET /metrics", s.metrics.handler(s.cfg.Registry).ServeHTTP)
+	handle("GET /openapi.yaml", s.handleOpenAPI)
 
 	// Everything else: 404 not_found or 405 method_not_allowed, as problems.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", s.route(unmatchedRoute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); allow != "" {
 			w.Header().Set("Allow", allow)
 			s.writeError(w, r, errMethodNotAllowed(r.Method))
 			return
 		}
 		s.writeError(w, r, errNoRoute(r.URL.Path))
-	})
+	})))
 	return mux
 }
 
