@@ -77,6 +77,9 @@ type ReadModels struct {
 	// hook, when set (tests), runs before each event of a batch; its error
 	// aborts the batch.
 	hook func(item) error
+	// parked, when set (tests), runs when WaitFor finds the position short
+	// and is about to wait for the next commit.
+	parked func()
 }
 
 func (c *Config) defaults() {
@@ -260,6 +263,9 @@ func (m *ReadModels) waitFor(ctx context.Context, pos uint64) error {
 		m.mu.Unlock()
 		if m.position() >= pos {
 			return nil
+		}
+		if m.parked != nil {
+			m.parked()
 		}
 		select {
 		case <-ch:

@@ -149,6 +149,28 @@ func waitPos(t *testing.T, m *ReadModels, pos uint64) {
 	}
 }
 
+// waitUntil waits until cond holds, checking it again on every position
+// change the read models broadcast (commits, invalidations, switches to a
+// rebuilt file); it fails the test after 20 s.
+func waitUntil(t *testing.T, m *ReadModels, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	for {
+		m.mu.Lock()
+		ch := m.notify
+		m.mu.Unlock()
+		if cond() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("waiting for %s: stats %+v", what, m.Stats())
+		}
+	}
+}
+
 func (m *ReadModels) dump(t *testing.T) string {
 	t.Helper()
 	var s string
@@ -227,14 +249,21 @@ func TestWaitForLaggingAndWake(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("cause: %v", err)
 	}
-	// a waiter is woken by the commit, not by a poll
+	// a waiter is woken by the commit, not by a poll: the events are
+	// published once the waiter has found the position short and parked
+	parked := make(chan struct{})
+	var once sync.Once
+	r.m.parked = func() { once.Do(func() { close(parked) }) }
 	woke := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		woke <- r.m.WaitFor(ctx, head+5)
 	}()
-	time.Sleep(20 * time.Millisecond)
+	<-parked
+	if r.m.Position() >= head+5 {
+		t.Fatalf("position %d before the publish", r.m.Position())
+	}
 	pub.publish(cmds[10:15])
 	if err := <-woke; err != nil {
 		t.Fatal(err)
@@ -295,11 +324,10 @@ func TestStreamRecreatedIsRebuilt(t *testing.T) {
 
 	logs := &syncBuffer{}
 	r2 := startModels(t, js, Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	// The file at Open is ahead of the new stream (head1 > head2), so the
+	// position alone does not say the rebuild is done.
+	waitUntil(t, r2.m, "the rebuild", func() bool { return r2.m.Stats().Rebuilds > 0 })
 	waitPos(t, r2.m, head2)
-	deadline := time.Now().Add(10 * time.Second)
-	for r2.m.Stats().Rebuilds == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
 	if r2.m.Stats().Rebuilds != 1 {
 		t.Fatalf("stats %+v", r2.m.Stats())
 	}
@@ -327,10 +355,7 @@ func TestStreamRecreatedWhileRunning(t *testing.T) {
 	s2 := randomHistory(t, 16, 400) // longer: the consumer alone would not notice
 	head2 := pub2.publish(s2.commands)
 
-	deadline := time.Now().Add(20 * time.Second)
-	for (r.m.Stats().Rebuilds == 0 || r.m.Position() < head2) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, r.m, "a rebuild to the new head", func() bool { return r.m.Stats().Rebuilds > 0 && r.m.Position() >= head2 })
 	if st := r.m.Stats(); st.Rebuilds == 0 || st.Position != head2 {
 		t.Fatalf("stats %+v, want a rebuild to %d", st, head2)
 	}
@@ -360,10 +385,7 @@ func TestAheadOfStreamIsRebuilt(t *testing.T) {
 	pub := newPublisher(t, js)
 	head := pub.publish(s.commands[:len(s.commands)/3])
 	r := startModels(t, js, Config{Dir: dir})
-	deadline := time.Now().Add(20 * time.Second)
-	for (r.m.Stats().Rebuilds == 0 || r.m.Position() != head) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, r.m, "a rebuild to the head", func() bool { return r.m.Stats().Rebuilds > 0 && r.m.Position() == head })
 	if st := r.m.Stats(); st.Rebuilds != 1 || st.Position != head {
 		t.Fatalf("stats %+v, want a rebuild to %d", st, head)
 	}
@@ -518,9 +540,18 @@ func TestBuildFile(t *testing.T) {
 	if r.m.Position() != head {
 		t.Fatalf("position %d", r.m.Position())
 	}
-	time.Sleep(50 * time.Millisecond)
-	if st := r.m.Stats(); st.Applied+st.Skipped != 0 || st.Rebuilds != 0 {
-		t.Fatalf("stats %+v", st)
+	// One more event: the runner applies it, and only it — its consumer
+	// starts after the built file's checkpoint, in stream order, so a
+	// replay would have come before it.
+	res, err := pub.store.Append(context.Background(), eventstore.Meta{CommandID: "marker-1", Actor: "x", Time: t0},
+		eventstore.AggregateAppend{Type: "initiative", ID: "01JDMARKER0000000000000001", Events: []eventstore.NewEvent{
+			{ID: "01JDMARKEREV00000000000001", Type: "InitiativeTeleported", Data: []byte(`{"to":"Mars"}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPos(t, r.m, res.Events[0].Position)
+	if st := r.m.Stats(); st.Applied+st.Skipped != 1 || st.Rebuilds != 0 {
+		t.Fatalf("stats %+v, want only the one new event handled", st)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Fatalf("files %v", entries)
