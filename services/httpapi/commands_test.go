@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/services"
@@ -284,15 +283,21 @@ func TestCorrelationAndRequestIDs(t *testing.T) {
 func TestCommandTimeoutIgnoresClientCancel(t *testing.T) {
 	h := newHarness(t, nil)
 	var sawCancel bool
+	running, cancelled := make(chan struct{}), make(chan struct{})
 	h.exec.do = func(ctx context.Context, p services.Principal, cmd domain.Command, o services.ExecOptions) (services.CommandResult, error) {
-		time.Sleep(20 * time.Millisecond)
+		close(running)
+		<-cancelled // the client has gone away while the command runs
 		sawCancel = ctx.Err() != nil
 		return okResult(cmd, 1), nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequest("POST", "/v1/commands/HoldMeeting", strings.NewReader(validBodies["HoldMeeting"])).WithContext(ctx)
 	req.Header.Set("Authorization", "Bearer "+tokSek)
-	go func() { time.Sleep(5 * time.Millisecond); cancel() }()
+	go func() {
+		<-running
+		cancel()
+		close(cancelled)
+	}()
 	rec := httptest.NewRecorder()
 	h.h.ServeHTTP(rec, req)
 	if sawCancel || rec.Code != 201 {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -123,6 +124,7 @@ type fakeQueries struct {
 	mu       sync.Mutex
 	position uint64
 	waits    []uint64
+	moved    chan struct{} // closed and replaced when the position changes; nil until a WaitFor needs it
 }
 
 func (q *fakeQueries) Position() uint64 {
@@ -131,25 +133,45 @@ func (q *fakeQueries) Position() uint64 {
 	return q.position
 }
 
+// WaitFor waits, like the real read models, for the position to change:
+// setPosition wakes it.
 func (q *fakeQueries) WaitFor(ctx context.Context, pos uint64) error {
 	q.mu.Lock()
 	q.waits = append(q.waits, pos)
 	q.mu.Unlock()
 	for {
-		if q.Position() >= pos {
+		q.mu.Lock()
+		if q.position >= pos {
+			q.mu.Unlock()
 			return nil
 		}
+		if q.moved == nil {
+			q.moved = make(chan struct{})
+		}
+		moved := q.moved
+		q.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return &domain.Error{Kind: domain.KindLagging, Message: "read models are behind", Err: ctx.Err()}
-		case <-time.After(5 * time.Millisecond):
+		case <-moved:
 		}
 	}
+}
+
+// waitsFor returns the positions WaitFor was called with.
+func (q *fakeQueries) waitsFor() []uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.waits)
 }
 
 func (q *fakeQueries) setPosition(p uint64) {
 	q.mu.Lock()
 	q.position = p
+	if q.moved != nil {
+		close(q.moved)
+		q.moved = nil
+	}
 	q.mu.Unlock()
 }
 

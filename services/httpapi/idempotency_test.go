@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -152,15 +153,24 @@ func TestIdempotencyRetriesAfter5xx(t *testing.T) {
 }
 
 func TestIdempotencyConcurrentOverHTTP(t *testing.T) {
-	store := idemStore(t)
+	const n = 6
+	// The command runs until every request has reached the idempotency
+	// store, so the others meet it in progress and wait for its answer.
+	store := enteringIdem{Idempotency: idemStore(t), entered: make(chan struct{}, n)}
 	h := newHarness(t, func(c *Config) { c.Idempotency = store })
 	var running atomic.Int32
 	h.exec.do = func(ctx context.Context, p services.Principal, cmd domain.Command, o services.ExecOptions) (services.CommandResult, error) {
 		running.Add(1)
-		time.Sleep(150 * time.Millisecond)
+		timeout := time.After(20 * time.Second)
+		for range n {
+			select {
+			case <-store.entered:
+			case <-timeout:
+				return services.CommandResult{}, errors.New("not every request reached the idempotency store")
+			}
+		}
 		return okResult(cmd, 1), nil
 	}
-	const n = 6
 	codes := make([]int, n)
 	bodies := make([]string, n)
 	var wg sync.WaitGroup
@@ -196,6 +206,17 @@ func TestIdempotencyConcurrentOverHTTP(t *testing.T) {
 	if created != 1 {
 		t.Fatalf("%d created", created)
 	}
+}
+
+// enteringIdem reports each call of Begin on entered, before it begins.
+type enteringIdem struct {
+	Idempotency
+	entered chan struct{}
+}
+
+func (e enteringIdem) Begin(ctx context.Context, principal, key, fp string) (services.BeginResult, error) {
+	e.entered <- struct{}{}
+	return e.Idempotency.Begin(ctx, principal, key, fp)
 }
 
 func TestIdempotencyKeyWithoutStore(t *testing.T) {

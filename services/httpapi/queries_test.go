@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -204,12 +205,23 @@ func TestMinPosition(t *testing.T) {
 	if rec.Code != 200 || rec.Header().Get("X-Position") != "50" {
 		t.Fatalf("%d %s", rec.Code, rec.Header().Get("X-Position"))
 	}
-	// Reached while waiting.
-	go func() { time.Sleep(30 * time.Millisecond); h.queries.setPosition(60) }()
-	rec = h.do("GET", "/v1/council/decisions?minPosition=60", "")
-	if rec.Code != 200 || rec.Header().Get("X-Position") != "60" {
-		t.Fatalf("%d %s", rec.Code, rec.Header().Get("X-Position"))
-	}
+	// Reached while waiting: the position moves once the request is
+	// blocked waiting for it (synctest.Wait: every other goroutine of the
+	// bubble is blocked), and the commit wakes it.
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, nil)
+		go func() {
+			synctest.Wait()
+			if got := h.queries.waitsFor(); len(got) != 1 || got[0] != 60 {
+				t.Errorf("not waiting for 60: %v", got)
+			}
+			h.queries.setPosition(60)
+		}()
+		rec := h.do("GET", "/v1/council/decisions?minPosition=60", "")
+		if rec.Code != 200 || rec.Header().Get("X-Position") != "60" {
+			t.Fatalf("%d %s", rec.Code, rec.Header().Get("X-Position"))
+		}
+	})
 	// Not reached in time: 503 projection_lagging with Retry-After.
 	start := time.Now()
 	for _, path := range []string{"/v1/strategy", "/v1/initiatives", "/v1/initiatives/" + idInit, "/v1/roadmap",
