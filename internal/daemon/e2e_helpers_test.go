@@ -722,3 +722,56 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	v.check.check(req, reqBody, res, body)
 	return res, nil
 }
+
+// step runs one step of a story as a subtest, with e's helpers reporting
+// to it. A step that stops (t.Fatal) stops the story: the later steps
+// build on what it would have made. A step that only reports errors lets
+// the story go on, so one run shows every broken step.
+func (e *e2e) step(name string, f func(t *testing.T)) {
+	parent := e.t
+	parent.Helper()
+	completed := false
+	parent.Run(name, func(t *testing.T) {
+		e.t = t
+		defer func() { e.t = parent }()
+		f(t)
+		completed = true
+	})
+	if !completed {
+		parent.FailNow()
+	}
+}
+
+// eventually polls cond until it holds, for conditions only visible from
+// outside the server (a readiness probe, a gauge); it fails the test after
+// 10 s. Anything the test can wait on instead it waits on.
+func (e *e2e) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not within 10 s", what)
+		}
+		<-tick.C
+	}
+}
+
+// inFlight is the server's portfolio_http_requests_in_flight, counting the
+// /metrics request that reads it.
+func (e *e2e) inFlight() int {
+	e.t.Helper()
+	r := e.get(anon, "/metrics")
+	for _, line := range strings.Split(string(r.body), "\n") {
+		if v, ok := strings.CutPrefix(line, "portfolio_http_requests_in_flight "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				e.t.Fatalf("in-flight gauge %q: %v", line, err)
+			}
+			return n
+		}
+	}
+	e.t.Fatalf("/metrics has no portfolio_http_requests_in_flight:\n%s", r.body)
+	return 0
+}
