@@ -67,12 +67,18 @@ type cardEntry struct {
 
 // placement is one listing of an initiative on the roadmap: under the
 // strategy goal goal (an index into strategyIndex.goals) and its sub-goal
-// sub (an index into that goal's subs).
+// sub (an index into that goal's subs). goal is -1 for a primary goal the
+// strategy does not define (goalID names it), sub is -1 for a sub-goal the
+// goal does not define (subID names it).
 type placement struct {
 	goal, sub int32
+	goalID    string
 	subID     string
 	primary   bool
 }
+
+// regular reports whether p is under a goal and sub-goal of the strategy.
+func (p *placement) regular() bool { return p.goal >= 0 && p.sub >= 0 }
 
 // strategyIndex is the strategy tree as the roadmap joins it.
 type strategyIndex struct {
@@ -117,52 +123,62 @@ func newStrategyIndex(v StrategyView) *strategyIndex {
 	return st
 }
 
-// placeOf computes where the roadmap shows c: the same choice of goal as
-// readRoadmap's general path makes, for cards that need no goal or
-// sub-goal beyond the strategy's.
-func (st *strategyIndex) placeOf(c *initiativeCard) ([]placement, bool) {
-	var out []placement
+// placeOf computes where the roadmap shows c: each of its sub-goals, the
+// primary first, under one goal.
+//
+//   - The primary sub-goal goes under the primary goal: the first goal of
+//     that id that defines the sub-goal, else the last goal of that id,
+//     else a goal the strategy does not define (goal -1).
+//   - Another sub-goal goes under a goal that defines it: the last one in
+//     the period of the primary goal (its last period), else the last
+//     one. A sub-goal no goal defines is not shown.
+//
+// regular is false when a placement needs a goal or sub-goal the strategy
+// does not define.
+func (st *strategyIndex) placeOf(c *initiativeCard) (place []placement, regular bool) {
+	regular = true
 	seen := make([]string, 0, 1+len(c.SubGoals))
 	for i, sub := range append([]string{c.PrimarySubGoal}, c.SubGoals...) {
 		if sub == "" || slices.Contains(seen, sub) {
 			continue
 		}
 		seen = append(seen, sub)
-		primary := i == 0
-		gk := int32(-1)
-		if primary {
+		pl := placement{goal: -1, sub: -1, goalID: c.PrimaryGoal, subID: sub, primary: i == 0}
+		if pl.primary {
 			for _, k := range st.subGoalsOf[sub] {
 				if st.goals[k].goalID == c.PrimaryGoal {
-					gk = k
+					pl.goal = k
 					break
 				}
 			}
-			if gk < 0 {
-				ks := st.strategyOfGoal[c.PrimaryGoal]
-				if len(ks) == 0 {
-					return nil, false // a goal the strategy does not define
-				}
-				gk = ks[len(ks)-1]
+			if ks := st.strategyOfGoal[c.PrimaryGoal]; pl.goal < 0 && len(ks) > 0 {
+				pl.goal = ks[len(ks)-1]
 			}
 		} else {
 			ks := st.subGoalsOf[sub]
 			if len(ks) == 0 {
 				continue // a secondary sub-goal the strategy does not define
 			}
-			gk = ks[len(ks)-1]
-			for _, k := range ks { // prefer the primary goal's period
-				if gs := st.strategyOfGoal[c.PrimaryGoal]; len(gs) > 0 && st.goals[k].strategy == st.goals[gs[len(gs)-1]].strategy {
-					gk = k
+			pl.goal = ks[len(ks)-1]
+			if gs := st.strategyOfGoal[c.PrimaryGoal]; len(gs) > 0 {
+				period := st.goals[gs[len(gs)-1]].strategy
+				for _, k := range ks {
+					if st.goals[k].strategy == period {
+						pl.goal = k
+					}
 				}
 			}
 		}
-		si, ok := st.goals[gk].subIdx[sub]
-		if !ok {
-			return nil, false // a sub-goal the goal does not define
+		if pl.goal >= 0 {
+			pl.goalID = st.goals[pl.goal].goalID
+			if si, ok := st.goals[pl.goal].subIdx[sub]; ok {
+				pl.sub = si
+			}
 		}
-		out = append(out, placement{goal: gk, sub: si, subID: sub, primary: primary})
+		regular = regular && pl.regular()
+		place = append(place, pl)
 	}
-	return out, true
+	return place, regular
 }
 
 // newCardEntry decodes a stored card.
@@ -630,163 +646,102 @@ func (x *cardIndex) cells(f RoadmapFilter) roadmapCells {
 	return roadmapCells{base: base, start: start, all: all}
 }
 
-// roadmapGeneral is readRoadmap over the index's entries, for roadmaps
-// that show goals or sub-goals the strategy does not define.
+// roadmapGeneral is the roadmap when a shown initiative needs a goal or
+// sub-goal the strategy does not define: the strategy's tree extended by
+// them — goals after the strategy's, sub-goals after their goal's own, in
+// the order of the initiatives' ids — with the same placements as the
+// regular path.
 func (x *cardIndex) roadmapGeneral(f RoadmapFilter) RoadmapView {
-	p := newMatcher(selection{Goal: f.Goal, SubGoal: f.SubGoal, Owner: f.Owner, Phase: f.Phase, UserGroup: f.UserGroup, Q: f.Q}, x.strat)
-	var cards []*cardEntry
-	for _, slot := range x.byKey {
-		if e := x.at(slot); p.match(e) {
-			cards = append(cards, e)
-		}
-	}
+	st := x.strat
+	p := newMatcher(selection{Goal: f.Goal, SubGoal: f.SubGoal, Owner: f.Owner, Phase: f.Phase, UserGroup: f.UserGroup, Q: f.Q}, st)
 	filtered := f.Owner != "" || f.UserGroup != "" || f.Phase != "" || f.Q != ""
 
-	type listed struct {
-		ri       RoadmapInitiative
-		titleKey string
+	type listing struct {
+		e       *cardEntry
+		primary bool
 	}
 	type subNode struct {
-		sg    RoadmapSubGoal
-		in    []listed
-		order int
+		id, title string
+		in        []listing
 	}
 	type goalNode struct {
-		g     RoadmapGoal
-		subs  map[string]*subNode
-		order int
+		id, strategy, title string
+		subs                []*subNode
 	}
-	goals := map[string]*goalNode{} // "strategy\x00goalId"
-	var goalOrder []string
-	subGoalsOf := map[string][]string{} // subGoalId → goal keys
-	strategyOfGoal := map[string][]string{}
-	addGoal := func(strategy, goalID, title string) *goalNode {
-		k := string(key(strategy, goalID))
-		if g := goals[k]; g != nil {
-			return g
+	subOf := func(g *goalNode, id string) *subNode {
+		for _, s := range g.subs {
+			if s.id == id {
+				return s
+			}
 		}
-		g := &goalNode{g: RoadmapGoal{GoalID: goalID, Strategy: strategy, Title: title}, subs: map[string]*subNode{}, order: len(goalOrder)}
-		goals[k] = g
-		goalOrder = append(goalOrder, k)
-		strategyOfGoal[goalID] = append(strategyOfGoal[goalID], k)
-		return g
-	}
-	addSub := func(g *goalNode, subID, title string) *subNode {
-		if s := g.subs[subID]; s != nil {
-			return s
-		}
-		s := &subNode{sg: RoadmapSubGoal{SubGoalID: subID, Title: title}, order: len(g.subs)}
-		g.subs[subID] = s
+		s := &subNode{id: id}
+		g.subs = append(g.subs, s)
 		return s
 	}
-	for _, g := range x.strat.goals {
-		gn := addGoal(g.strategy, g.goalID, g.title)
+	nodes := make([]*goalNode, len(st.goals))
+	for i, g := range st.goals {
+		n := &goalNode{id: g.goalID, strategy: g.strategy, title: g.title}
 		for _, s := range g.subs {
-			addSub(gn, s.id, s.title)
+			n.subs = append(n.subs, &subNode{id: s.id, title: s.title})
 		}
+		nodes[i] = n
 	}
-	for gi, g := range x.strat.goals {
-		for _, s := range g.subs {
-			subGoalsOf[s.id] = append(subGoalsOf[s.id], string(key(x.strat.goals[gi].strategy, g.goalID)))
-		}
-	}
+	undefined := map[string]*goalNode{} // goal id → a goal only initiatives name
 
-	for _, e := range cards {
-		c := &e.card
-		if !e.show {
+	for _, slot := range x.byKey {
+		e := x.at(slot)
+		if !e.show || !p.match(e) {
 			continue
 		}
-		seen := map[string]bool{}
-		for i, sub := range append([]string{c.PrimarySubGoal}, c.SubGoals...) {
-			if sub == "" || seen[sub] {
+		for i := range e.place {
+			pl := &e.place[i]
+			var n *goalNode
+			if pl.goal >= 0 {
+				n = nodes[pl.goal]
+			} else if n = undefined[pl.goalID]; n == nil {
+				n = &goalNode{id: pl.goalID}
+				undefined[pl.goalID] = n
+				nodes = append(nodes, n)
+			}
+			if (f.Goal != "" && n.id != f.Goal) || (f.SubGoal != "" && pl.subID != f.SubGoal) {
 				continue
 			}
-			seen[sub] = true
-			primary := i == 0
-			var gk string
-			if primary {
-				for _, k := range subGoalsOf[sub] {
-					if goals[k].g.GoalID == c.PrimaryGoal {
-						gk = k
-						break
-					}
-				}
-				if gk == "" {
-					if ks := strategyOfGoal[c.PrimaryGoal]; len(ks) > 0 {
-						gk = ks[len(ks)-1]
-					} else {
-						gk = string(key("", c.PrimaryGoal))
-						addGoal("", c.PrimaryGoal, "")
-					}
-				}
-			} else {
-				ks := subGoalsOf[sub]
-				if len(ks) == 0 {
-					continue
-				}
-				gk = ks[len(ks)-1]
-				for _, k := range ks {
-					if gs := strategyOfGoal[c.PrimaryGoal]; len(gs) > 0 && goals[k].g.Strategy == goals[gs[len(gs)-1]].g.Strategy {
-						gk = k
-					}
-				}
-			}
-			g := goals[gk]
-			if f.Goal != "" && g.g.GoalID != f.Goal {
-				continue
-			}
-			if f.SubGoal != "" && sub != f.SubGoal {
-				continue
-			}
-			s := addSub(g, sub, "")
-			ri := e.ri
-			ri.Primary = primary
-			s.in = append(s.in, listed{ri: ri, titleKey: e.titleKey})
+			s := subOf(n, pl.subID)
+			s.in = append(s.in, listing{e: e, primary: pl.primary})
 		}
 	}
 
 	out := RoadmapView{Goals: []RoadmapGoal{}}
-	for _, gk := range goalOrder {
-		g := goals[gk]
-		if f.Goal != "" && g.g.GoalID != f.Goal {
+	for _, n := range nodes {
+		if f.Goal != "" && n.id != f.Goal {
 			continue
 		}
-		subs := make([]*subNode, 0, len(g.subs))
-		for _, s := range g.subs {
-			subs = append(subs, s)
-		}
-		sort.Slice(subs, func(i, j int) bool { return subs[i].order < subs[j].order })
-		g.g.SubGoals = []RoadmapSubGoal{}
-		for _, s := range subs {
-			if f.SubGoal != "" && s.sg.SubGoalID != f.SubGoal {
+		rg := RoadmapGoal{GoalID: n.id, Strategy: n.strategy, Title: n.title, SubGoals: []RoadmapSubGoal{}}
+		for _, s := range n.subs {
+			if (f.SubGoal != "" && s.id != f.SubGoal) || (filtered && len(s.in) == 0) {
 				continue
 			}
-			if filtered && len(s.in) == 0 {
-				continue
-			}
-			in := s.in
-			sort.SliceStable(in, func(i, j int) bool {
-				if in[i].ri.Primary != in[j].ri.Primary {
-					return in[i].ri.Primary
+			// primary listings first, each group in the order of byRoad
+			slices.SortFunc(s.in, func(a, b listing) int {
+				if a.primary != b.primary {
+					if a.primary {
+						return -1
+					}
+					return 1
 				}
-				if in[i].ri.PlannedStart != in[j].ri.PlannedStart {
-					return in[i].ri.PlannedStart < in[j].ri.PlannedStart
-				}
-				if in[i].titleKey != in[j].titleKey {
-					return in[i].titleKey < in[j].titleKey
-				}
-				return in[i].ri.InitiativeID < in[j].ri.InitiativeID
+				return x.roadLess(x.slots[a.e.key], x.slots[b.e.key])
 			})
-			s.sg.Initiatives = make([]RoadmapInitiative, len(in))
-			for i := range in {
-				s.sg.Initiatives[i] = in[i].ri
+			ris := make([]RoadmapInitiative, len(s.in))
+			for i, l := range s.in {
+				ris[i] = l.e.ri
+				ris[i].Primary = l.primary
 			}
-			g.g.SubGoals = append(g.g.SubGoals, s.sg)
+			rg.SubGoals = append(rg.SubGoals, RoadmapSubGoal{SubGoalID: s.id, Title: s.title, Initiatives: ris})
 		}
-		if (filtered || f.SubGoal != "") && len(g.g.SubGoals) == 0 {
+		if (filtered || f.SubGoal != "") && len(rg.SubGoals) == 0 {
 			continue
 		}
-		out.Goals = append(out.Goals, g.g)
+		out.Goals = append(out.Goals, rg)
 	}
 	return out
 }

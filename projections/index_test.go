@@ -12,8 +12,8 @@ import (
 	"github.com/ehelse/portfolio/domain"
 )
 
-// The in-memory card index must answer exactly what the queries that read
-// the file answered (reference_test.go), after every commit of the runner's
+// The in-memory card index must answer exactly what the oracles answer
+// (oracleRoadmap, and refInitiatives on the file's index buckets), after every commit of the runner's
 // path, for any filter — also for initiatives that name goals and
 // sub-goals the strategy does not define, strategies defined after the
 // initiatives, re-proposals, and lifecycle changes that take initiatives
@@ -153,11 +153,16 @@ func compareWithFile(t *testing.T, label string, m *ReadModels, r *rand.Rand) {
 		generalChecks++
 	}
 	err := m.db.View(func(tx *bolt.Tx) error {
+		sv, err := readStrategy(tx)
+		if err != nil {
+			return err
+		}
+		cards, err := storedCards(tx)
+		if err != nil {
+			return err
+		}
 		for _, f := range rfs {
-			want, err := readRoadmap(tx, f)
-			if err != nil {
-				return err
-			}
+			want := oracleRoadmap(sv, cards, f)
 			got, err := m.Roadmap(f)
 			if err != nil {
 				return err
