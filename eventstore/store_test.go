@@ -78,7 +78,7 @@ func TestStoreR3(t *testing.T) {
 						t.Fatalf("append %d after stopping the stream %s: %v", i, which, err)
 					}
 					unavailable++
-					time.Sleep(100 * time.Millisecond)
+					time.Sleep(100 * time.Millisecond) // a client pausing before its retry while the stream elects a leader
 				}
 			}
 			t.Logf("stopped the stream %s (server %d): 10 appends in %s, %d unavailable answers retried",

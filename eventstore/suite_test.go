@@ -176,9 +176,10 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 						return
 					case errors.Is(err, eventstore.ErrConflict):
 						conflicts.Add(1)
+						// a writer backs off with jitter before it decides again, as the command service does
 						time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
 					case errors.Is(err, eventstore.ErrUnavailable):
-						time.Sleep(20 * time.Millisecond)
+						time.Sleep(20 * time.Millisecond) // a client pausing before its retry
 					default:
 						errs <- err
 						return
@@ -595,7 +596,7 @@ func mustAppend(t *testing.T, s *eventstore.Store, m eventstore.Meta, aggs ...ev
 			t.Errorf("Append: %v", err)
 			t.FailNow()
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // a client pausing before its retry while the stream elects a leader
 	}
 }
 

@@ -185,6 +185,7 @@ func (c *Cluster) WaitReady(timeout time.Duration) {
 				return
 			}
 		}
+		// nats-server announces no leader election to wait on: poll
 		time.Sleep(20 * time.Millisecond)
 	}
 	c.t.Fatalf("natstest: cluster %s has no meta leader after %s", c.Name, timeout)
@@ -220,7 +221,7 @@ func (c *Cluster) WaitStreamLeader(stream string, timeout time.Duration) int {
 		if i := c.StreamLeader(stream); i >= 0 || time.Now().After(deadline) {
 			return i
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // nothing announces a stream leader election: poll
 	}
 }
 

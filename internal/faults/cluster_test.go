@@ -122,6 +122,15 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 		mu.Unlock()
 	}
 	done := make(chan struct{})
+	// ackWake wakes waitFor after an acknowledgement (buffered: a wake-up
+	// between its check and its wait is kept).
+	ackWake := make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case ackWake <- struct{}{}:
+		default:
+		}
+	}
 	var wg sync.WaitGroup
 	for k := range loadClients {
 		wg.Add(1)
@@ -161,11 +170,12 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 							note("client %d: 201 after %s (%s after the stop)", k, took, sinceStop.Round(time.Millisecond))
 						}
 					}
+					wake()
 				case err != nil:
 					failures.Add(1)
 					led.fail(a, err.Error())
 					note("client %d: no answer after %s (%s after the stop): %v", k, took, sinceStop.Round(time.Millisecond), err)
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond) // a client pausing before its next request
 				case r.status >= 500:
 					// Unavailable while the stream elects a new leader.
 					failures.Add(1)
@@ -187,12 +197,13 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 
 	// Stop the stream leader after some acknowledged commands.
 	waitFor := func(cond func() bool, timeout time.Duration) bool {
-		deadline := time.Now().Add(timeout)
+		deadline := time.After(timeout)
 		for !cond() {
-			if time.Now().After(deadline) {
+			select {
+			case <-ackWake:
+			case <-deadline:
 				return false
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
 		return true
 	}

@@ -113,7 +113,7 @@ func (c *client) waitReady(t testing.TB, timeout time.Duration) {
 		} else {
 			last = r.String()
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // readiness of another process is polled, as a load balancer does
 	}
 	t.Fatalf("%s/readyz not ready after %s: %s", c.base, timeout, last)
 }

@@ -168,7 +168,7 @@ func TestRetryOfWrittenButUnansweredCommand(t *testing.T) {
 		if rec := post("ReportStatus", key, body); rec.Code != http.StatusServiceUnavailable {
 			t.Fatalf("first attempt: %d %s", rec.Code, rec.Body.String())
 		}
-		time.Sleep(dupWindow + 500*time.Millisecond)
+		time.Sleep(dupWindow + 500*time.Millisecond) // the scenario: the retry comes after JetStream forgot the message id
 		rec := post("ReportStatus", key, body)
 		expectOutcome(t, rec, eventsOf("StatusReported", "comment", comment))
 	})
