@@ -181,11 +181,11 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 					failures.Add(1)
 					led.fail(a, r.String())
 					note("client %d: %d %s after %s (%s after the stop)", k, r.status, problemCode(r), took, sinceStop.Round(time.Millisecond))
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond) // a client pausing before its next request
 				default:
 					led.fail(a, r.String())
 					t.Errorf("%s: unexpected answer %s", a.key, r)
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond) // a client pausing before its next request
 				}
 			}
 		}()

@@ -187,7 +187,7 @@ func runUntilKilled(t *testing.T, p *proc, led *ledger, round, killAfter int, ji
 			killAfter = 0
 		}
 	}
-	time.Sleep(jitter)
+	time.Sleep(jitter) // the scenario: the kill lands at a random moment of the load
 	killed.Store(true)
 	p.kill(t)
 	wg.Wait()

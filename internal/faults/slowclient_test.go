@@ -125,7 +125,7 @@ func TestSlowClients(t *testing.T) {
 			if _, err := conn.Write([]byte{s[i]}); err != nil {
 				return
 			}
-			time.Sleep(interval)
+			time.Sleep(interval) // the scenario: a client that sends one byte at a time
 		}
 	}
 
