@@ -138,10 +138,7 @@ func (s *Server) route(pattern string, h http.Handler) http.Handler {
 // panicked with http.ErrAbortHandler to abort the response.
 func (s *Server) recoverPanic(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw, ok := w.(*statusWriter)
-		if !ok {
-			sw = &statusWriter{ResponseWriter: w}
-		}
+		sw := &statusWriter{ResponseWriter: w} // to know whether an answer has begun
 		defer func() {
 			v := recover()
 			if v == nil {
