@@ -44,14 +44,16 @@ type CaseState struct {
 // CasePlacement is the case on one meeting's agenda, with its forum case
 // number there.
 type CasePlacement struct {
-	MeetingID    string    `json:"meetingId"`
-	Forum        Forum     `json:"forum"` // the meeting's forum
-	MeetingLabel string    `json:"meetingLabel"`
-	MeetingDate  Date      `json:"meetingDate"`
-	Year         int       `json:"year"`
-	Number       int       `json:"number"`
-	CaseNumber   string    `json:"caseNumber"` // "15/26"
-	PlacedAt     time.Time `json:"placedAt"`
+	MeetingID    string `json:"meetingId"`
+	Forum        Forum  `json:"forum"` // the meeting's forum
+	MeetingLabel string `json:"meetingLabel"`
+	MeetingDate  Date   `json:"meetingDate"`
+	Year         int    `json:"year"`
+	Number       int    `json:"number"`
+	CaseNumber   string `json:"caseNumber"` // "15/26"
+	// SentBack: EHR sent the case back to NUIT with this placement.
+	SentBack bool      `json:"sentBack,omitempty"`
+	PlacedAt time.Time `json:"placedAt"`
 }
 
 // CaseDecision is one recorded decision (CaseNoted, CaseDiscussed,
@@ -134,68 +136,152 @@ func (s *CaseState) furthestForum() Forum {
 	return f
 }
 
+// councilDecision is a council decision event: CaseNoted, CaseDiscussed,
+// CaseRecommended, CaseApproved, CaseRejected or CaseDeferred.
+type councilDecision interface {
+	Event
+	decided() (Decision, Outcome)
+}
+
 // DecisionOf returns the shared part and the outcome of a council decision
 // event (CaseNoted, CaseDiscussed, CaseRecommended, CaseApproved,
 // CaseRejected, CaseDeferred; value or pointer), and false for any other
 // event.
 func DecisionOf(e Event) (Decision, Outcome, bool) {
-	switch e := eventValue(e).(type) {
-	case CaseNoted:
-		return e.Decision, OutcomeNoted, true
-	case CaseDiscussed:
-		return e.Decision, OutcomeDiscussed, true
-	case CaseRecommended:
-		return e.Decision, OutcomeRecommended, true
-	case CaseApproved:
-		return e.Decision, OutcomeApproved, true
-	case CaseRejected:
-		return e.Decision, OutcomeRejected, true
-	case CaseDeferred:
-		return e.Decision, OutcomeDeferred, true
+	_, v, ok := eventOf(e)
+	if !ok {
+		return Decision{}, "", false
 	}
-	return Decision{}, "", false
+	d, ok := v.(councilDecision)
+	if !ok {
+		return Decision{}, "", false
+	}
+	dec, outcome := d.decided()
+	return dec, outcome, true
 }
 
-// decisionEventType is the event type that records an outcome.
-var decisionEventType = map[Outcome]string{
-	OutcomeNoted:       "CaseNoted",
-	OutcomeDiscussed:   "CaseDiscussed",
-	OutcomeRecommended: "CaseRecommended",
-	OutcomeApproved:    "CaseApproved",
-	OutcomeRejected:    "CaseRejected",
-	OutcomeDeferred:    "CaseDeferred",
+// mayGoBackToNUIT reports whether the case may be sent back to a NUIT
+// agenda: it reached EHR (it was placed there or registered there), and
+// either NUIT has not recommended it, so EHR cannot approve it, or EHR's
+// latest decision on it deferred it. Without this the case would have no
+// way to an approval.
+func (s *CaseState) mayGoBackToNUIT() bool {
+	if s.furthestForum() != EHR {
+		return false
+	}
+	if !s.NUITRecommended {
+		return true
+	}
+	for i := len(s.Decisions) - 1; i >= 0; i-- {
+		if d := s.Decisions[i]; d.Forum == EHR {
+			return d.Outcome == OutcomeDeferred
+		}
+	}
+	return false
 }
 
-func (s *CaseState) evolve(e Event, r Recorded) (*CaseState, error) {
-	_, creates := e.(CaseRegistered)
-	if err := creation(s, e, creates); err != nil {
-		return nil, err
-	}
-	if id := caseIDOf(e); id != s.ID {
-		return nil, mismatch(s, e, id)
-	}
-	n := *s
-	if dec, outcome, ok := DecisionOf(e); ok {
+// ---- registry ----
+
+var caseAggregate = &aggregateDef[CaseState, *CaseState]{
+	typ:     Case,
+	empty:   func(id string) *CaseState { return &CaseState{ID: id} },
+	created: true,
+	stamp:   func(n *CaseState, r Recorded) { n.Version, n.UpdatedAt = r.Version, r.Time },
+}
+
+func caseTarget(id string) Ref { return Ref{Case, id} }
+
+// atMeeting: a council command needs the meeting it names.
+func atMeeting(id string) []Ref { return []Ref{{Meeting, id}} }
+
+var caseCommands = []commandEntry{
+	command(Case, Secretariat, func(c RegisterCase) Ref { return caseTarget(c.CaseID) }, (*decider).registerCase).
+		needing(func(c RegisterCase, _ map[Ref]State) []Ref {
+			if c.InitiativeID == "" {
+				return nil
+			}
+			return []Ref{{Initiative, c.InitiativeID}}
+		}),
+	command(Case, Secretariat, func(c PlaceCaseOnAgenda) Ref { return caseTarget(c.CaseID) }, (*decider).placeCaseOnAgenda).
+		needing(func(c PlaceCaseOnAgenda, have map[Ref]State) []Ref {
+			m := Ref{Meeting, c.MeetingID}
+			if ms, ok := have[m].(*MeetingState); ok && ms != nil && ms.Version > 0 {
+				return []Ref{m, SeriesRef(ms.Forum, ms.Year)}
+			}
+			return []Ref{m}
+		}),
+	command(Case, Secretariat, func(c NoteCase) Ref { return caseTarget(c.CaseID) }, (*decider).noteCase).
+		needing(func(c NoteCase, _ map[Ref]State) []Ref { return atMeeting(c.MeetingID) }),
+	command(Case, Secretariat, func(c DiscussCase) Ref { return caseTarget(c.CaseID) }, (*decider).discussCase).
+		needing(func(c DiscussCase, _ map[Ref]State) []Ref { return atMeeting(c.MeetingID) }),
+	command(Case, Secretariat, func(c RecommendInCouncil) Ref { return caseTarget(c.CaseID) }, (*decider).recommendInCouncil).
+		needing(func(c RecommendInCouncil, _ map[Ref]State) []Ref { return atMeeting(c.MeetingID) }),
+	command(Case, Secretariat, func(c ApproveInCouncil) Ref { return caseTarget(c.CaseID) }, (*decider).approveInCouncil).
+		needing(func(c ApproveInCouncil, have map[Ref]State) []Ref {
+			return append(atMeeting(c.MeetingID), gateInitiative(caseTarget(c.CaseID), have)...)
+		}),
+	command(Case, Secretariat, func(c RejectInCouncil) Ref { return caseTarget(c.CaseID) }, (*decider).rejectInCouncil).
+		needing(func(c RejectInCouncil, have map[Ref]State) []Ref {
+			return append(atMeeting(c.MeetingID), gateInitiative(caseTarget(c.CaseID), have)...)
+		}),
+	command(Case, Secretariat, func(c DeferCase) Ref { return caseTarget(c.CaseID) }, (*decider).deferCase).
+		needing(func(c DeferCase, _ map[Ref]State) []Ref { return atMeeting(c.MeetingID) }),
+	command(Case, Secretariat, func(c CorrectDecision) Ref { return caseTarget(c.CaseID) }, (*decider).correctDecision),
+}
+
+// decisionCase is the case a decision event names.
+func decisionCase[E councilDecision](e E) string {
+	d, _ := e.decided()
+	return d.CaseID
+}
+
+var caseEvents = []eventEntry{
+	event(caseAggregate, func(e CaseRegistered) string { return e.CaseID }, foldCaseRegistered).creating(),
+	event(caseAggregate, func(e CasePlacedOnAgenda) string { return e.CaseID },
+		func(n *CaseState, e CasePlacedOnAgenda, r Recorded) error {
+			n.Placements = append(slices.Clip(n.Placements), CasePlacement{
+				MeetingID: e.MeetingID, Forum: e.Forum, MeetingLabel: e.MeetingLabel, MeetingDate: e.MeetingDate,
+				Year: e.Year, Number: e.Number, CaseNumber: e.CaseNumber, SentBack: e.SentBack, PlacedAt: r.Time,
+			})
+			return nil
+		}),
+	event(caseAggregate, decisionCase[CaseNoted],
+		foldDecision(func(e CaseNoted, d *CaseDecision) { d.Remarks = e.Remarks })),
+	event(caseAggregate, decisionCase[CaseDiscussed],
+		foldDecision(func(e CaseDiscussed, d *CaseDecision) { d.Remarks = e.Remarks })),
+	event(caseAggregate, decisionCase[CaseRecommended],
+		foldDecision(func(e CaseRecommended, d *CaseDecision) { d.Resolution, d.Conditions = e.Resolution, e.Conditions })),
+	event(caseAggregate, decisionCase[CaseApproved],
+		foldDecision(func(e CaseApproved, d *CaseDecision) { d.Resolution = e.Resolution })),
+	event(caseAggregate, decisionCase[CaseRejected],
+		foldDecision(func(e CaseRejected, d *CaseDecision) { d.Resolution = e.Resolution })),
+	event(caseAggregate, decisionCase[CaseDeferred],
+		foldDecision(func(e CaseDeferred, d *CaseDecision) { d.Reason = e.Reason })),
+	event(caseAggregate, func(e DecisionCorrected) string { return e.CaseID }, foldDecisionCorrected),
+}
+
+// ---- evolve ----
+
+func foldCaseRegistered(n *CaseState, e CaseRegistered, r Recorded) error {
+	n.Forum, n.Title, n.CaseType, n.Purpose = e.Forum, e.Title, e.CaseType, e.Purpose
+	n.InitiativeID, n.TargetPhase = e.InitiativeID, e.TargetPhase
+	n.ProposedResolution, n.ArchiveRef = e.ProposedResolution, e.ArchiveRef
+	n.Placements, n.Decisions, n.Corrections = []CasePlacement{}, []CaseDecision{}, []DecisionCorrection{}
+	n.CreatedAt = r.Time
+	return nil
+}
+
+// foldDecision folds a council decision; fill adds the event's own text.
+func foldDecision[E councilDecision](fill func(E, *CaseDecision)) func(*CaseState, E, Recorded) error {
+	return func(n *CaseState, e E, r Recorded) error {
+		dec, outcome := e.decided()
 		cd := CaseDecision{
 			EventID: r.ID, Type: e.EventType(), Outcome: outcome, Forum: dec.Forum, MeetingID: dec.MeetingID,
 			MeetingLabel: dec.MeetingLabel, MeetingDate: dec.MeetingDate, CaseNumber: dec.CaseNumber,
 			RecordedAt: r.Time, CorrectedBy: []string{},
 		}
-		switch e := e.(type) {
-		case CaseNoted:
-			cd.Remarks = e.Remarks
-		case CaseDiscussed:
-			cd.Remarks = e.Remarks
-		case CaseRecommended:
-			cd.Resolution, cd.Conditions = e.Resolution, e.Conditions
-		case CaseApproved:
-			cd.Resolution = e.Resolution
-		case CaseRejected:
-			cd.Resolution = e.Resolution
-		case CaseDeferred:
-			cd.Reason = e.Reason
-		}
-		n.Decisions = append(slices.Clip(s.Decisions), cd)
+		fill(e, &cd)
+		n.Decisions = append(slices.Clip(n.Decisions), cd)
 		switch {
 		case dec.Forum == NUIT && (outcome == OutcomeRecommended || outcome == OutcomeRejected):
 			n.NUITStance = outcome
@@ -205,53 +291,22 @@ func (s *CaseState) evolve(e Event, r Recorded) (*CaseState, error) {
 		case outcome == OutcomeRejected && dec.Forum == EHR:
 			n.Rejected = true
 		}
-		n.Version, n.UpdatedAt = r.Version, r.Time
-		return &n, nil
+		return nil
 	}
-	switch e := e.(type) {
-	case CaseRegistered:
-		n.Forum, n.Title, n.CaseType, n.Purpose = e.Forum, e.Title, e.CaseType, e.Purpose
-		n.InitiativeID, n.TargetPhase = e.InitiativeID, e.TargetPhase
-		n.ProposedResolution, n.ArchiveRef = e.ProposedResolution, e.ArchiveRef
-		n.Placements, n.Decisions, n.Corrections = []CasePlacement{}, []CaseDecision{}, []DecisionCorrection{}
-		n.CreatedAt = r.Time
-	case CasePlacedOnAgenda:
-		n.Placements = append(slices.Clip(s.Placements), CasePlacement{
-			MeetingID: e.MeetingID, Forum: e.Forum, MeetingLabel: e.MeetingLabel, MeetingDate: e.MeetingDate,
-			Year: e.Year, Number: e.Number, CaseNumber: e.CaseNumber, PlacedAt: r.Time,
-		})
-	case DecisionCorrected:
-		i := s.decision(e.CorrectsEventID)
-		if i < 0 {
-			return nil, Errorf(KindInternal, "evolve %s: correction of unknown decision %s", s.StateRef(), e.CorrectsEventID)
-		}
-		n.Decisions = slices.Clone(s.Decisions)
-		n.Decisions[i].CorrectedBy = append(slices.Clip(n.Decisions[i].CorrectedBy), r.ID)
-		n.Corrections = append(slices.Clip(s.Corrections), DecisionCorrection{
-			EventID: r.ID, CorrectsEventID: e.CorrectsEventID, CorrectedType: e.CorrectedType, Forum: e.Forum,
-			MeetingID: e.MeetingID, Reason: e.Reason, Resolution: e.Resolution, RecordedAt: r.Time,
-		})
-	default:
-		return nil, wrongEvent(s, e)
-	}
-	n.Version, n.UpdatedAt = r.Version, r.Time
-	return &n, nil
 }
 
-// caseIDOf is the case id a case event names.
-func caseIDOf(e Event) string {
-	if d, _, ok := DecisionOf(e); ok {
-		return d.CaseID
+func foldDecisionCorrected(n *CaseState, e DecisionCorrected, r Recorded) error {
+	i := n.decision(e.CorrectsEventID)
+	if i < 0 {
+		return Errorf(KindInternal, "evolve %s: correction of unknown decision %s", n.StateRef(), e.CorrectsEventID)
 	}
-	switch e := e.(type) {
-	case CaseRegistered:
-		return e.CaseID
-	case CasePlacedOnAgenda:
-		return e.CaseID
-	case DecisionCorrected:
-		return e.CaseID
-	}
-	return ""
+	n.Decisions = slices.Clone(n.Decisions)
+	n.Decisions[i].CorrectedBy = append(slices.Clip(n.Decisions[i].CorrectedBy), r.ID)
+	n.Corrections = append(slices.Clip(n.Corrections), DecisionCorrection{
+		EventID: r.ID, CorrectsEventID: e.CorrectsEventID, CorrectedType: e.CorrectedType, Forum: e.Forum,
+		MeetingID: e.MeetingID, Reason: e.Reason, Resolution: e.Resolution, RecordedAt: r.Time,
+	})
+	return nil
 }
 
 // ---- decisions ----
@@ -309,10 +364,13 @@ func orNone(p Phase) string {
 // placeCaseOnAgenda: the case and the meeting exist; the meeting is not
 // held; the case is not finally decided; the meeting's forum is the
 // case's forum or a later one it is forwarded to, and not earlier than a
-// forum the case already reached (NUFA → NUIT → EHR, never backwards); the
-// case is not already on that agenda. The case takes the next forum case
-// number of the meeting's forum and year (CaseNumberAssigned on the
-// series, in the same atomic write).
+// forum the case already reached (NUFA → NUIT → EHR) — except that a case
+// that reached EHR without NUIT's recommendation, or that EHR deferred,
+// may be sent back to a NUIT agenda (the event records SentBack), so no
+// case is left without a way to a final decision; the case is not already
+// on that agenda. The case takes the next forum case number of the
+// meeting's forum and year (CaseNumberAssigned on the series, in the same
+// atomic write).
 func (d *decider) placeCaseOnAgenda(c PlaceCaseOnAgenda) ([]Change, error) {
 	cs, err := d.caseOf(c.CaseID)
 	if err != nil {
@@ -328,11 +386,16 @@ func (d *decider) placeCaseOnAgenda(c PlaceCaseOnAgenda) ([]Change, error) {
 	if m.Held {
 		return nil, Refuse("meeting %s %s was held: its agenda is closed", m.Forum, m.Label)
 	}
-	if m.Forum.Index() < cs.Forum.Index() {
+	sentBack := m.Forum == NUIT && cs.mayGoBackToNUIT()
+	if !sentBack && m.Forum.Index() < cs.Forum.Index() {
 		return nil, Refuse("case %s belongs to %s: it may be forwarded (NUFA → NUIT → EHR) but not placed before %s",
 			cs.ID, cs.Forum, m.Forum)
 	}
-	if f := cs.furthestForum(); m.Forum.Index() < f.Index() {
+	if f := cs.furthestForum(); !sentBack && m.Forum.Index() < f.Index() {
+		if m.Forum == NUIT {
+			return nil, Refuse("case %s was forwarded to %s and NUIT recommended it: it goes back to NUIT only if EHR defers it",
+				cs.ID, f)
+		}
 		return nil, Refuse("case %s was forwarded to %s: it does not go back to %s", cs.ID, f, m.Forum)
 	}
 	if p, ok := cs.Placement(m.ID); ok {
@@ -347,7 +410,7 @@ func (d *decider) placeCaseOnAgenda(c PlaceCaseOnAgenda) ([]Change, error) {
 	return []Change{
 		{cs.StateRef(), CasePlacedOnAgenda{
 			CaseID: cs.ID, MeetingID: m.ID, Forum: m.Forum, MeetingLabel: m.Label, MeetingDate: m.Date,
-			Year: m.Year, Number: number, CaseNumber: caseNumber,
+			Year: m.Year, Number: number, CaseNumber: caseNumber, SentBack: sentBack,
 		}},
 		{ser.StateRef(), CaseNumberAssigned{
 			Forum: m.Forum, Year: m.Year, Number: number, CaseNumber: caseNumber, CaseID: cs.ID, MeetingID: m.ID,
@@ -400,9 +463,8 @@ func (d *decider) council(caseID, meetingID string, outcome Outcome) (*CaseState
 		}
 		return nil, nil, Decision{}, Refuse("%s may not record %s (it records %s)", m.Forum, outcome, strings.Join(may, ", "))
 	}
-	et := decisionEventType[outcome]
 	for _, dec := range cs.Decisions {
-		if dec.MeetingID == m.ID && dec.Type == et {
+		if dec.MeetingID == m.ID && dec.Outcome == outcome {
 			return nil, nil, Decision{}, Refuse("case %s already has a decision %s at %s %s", cs.ID, outcome, m.Forum, m.Label)
 		}
 	}

@@ -202,6 +202,10 @@ type CasePlacedOnAgenda struct {
 	Year         int    `json:"year"`
 	Number       int    `json:"number"`
 	CaseNumber   string `json:"caseNumber"` // "15/26"
+	// SentBack: the case reached EHR and is sent back to NUIT (EHR
+	// deferred it, or NUIT had not recommended it). An optional field:
+	// absent means false.
+	SentBack bool `json:"sentBack,omitempty"`
 }
 
 // Decision is the part every council decision event shares.
@@ -312,47 +316,13 @@ func (DecisionCorrected) EventType() string      { return "DecisionCorrected" }
 func (MeetingNumberAssigned) EventType() string  { return "MeetingNumberAssigned" }
 func (CaseNumberAssigned) EventType() string     { return "CaseNumberAssigned" }
 
-// eventFactories maps an event type to a new zero value (a pointer) for decoding.
-var eventFactories = map[string]func() Event{
-	"StrategicGoalDefined":   func() Event { return &StrategicGoalDefined{} },
-	"SubGoalDefined":         func() Event { return &SubGoalDefined{} },
-	"InitiativeProposed":     func() Event { return &InitiativeProposed{} },
-	"InitiativeWithdrawn":    func() Event { return &InitiativeWithdrawn{} },
-	"InitiativeAdmitted":     func() Event { return &InitiativeAdmitted{} },
-	"InitiativeRejected":     func() Event { return &InitiativeRejected{} },
-	"InitiativePhaseChanged": func() Event { return &InitiativePhaseChanged{} },
-	"StatusReported":         func() Event { return &StatusReported{} },
-	"MilestonePlanned":       func() Event { return &MilestonePlanned{} },
-	"MilestoneAchieved":      func() Event { return &MilestoneAchieved{} },
-	"MilestoneSlipped":       func() Event { return &MilestoneSlipped{} },
-	"InitiativePaused":       func() Event { return &InitiativePaused{} },
-	"InitiativeResumed":      func() Event { return &InitiativeResumed{} },
-	"InitiativeClosed":       func() Event { return &InitiativeClosed{} },
-	"InitiativeCancelled":    func() Event { return &InitiativeCancelled{} },
-	"MeetingScheduled":       func() Event { return &MeetingScheduled{} },
-	"MeetingHeld":            func() Event { return &MeetingHeld{} },
-	"CaseRegistered":         func() Event { return &CaseRegistered{} },
-	"CasePlacedOnAgenda":     func() Event { return &CasePlacedOnAgenda{} },
-	"CaseNoted":              func() Event { return &CaseNoted{} },
-	"CaseDiscussed":          func() Event { return &CaseDiscussed{} },
-	"CaseRecommended":        func() Event { return &CaseRecommended{} },
-	"CaseApproved":           func() Event { return &CaseApproved{} },
-	"CaseRejected":           func() Event { return &CaseRejected{} },
-	"CaseDeferred":           func() Event { return &CaseDeferred{} },
-	"DecisionCorrected":      func() Event { return &DecisionCorrected{} },
-	"MeetingNumberAssigned":  func() Event { return &MeetingNumberAssigned{} },
-	"CaseNumberAssigned":     func() Event { return &CaseNumberAssigned{} },
-}
-
-// EventTypes lists every event type name.
-func EventTypes() []string {
-	out := make([]string, 0, len(eventFactories))
-	for k := range eventFactories {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
-}
+// decided is the shared part and the outcome of a council decision event.
+func (e CaseNoted) decided() (Decision, Outcome)       { return e.Decision, OutcomeNoted }
+func (e CaseDiscussed) decided() (Decision, Outcome)   { return e.Decision, OutcomeDiscussed }
+func (e CaseRecommended) decided() (Decision, Outcome) { return e.Decision, OutcomeRecommended }
+func (e CaseApproved) decided() (Decision, Outcome)    { return e.Decision, OutcomeApproved }
+func (e CaseRejected) decided() (Decision, Outcome)    { return e.Decision, OutcomeRejected }
+func (e CaseDeferred) decided() (Decision, Outcome)    { return e.Decision, OutcomeDeferred }
 
 // EventVersion is the schema version of every current event type. It is
 // the suffix of the CloudEvents type ("…InitiativeProposed.v1").
@@ -366,36 +336,16 @@ func EncodeEvent(e Event) ([]byte, error) { return json.Marshal(e) }
 // versions are upcast here. It returns a KindInvalid error for an unknown
 // type, version or malformed data.
 func DecodeEvent(eventType string, version int, data []byte) (Event, error) {
-	f, ok := eventFactories[eventType]
+	def, ok := eventsByType[eventType]
 	if !ok {
 		return nil, Errorf(KindInvalid, "unknown event type %q", eventType)
 	}
 	if version != EventVersion {
 		return nil, Errorf(KindInvalid, "unknown version %d of event type %q", version, eventType)
 	}
-	p := f()
-	if err := json.Unmarshal(data, p); err != nil {
+	e, err := def.decode(data)
+	if err != nil {
 		return nil, &Error{Kind: KindInvalid, Message: fmt.Sprintf("event %s data", eventType), Err: err}
 	}
-	return deref(p), nil
-}
-
-// AggregateOf returns the aggregate type that events of this type belong to.
-func AggregateOf(eventType string) (AggregateType, bool) {
-	t, ok := eventAggregate[eventType]
-	return t, ok
-}
-
-var eventAggregate = map[string]AggregateType{
-	"StrategicGoalDefined": Strategy, "SubGoalDefined": Strategy,
-	"InitiativeProposed": Initiative, "InitiativeWithdrawn": Initiative, "InitiativeAdmitted": Initiative,
-	"InitiativeRejected": Initiative, "InitiativePhaseChanged": Initiative, "StatusReported": Initiative,
-	"MilestonePlanned": Initiative, "MilestoneAchieved": Initiative, "MilestoneSlipped": Initiative,
-	"InitiativePaused": Initiative, "InitiativeResumed": Initiative, "InitiativeClosed": Initiative,
-	"InitiativeCancelled": Initiative,
-	"MeetingScheduled":    Meeting, "MeetingHeld": Meeting,
-	"CaseRegistered": Case, "CasePlacedOnAgenda": Case, "CaseNoted": Case, "CaseDiscussed": Case,
-	"CaseRecommended": Case, "CaseApproved": Case, "CaseRejected": Case, "CaseDeferred": Case,
-	"DecisionCorrected":     Case,
-	"MeetingNumberAssigned": Series, "CaseNumberAssigned": Series,
+	return e, nil
 }

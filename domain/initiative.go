@@ -110,125 +110,155 @@ func (s *InitiativeState) milestone(id string) int {
 	return slices.IndexFunc(s.Milestones, func(m Milestone) bool { return m.ID == id })
 }
 
-func (s *InitiativeState) evolve(e Event, r Recorded) (*InitiativeState, error) {
-	_, creates := e.(InitiativeProposed)
-	if err := creation(s, e, creates); err != nil {
-		return nil, err
-	}
-	if id := initiativeIDOf(e); id != s.ID {
-		return nil, mismatch(s, e, id)
-	}
-	n := *s
-	switch e := e.(type) {
-	case InitiativeProposed:
-		n.Title, n.Description, n.Owner = e.Title, e.Description, e.Owner
-		n.PrimarySubGoal, n.PrimaryGoal = e.PrimarySubGoal, e.PrimaryGoal
-		n.SubGoals = nonNil(slices.Clone(e.SubGoals))
-		n.UserGroups = nonNil(slices.Clone(e.UserGroups))
-		n.PlannedStart, n.PlannedEnd = e.PlannedStart, e.PlannedEnd
-		if e.EstimatedCostNOK != nil {
-			v := *e.EstimatedCostNOK
-			n.EstimatedCostNOK = &v
-		}
-		n.Lifecycle, n.Phase = LifecycleProposed, e.Phase
-		if n.Phase == "" {
-			n.Phase = PhaseConcept
-		}
-		n.Milestones = []Milestone{}
-		n.PhaseChanges = []PhaseChange{}
-		n.CreatedAt = r.Time
-	case InitiativeWithdrawn:
-		n.Lifecycle, n.Reason = LifecycleWithdrawn, e.Reason
-	case InitiativeAdmitted:
-		n.Lifecycle = LifecycleInPortfolio
-		if e.Phase != "" {
-			n.Phase = e.Phase
-		}
-		n.Admission = &CouncilDecision{OutcomeApproved, e.CaseID, e.MeetingID, r.Time}
-	case InitiativeRejected:
-		n.Lifecycle = LifecycleRejected
-		n.Admission = &CouncilDecision{OutcomeRejected, e.CaseID, e.MeetingID, r.Time}
-	case InitiativePhaseChanged:
-		n.Phase = e.To
-		n.PhaseChanges = append(slices.Clip(s.PhaseChanges), PhaseChange{e.From, e.To, e.CaseID, e.MeetingID, r.Time})
-	case StatusReported:
-		n.LastStatus = &StatusReport{
-			ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
-			Benefit: e.Benefit, Comment: e.Comment, ReportedAt: r.Time, ReportedBy: r.Actor,
-		}
-		n.StatusReports++
-	case MilestonePlanned:
-		if s.milestone(e.MilestoneID) >= 0 {
-			return nil, Errorf(KindInternal, "evolve %s: milestone %s planned twice", s.StateRef(), e.MilestoneID)
-		}
-		n.Milestones = append(slices.Clip(s.Milestones), Milestone{
-			ID: e.MilestoneID, Title: e.Title, Status: MilestonePlannedStatus,
-			PlannedDate: e.PlannedDate, OriginalPlannedDate: e.PlannedDate, Slips: []MilestoneSlip{},
-		})
-	case MilestoneAchieved:
-		i := s.milestone(e.MilestoneID)
-		if i < 0 {
-			return nil, Errorf(KindInternal, "evolve %s: no milestone %s", s.StateRef(), e.MilestoneID)
-		}
-		n.Milestones = slices.Clone(s.Milestones)
-		n.Milestones[i].Status = MilestoneAchievedStatus
-		n.Milestones[i].AchievedDate = e.AchievedDate
-	case MilestoneSlipped:
-		i := s.milestone(e.MilestoneID)
-		if i < 0 {
-			return nil, Errorf(KindInternal, "evolve %s: no milestone %s", s.StateRef(), e.MilestoneID)
-		}
-		n.Milestones = slices.Clone(s.Milestones)
-		m := &n.Milestones[i]
-		m.Slips = append(slices.Clip(m.Slips), MilestoneSlip{e.PreviousPlannedDate, e.NewPlannedDate, r.Time})
-		m.Status = MilestoneSlippedStatus
-		m.PlannedDate = e.NewPlannedDate
-	case InitiativePaused:
-		n.Lifecycle, n.Paused, n.Reason = LifecyclePaused, true, e.Reason
-	case InitiativeResumed:
-		n.Lifecycle, n.Paused, n.Reason = LifecycleInPortfolio, false, e.Reason
-	case InitiativeClosed:
-		n.Lifecycle, n.Phase, n.Paused, n.FinalReport = LifecycleClosed, PhaseClosed, false, e.FinalReport
-	case InitiativeCancelled:
-		n.Lifecycle, n.Paused, n.Reason = LifecycleCancelled, false, e.Reason
-	default:
-		return nil, wrongEvent(s, e)
-	}
-	n.Version, n.UpdatedAt = r.Version, r.Time
-	return &n, nil
+// ---- registry ----
+
+var initiativeAggregate = &aggregateDef[InitiativeState, *InitiativeState]{
+	typ:     Initiative,
+	empty:   func(id string) *InitiativeState { return &InitiativeState{ID: id} },
+	created: true,
+	stamp:   func(n *InitiativeState, r Recorded) { n.Version, n.UpdatedAt = r.Version, r.Time },
 }
 
-// initiativeIDOf is the initiative id an initiative event names.
-func initiativeIDOf(e Event) string {
-	switch e := e.(type) {
-	case InitiativeProposed:
-		return e.InitiativeID
-	case InitiativeWithdrawn:
-		return e.InitiativeID
-	case InitiativeAdmitted:
-		return e.InitiativeID
-	case InitiativeRejected:
-		return e.InitiativeID
-	case InitiativePhaseChanged:
-		return e.InitiativeID
-	case StatusReported:
-		return e.InitiativeID
-	case MilestonePlanned:
-		return e.InitiativeID
-	case MilestoneAchieved:
-		return e.InitiativeID
-	case MilestoneSlipped:
-		return e.InitiativeID
-	case InitiativePaused:
-		return e.InitiativeID
-	case InitiativeResumed:
-		return e.InitiativeID
-	case InitiativeClosed:
-		return e.InitiativeID
-	case InitiativeCancelled:
-		return e.InitiativeID
+// initiativeTarget: an initiative command addresses its initiative.
+func initiativeTarget(id string) Ref { return Ref{Initiative, id} }
+
+var initiativeCommands = []commandEntry{
+	command(Initiative, SecretariatOrOwner, func(c ProposeInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).proposeInitiative).
+		needing(func(ProposeInitiative, map[Ref]State) []Ref { return []Ref{{Strategy, StrategyCatalogID}} }),
+	command(Initiative, SecretariatOrOwner, func(c WithdrawInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).withdrawInitiative),
+	command(Initiative, SecretariatOrOwner, func(c ReportStatus) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).reportStatus),
+	command(Initiative, SecretariatOrOwner, func(c ReportMilestone) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).reportMilestone),
+	command(Initiative, Secretariat, func(c PauseInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).pauseInitiative),
+	command(Initiative, Secretariat, func(c ResumeInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).resumeInitiative),
+	command(Initiative, SecretariatOrOwner, func(c CloseInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).closeInitiative),
+	command(Initiative, Secretariat, func(c CancelInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).cancelInitiative),
+}
+
+var initiativeEvents = []eventEntry{
+	event(initiativeAggregate, func(e InitiativeProposed) string { return e.InitiativeID }, foldInitiativeProposed).creating(),
+	event(initiativeAggregate, func(e InitiativeWithdrawn) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeWithdrawn, _ Recorded) error {
+			n.Lifecycle, n.Reason = LifecycleWithdrawn, e.Reason
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeAdmitted) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeAdmitted, r Recorded) error {
+			n.Lifecycle = LifecycleInPortfolio
+			if e.Phase != "" {
+				n.Phase = e.Phase
+			}
+			n.Admission = &CouncilDecision{OutcomeApproved, e.CaseID, e.MeetingID, r.Time}
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeRejected) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeRejected, r Recorded) error {
+			n.Lifecycle = LifecycleRejected
+			n.Admission = &CouncilDecision{OutcomeRejected, e.CaseID, e.MeetingID, r.Time}
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativePhaseChanged) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativePhaseChanged, r Recorded) error {
+			n.Phase = e.To
+			n.PhaseChanges = append(slices.Clip(n.PhaseChanges), PhaseChange{e.From, e.To, e.CaseID, e.MeetingID, r.Time})
+			return nil
+		}),
+	event(initiativeAggregate, func(e StatusReported) string { return e.InitiativeID },
+		func(n *InitiativeState, e StatusReported, r Recorded) error {
+			n.LastStatus = &StatusReport{
+				ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
+				Benefit: e.Benefit, Comment: e.Comment, ReportedAt: r.Time, ReportedBy: r.Actor,
+			}
+			n.StatusReports++
+			return nil
+		}),
+	event(initiativeAggregate, func(e MilestonePlanned) string { return e.InitiativeID }, foldMilestonePlanned),
+	event(initiativeAggregate, func(e MilestoneAchieved) string { return e.InitiativeID }, foldMilestoneAchieved),
+	event(initiativeAggregate, func(e MilestoneSlipped) string { return e.InitiativeID }, foldMilestoneSlipped),
+	event(initiativeAggregate, func(e InitiativePaused) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativePaused, _ Recorded) error {
+			n.Lifecycle, n.Paused, n.Reason = LifecyclePaused, true, e.Reason
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeResumed) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeResumed, _ Recorded) error {
+			n.Lifecycle, n.Paused, n.Reason = LifecycleInPortfolio, false, e.Reason
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeClosed) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeClosed, _ Recorded) error {
+			n.Lifecycle, n.Phase, n.Paused, n.FinalReport = LifecycleClosed, PhaseClosed, false, e.FinalReport
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeCancelled) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeCancelled, _ Recorded) error {
+			n.Lifecycle, n.Paused, n.Reason = LifecycleCancelled, false, e.Reason
+			return nil
+		}),
+}
+
+// ---- evolve ----
+
+func foldInitiativeProposed(n *InitiativeState, e InitiativeProposed, r Recorded) error {
+	n.Title, n.Description, n.Owner = e.Title, e.Description, e.Owner
+	n.PrimarySubGoal, n.PrimaryGoal = e.PrimarySubGoal, e.PrimaryGoal
+	n.SubGoals = nonNil(slices.Clone(e.SubGoals))
+	n.UserGroups = nonNil(slices.Clone(e.UserGroups))
+	n.PlannedStart, n.PlannedEnd = e.PlannedStart, e.PlannedEnd
+	if e.EstimatedCostNOK != nil {
+		v := *e.EstimatedCostNOK
+		n.EstimatedCostNOK = &v
 	}
-	return ""
+	n.Lifecycle, n.Phase = LifecycleProposed, e.Phase
+	if n.Phase == "" {
+		n.Phase = PhaseConcept
+	}
+	n.Milestones = []Milestone{}
+	n.PhaseChanges = []PhaseChange{}
+	n.CreatedAt = r.Time
+	return nil
+}
+
+func foldMilestonePlanned(n *InitiativeState, e MilestonePlanned, _ Recorded) error {
+	if n.milestone(e.MilestoneID) >= 0 {
+		return Errorf(KindInternal, "evolve %s: milestone %s planned twice", n.StateRef(), e.MilestoneID)
+	}
+	n.Milestones = append(slices.Clip(n.Milestones), Milestone{
+		ID: e.MilestoneID, Title: e.Title, Status: MilestonePlannedStatus,
+		PlannedDate: e.PlannedDate, OriginalPlannedDate: e.PlannedDate, Slips: []MilestoneSlip{},
+	})
+	return nil
+}
+
+func foldMilestoneAchieved(n *InitiativeState, e MilestoneAchieved, _ Recorded) error {
+	i := n.milestone(e.MilestoneID)
+	if i < 0 {
+		return Errorf(KindInternal, "evolve %s: no milestone %s", n.StateRef(), e.MilestoneID)
+	}
+	n.Milestones = slices.Clone(n.Milestones)
+	n.Milestones[i].Status = MilestoneAchievedStatus
+	n.Milestones[i].AchievedDate = e.AchievedDate
+	return nil
+}
+
+func foldMilestoneSlipped(n *InitiativeState, e MilestoneSlipped, r Recorded) error {
+	i := n.milestone(e.MilestoneID)
+	if i < 0 {
+		return Errorf(KindInternal, "evolve %s: no milestone %s", n.StateRef(), e.MilestoneID)
+	}
+	n.Milestones = slices.Clone(n.Milestones)
+	m := &n.Milestones[i]
+	m.Slips = append(slices.Clip(m.Slips), MilestoneSlip{e.PreviousPlannedDate, e.NewPlannedDate, r.Time})
+	m.Status = MilestoneSlippedStatus
+	m.PlannedDate = e.NewPlannedDate
+	return nil
 }
 
 func nonNil[T any](s []T) []T {

@@ -30,29 +30,40 @@ func (s *MeetingState) StateRef() Ref { return Ref{Meeting, s.ID} }
 // StateVersion implements State.
 func (s *MeetingState) StateVersion() uint64 { return s.Version }
 
-func (s *MeetingState) evolve(e Event, r Recorded) (*MeetingState, error) {
-	_, creates := e.(MeetingScheduled)
-	if err := creation(s, e, creates); err != nil {
-		return nil, err
-	}
-	n := *s
-	switch e := e.(type) {
-	case MeetingScheduled:
-		if e.MeetingID != s.ID {
-			return nil, mismatch(s, e, e.MeetingID)
-		}
-		n.Forum, n.Date, n.Year, n.Number, n.Label = e.Forum, e.Date, e.Year, e.Number, e.Label
-		n.CreatedAt = r.Time
-	case MeetingHeld:
-		if e.MeetingID != s.ID {
-			return nil, mismatch(s, e, e.MeetingID)
-		}
-		n.Held, n.HeldAt = true, r.Time
-	default:
-		return nil, wrongEvent(s, e)
-	}
-	n.Version, n.UpdatedAt = r.Version, r.Time
-	return &n, nil
+// ---- registry ----
+
+var meetingAggregate = &aggregateDef[MeetingState, *MeetingState]{
+	typ:     Meeting,
+	empty:   func(id string) *MeetingState { return &MeetingState{ID: id} },
+	created: true,
+	stamp:   func(n *MeetingState, r Recorded) { n.Version, n.UpdatedAt = r.Version, r.Time },
+}
+
+var meetingCommands = []commandEntry{
+	command(Meeting, Secretariat, func(c ScheduleMeeting) Ref { return Ref{Meeting, c.MeetingID} },
+		(*decider).scheduleMeeting).
+		needing(func(c ScheduleMeeting, _ map[Ref]State) []Ref {
+			if c.Forum.Valid() && c.Date.Valid() {
+				return []Ref{SeriesRef(c.Forum, c.Date.Year())}
+			}
+			return nil
+		}),
+	command(Meeting, Secretariat, func(c HoldMeeting) Ref { return Ref{Meeting, c.MeetingID} },
+		(*decider).holdMeeting),
+}
+
+var meetingEvents = []eventEntry{
+	event(meetingAggregate, func(e MeetingScheduled) string { return e.MeetingID },
+		func(n *MeetingState, e MeetingScheduled, r Recorded) error {
+			n.Forum, n.Date, n.Year, n.Number, n.Label = e.Forum, e.Date, e.Year, e.Number, e.Label
+			n.CreatedAt = r.Time
+			return nil
+		}).creating(),
+	event(meetingAggregate, func(e MeetingHeld) string { return e.MeetingID },
+		func(n *MeetingState, _ MeetingHeld, r Recorded) error {
+			n.Held, n.HeldAt = true, r.Time
+			return nil
+		}),
 }
 
 // ---- decisions ----
