@@ -123,7 +123,9 @@ func (w *world) register(id string, f Forum, t CaseType, p Purpose, ini string, 
 func (w *world) place(caseID, meetingID string) *world { return w.placement(caseID, meetingID, false) }
 
 // sendBack places a case that reached EHR on a NUIT agenda again.
-func (w *world) sendBack(caseID, meetingID string) *world { return w.placement(caseID, meetingID, true) }
+func (w *world) sendBack(caseID, meetingID string) *world {
+	return w.placement(caseID, meetingID, true)
+}
 
 func (w *world) placement(caseID, meetingID string, sentBack bool) *world {
 	m := w.meetings[meetingID]

@@ -72,12 +72,15 @@ type aggregateDef[T any, S interface {
 type aggregateEntry interface {
 	aggregateType() AggregateType
 	newState(id string) State
+	// createdByEvent: the first event must be the aggregate's creating event.
+	createdByEvent() bool
 	// isNilState reports whether s is a nil pointer of this aggregate's state.
 	isNilState(s State) bool
 }
 
 func (a *aggregateDef[T, S]) aggregateType() AggregateType { return a.typ }
 func (a *aggregateDef[T, S]) newState(id string) State     { return a.empty(id) }
+func (a *aggregateDef[T, S]) createdByEvent() bool         { return a.created }
 func (a *aggregateDef[T, S]) isNilState(s State) bool {
 	p, ok := any(s).(*T)
 	return ok && p == nil
