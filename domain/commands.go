@@ -19,13 +19,16 @@ type Creator interface {
 
 // DefineStrategicGoal defines a strategic goal of a strategy period.
 type DefineStrategicGoal struct {
-	GoalID   string `json:"goalId"`
+	// Goal id, e.g. M1.
+	GoalID string `json:"goalId"`
+	// Strategy period, e.g. 2023-2030.
 	Strategy string `json:"strategy"`
 	Title    string `json:"title"`
 }
 
 // DefineSubGoal defines a sub-goal of a goal.
 type DefineSubGoal struct {
+	// Sub-goal code, e.g. 1A.
 	SubGoalID string `json:"subGoalId"`
 	GoalID    string `json:"goalId"`
 	Title     string `json:"title"`
@@ -33,17 +36,23 @@ type DefineSubGoal struct {
 
 // ProposeInitiative reports an initiative into the portfolio (melder inn).
 type ProposeInitiative struct {
-	InitiativeID     string   `json:"initiativeId,omitempty"`
-	Title            string   `json:"title"`
-	Description      string   `json:"description"`
-	Owner            string   `json:"owner"`
-	PrimarySubGoal   string   `json:"primarySubGoal"`
-	SubGoals         []string `json:"subGoals,omitempty"`
-	UserGroups       []string `json:"userGroups,omitempty"`
-	PlannedStart     Date     `json:"plannedStart"`
-	PlannedEnd       Date     `json:"plannedEnd"`
-	EstimatedCostNOK *int64   `json:"estimatedCostNOK,omitempty"`
-	Phase            Phase    `json:"phase,omitempty"`
+	// ULID or UUID; assigned by the server when absent.
+	InitiativeID string `json:"initiativeId,omitempty"`
+	Title        string `json:"title"`
+	Description  string `json:"description"`
+	// The owning organisation.
+	Owner          string `json:"owner"`
+	PrimarySubGoal string `json:"primarySubGoal"`
+	// Other sub-goals.
+	SubGoals []string `json:"subGoals,omitempty"`
+	// User groups (brukergrupper).
+	UserGroups   []string `json:"userGroups,omitempty"`
+	PlannedStart Date     `json:"plannedStart"`
+	PlannedEnd   Date     `json:"plannedEnd"`
+	// Cost estimate in NOK.
+	EstimatedCostNOK *int64 `json:"estimatedCostNOK,omitempty"`
+	// Default concept.
+	Phase Phase `json:"phase,omitempty"`
 }
 
 // WithdrawInitiative withdraws a proposed initiative.
@@ -60,12 +69,14 @@ type ReportStatus struct {
 	Schedule     RAG    `json:"schedule"`
 	Cost         RAG    `json:"cost"`
 	Benefit      RAG    `json:"benefit"`
-	Comment      string `json:"comment,omitempty"`
+	// Needed when any light is yellow or red.
+	Comment string `json:"comment,omitempty"`
 }
 
 // ReportMilestone plans a milestone, or reports it achieved or slipped.
 type ReportMilestone struct {
-	InitiativeID   string          `json:"initiativeId"`
+	InitiativeID string `json:"initiativeId"`
+	// Assigned by the server when a planned milestone has none.
 	MilestoneID    string          `json:"milestoneId,omitempty"`
 	Title          string          `json:"title,omitempty"`
 	Status         MilestoneStatus `json:"status"`
@@ -100,6 +111,7 @@ type CancelInitiative struct {
 
 // ScheduleMeeting schedules a forum meeting; it is numbered n/YYYY.
 type ScheduleMeeting struct {
+	// Assigned by the server when absent.
 	MeetingID string `json:"meetingId,omitempty"`
 	Forum     Forum  `json:"forum"`
 	Date      Date   `json:"date"`
@@ -112,19 +124,26 @@ type HoldMeeting struct {
 
 // RegisterCase registers a council case (sak).
 type RegisterCase struct {
-	CaseID             string   `json:"caseId,omitempty"`
-	Forum              Forum    `json:"forum"`
-	Title              string   `json:"title"`
-	CaseType           CaseType `json:"caseType"`
-	Purpose            Purpose  `json:"purpose"`
-	InitiativeID       string   `json:"initiativeId,omitempty"`
-	TargetPhase        Phase    `json:"targetPhase,omitempty"`
-	ProposedResolution string   `json:"proposedResolution"`
-	ArchiveRef         string   `json:"archiveRef,omitempty"`
+	// Assigned by the server when absent.
+	CaseID string `json:"caseId,omitempty"`
+	// Where the case is registered.
+	Forum        Forum    `json:"forum"`
+	Title        string   `json:"title"`
+	CaseType     CaseType `json:"caseType"`
+	Purpose      Purpose  `json:"purpose"`
+	InitiativeID string   `json:"initiativeId,omitempty"`
+	// For phase_gate cases.
+	TargetPhase Phase `json:"targetPhase,omitempty"`
+	// Forslag til vedtak.
+	ProposedResolution string `json:"proposedResolution"`
+	// Archive reference, e.g. 22/414-1.
+	ArchiveRef string `json:"archiveRef,omitempty"`
 }
 
 // PlaceCaseOnAgenda puts a case on a meeting's agenda (sakskart) and gives it
-// the next forum case number nn/YY of the meeting's forum and year.
+// the next forum case number nn/YY of the meeting's forum and year. A case
+// that reached EHR without NUIT's recommendation, or that EHR deferred, may
+// be placed on a NUIT agenda again: it is sent back.
 type PlaceCaseOnAgenda struct {
 	CaseID    string `json:"caseId"`
 	MeetingID string `json:"meetingId"`
@@ -154,14 +173,17 @@ type RecommendInCouncil struct {
 	Conditions string `json:"conditions,omitempty"`
 }
 
-// ApproveInCouncil records EHR's approval (tilslutning).
+// ApproveInCouncil records EHR's approval (tilslutning). On an admission
+// case it also admits the initiative; on a phase_gate case it moves the
+// initiative's phase.
 type ApproveInCouncil struct {
 	CaseID     string `json:"caseId"`
 	MeetingID  string `json:"meetingId"`
 	Resolution string `json:"resolution"`
 }
 
-// RejectInCouncil records EHR's rejection or NUIT's "not supported".
+// RejectInCouncil records EHR's rejection or NUIT's "not supported". On an
+// admission case EHR's rejection also rejects the initiative.
 type RejectInCouncil struct {
 	CaseID     string `json:"caseId"`
 	MeetingID  string `json:"meetingId"`
@@ -177,7 +199,8 @@ type DeferCase struct {
 
 // CorrectDecision corrects a recorded decision by naming its event.
 type CorrectDecision struct {
-	CaseID          string `json:"caseId"`
+	CaseID string `json:"caseId"`
+	// The id of the decision event corrected.
 	CorrectsEventID string `json:"correctsEventId"`
 	Reason          string `json:"reason"`
 	Resolution      string `json:"resolution"`

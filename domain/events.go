@@ -35,256 +35,413 @@ type Change struct {
 
 // StrategicGoalDefined: a strategic goal was defined for a strategy period.
 type StrategicGoalDefined struct {
-	GoalID   string `json:"goalId"`
+	// The goal's code, e.g. `M1` (1–20 letters, digits, '.', '-' or '_').
+	GoalID string `json:"goalId"`
+	// The strategy period the goal belongs to, `YYYY-YYYY`, e.g. `2023-2030`.
 	Strategy string `json:"strategy"`
-	Title    string `json:"title"`
+	// The goal's title.
+	Title string `json:"title"`
 }
 
-// SubGoalDefined: a sub-goal was defined under a goal.
+// SubGoalDefined: a sub-goal was defined under a strategic goal.
 type SubGoalDefined struct {
+	// The sub-goal's code, e.g. `1A`.
 	SubGoalID string `json:"subGoalId"`
-	GoalID    string `json:"goalId"`
-	Strategy  string `json:"strategy"`
-	Title     string `json:"title"`
+	// The goal it belongs to.
+	GoalID string `json:"goalId"`
+	// The goal's strategy period (copied from the goal).
+	Strategy string `json:"strategy"`
+	// The sub-goal's title.
+	Title string `json:"title"`
 }
 
 // ---- initiative ----
 
-// InitiativeProposed: an owner reported an initiative into the portfolio.
+// InitiativeProposed: an owner reported an initiative into the portfolio
+// (melder inn).
 type InitiativeProposed struct {
-	InitiativeID     string   `json:"initiativeId"`
-	Title            string   `json:"title"`
-	Description      string   `json:"description"`
-	Owner            string   `json:"owner"`
-	PrimarySubGoal   string   `json:"primarySubGoal"`
-	PrimaryGoal      string   `json:"primaryGoal"`
-	SubGoals         []string `json:"subGoals"`
-	UserGroups       []string `json:"userGroups"`
-	PlannedStart     Date     `json:"plannedStart"`
-	PlannedEnd       Date     `json:"plannedEnd"`
-	EstimatedCostNOK *int64   `json:"estimatedCostNOK,omitempty"`
-	Phase            Phase    `json:"phase"`
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The initiative's name.
+	Title string `json:"title"`
+	// What the initiative is and does.
+	Description string `json:"description"`
+	// The owning organisation (tiltakseier), e.g. `Helse Sør-Øst RHF`. Owners
+	// may write only to initiatives whose owner is their organisation.
+	Owner string `json:"owner"`
+	// The sub-goal the initiative primarily serves, e.g. `1A`.
+	PrimarySubGoal string `json:"primarySubGoal"`
+	// The strategic goal of the primary sub-goal (looked up in the catalogue),
+	// e.g. `M1`.
+	PrimaryGoal string `json:"primaryGoal"`
+	// Other sub-goals it contributes to: de-duplicated, never repeating the
+	// primary; may be empty.
+	SubGoals []string `json:"subGoals"`
+	// User groups (brukergrupper), e.g. `innbyggere`, `kommuner`: trimmed and
+	// de-duplicated; may be empty.
+	UserGroups []string `json:"userGroups"`
+	// Planned start date.
+	PlannedStart Date `json:"plannedStart"`
+	// Planned end date (not before plannedStart).
+	PlannedEnd Date `json:"plannedEnd"`
+	// Estimated cost in whole Norwegian kroner; absent when not given.
+	EstimatedCostNOK *int64 `json:"estimatedCostNOK,omitempty"`
+	// The phase the initiative is in when proposed: concept unless the owner
+	// said otherwise (never closed).
+	Phase Phase `json:"phase"`
 }
 
 // InitiativeWithdrawn: the owner withdrew a proposed initiative.
 type InitiativeWithdrawn struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	Reason       string `json:"reason"`
+	// Why it was withdrawn.
+	Reason string `json:"reason"`
 }
 
 // InitiativeAdmitted: EHR's approval of an admission case admitted the
 // initiative into the portfolio. Written atomically with CaseApproved.
 type InitiativeAdmitted struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	CaseID       string `json:"caseId"`
-	MeetingID    string `json:"meetingId"`
-	Phase        Phase  `json:"phase"`
+	// The admission case EHR approved.
+	CaseID string `json:"caseId"`
+	// The EHR meeting that approved it.
+	MeetingID string `json:"meetingId"`
+	// The phase the initiative enters the portfolio in (its phase when
+	// proposed).
+	Phase Phase `json:"phase"`
 }
 
-// InitiativeRejected: EHR rejected an admission case. Written atomically
-// with CaseRejected.
+// InitiativeRejected: EHR rejected the initiative's admission case. Written
+// atomically with CaseRejected.
 type InitiativeRejected struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	CaseID       string `json:"caseId"`
-	MeetingID    string `json:"meetingId"`
+	// The admission case EHR rejected.
+	CaseID string `json:"caseId"`
+	// The EHR meeting that rejected it.
+	MeetingID string `json:"meetingId"`
 }
 
 // InitiativePhaseChanged: an approved phase-gate case moved the initiative
 // one phase forward. Written atomically with CaseApproved.
 type InitiativePhaseChanged struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	From         Phase  `json:"from"`
-	To           Phase  `json:"to"`
-	CaseID       string `json:"caseId"`
-	MeetingID    string `json:"meetingId"`
+	// The phase before.
+	From Phase `json:"from"`
+	// The phase after: the phase right after from, the case's targetPhase.
+	To Phase `json:"to"`
+	// The phase_gate case EHR approved.
+	CaseID string `json:"caseId"`
+	// The EHR meeting that approved it.
+	MeetingID string `json:"meetingId"`
 }
 
-// StatusReported: an immutable status report for a reporting period.
+// StatusReported: an immutable status report (statusrapport) for a reporting
+// period.
 type StatusReported struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	ReportDate   Date   `json:"reportDate"`
-	Overall      RAG    `json:"overall"`
-	Schedule     RAG    `json:"schedule"`
-	Cost         RAG    `json:"cost"`
-	Benefit      RAG    `json:"benefit"`
-	Comment      string `json:"comment,omitempty"`
+	// The date the report is for.
+	ReportDate Date `json:"reportDate"`
+	// Overall traffic light: green (on plan), yellow (some deviation), red
+	// (significant deviation or likely not delivered).
+	Overall RAG `json:"overall"`
+	// Traffic light for schedule.
+	Schedule RAG `json:"schedule"`
+	// Traffic light for cost.
+	Cost RAG `json:"cost"`
+	// Traffic light for benefit.
+	Benefit RAG `json:"benefit"`
+	// The owner's comment; always present when a light is yellow or red,
+	// absent when not given.
+	Comment string `json:"comment,omitempty"`
 }
 
-// MilestonePlanned: a milestone was planned.
+// MilestonePlanned: a milestone (milepæl) was planned.
 type MilestonePlanned struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	MilestoneID  string `json:"milestoneId"`
-	Title        string `json:"title"`
-	PlannedDate  Date   `json:"plannedDate"`
+	// The milestone's id (ULID or UUID; assigned by the server when the
+	// command gave none). Later milestone events name it.
+	MilestoneID string `json:"milestoneId"`
+	// What the milestone is.
+	Title string `json:"title"`
+	// When it is planned.
+	PlannedDate Date `json:"plannedDate"`
 }
 
 // MilestoneAchieved: a milestone was achieved.
 type MilestoneAchieved struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	MilestoneID  string `json:"milestoneId"`
-	AchievedDate Date   `json:"achievedDate"`
+	// The milestone (from its MilestonePlanned).
+	MilestoneID string `json:"milestoneId"`
+	// When it was achieved.
+	AchievedDate Date `json:"achievedDate"`
 }
 
-// MilestoneSlipped: a milestone slipped to a new planned date.
+// MilestoneSlipped: a milestone slipped to a later planned date.
 type MilestoneSlipped struct {
-	InitiativeID        string `json:"initiativeId"`
-	MilestoneID         string `json:"milestoneId"`
-	PreviousPlannedDate Date   `json:"previousPlannedDate"`
-	NewPlannedDate      Date   `json:"newPlannedDate"`
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The milestone (from its MilestonePlanned).
+	MilestoneID string `json:"milestoneId"`
+	// The planned date before this slip.
+	PreviousPlannedDate Date `json:"previousPlannedDate"`
+	// The new planned date (after previousPlannedDate).
+	NewPlannedDate Date `json:"newPlannedDate"`
 }
 
 // InitiativePaused: the initiative was paused (midlertidig stans).
 type InitiativePaused struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	Reason       string `json:"reason"`
+	// Why it was paused.
+	Reason string `json:"reason"`
 }
 
 // InitiativeResumed: a paused initiative was resumed.
 type InitiativeResumed struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	Reason       string `json:"reason"`
+	// Why it was resumed.
+	Reason string `json:"reason"`
 }
 
-// InitiativeClosed: the initiative was closed with its final report.
+// InitiativeClosed: the initiative was closed with its final report
+// (sluttrapport).
 type InitiativeClosed struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	FinalReport  string `json:"finalReport"`
+	// The final report, or a summary of and reference to it.
+	FinalReport string `json:"finalReport"`
 }
 
 // InitiativeCancelled: the initiative was cancelled (avbrutt).
 type InitiativeCancelled struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
 	InitiativeID string `json:"initiativeId"`
-	Reason       string `json:"reason"`
+	// Why it was cancelled.
+	Reason string `json:"reason"`
 }
 
 // ---- meeting ----
 
 // MeetingScheduled: a forum meeting was scheduled and numbered.
 type MeetingScheduled struct {
+	// The meeting's id (ULID or UUID).
 	MeetingID string `json:"meetingId"`
-	Forum     Forum  `json:"forum"`
-	Date      Date   `json:"date"`
-	Year      int    `json:"year"`
-	Number    int    `json:"number"`
-	Label     string `json:"label"` // "3/2026"
+	// The forum that meets (NUFA, NUIT or EHR).
+	Forum Forum `json:"forum"`
+	// The meeting's date.
+	Date Date `json:"date"`
+	// The year of date: meetings are numbered per forum and year.
+	Year int `json:"year"`
+	// The meeting's number in its forum and year, from 1, gap-free.
+	Number int `json:"number"`
+	// `<number>/<year>`, e.g. `3/2026`.
+	Label string `json:"label"`
 }
 
-// MeetingHeld: the meeting was held; decisions may now be recorded.
+// MeetingHeld: the meeting was held; decisions may now be recorded for it.
 type MeetingHeld struct {
+	// The meeting's id (ULID or UUID).
 	MeetingID string `json:"meetingId"`
-	Forum     Forum  `json:"forum"`
-	Label     string `json:"label"`
+	// The meeting's forum.
+	Forum Forum `json:"forum"`
+	// The meeting's label, e.g. `3/2026`.
+	Label string `json:"label"`
 }
 
 // ---- case ----
 
-// CaseRegistered: a council case was registered.
+// CaseRegistered: a council case (sak) was registered.
 type CaseRegistered struct {
-	CaseID             string   `json:"caseId"`
-	Forum              Forum    `json:"forum"`
-	Title              string   `json:"title"`
-	CaseType           CaseType `json:"caseType"`
-	Purpose            Purpose  `json:"purpose"`
-	InitiativeID       string   `json:"initiativeId,omitempty"`
-	TargetPhase        Phase    `json:"targetPhase,omitempty"`
-	ProposedResolution string   `json:"proposedResolution"`
-	ArchiveRef         string   `json:"archiveRef,omitempty"`
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The forum the case is registered in. It may later be placed on the
+	// agenda of a later forum (NUFA → NUIT → EHR).
+	Forum Forum `json:"forum"`
+	// The case's title.
+	Title string `json:"title"`
+	// approval (godkjenning), discussion (drøfting) or information
+	// (orientering).
+	CaseType CaseType `json:"caseType"`
+	// admission (admits an initiative), phase_gate (moves one to targetPhase),
+	// prioritisation or other.
+	Purpose Purpose `json:"purpose"`
+	// The initiative the case is about; always present for admission and
+	// phase_gate, absent when the case has none.
+	InitiativeID string `json:"initiativeId,omitempty"`
+	// For a phase_gate case only: the phase it moves the initiative to
+	// (planning, execution or rollout).
+	TargetPhase Phase `json:"targetPhase,omitempty"`
+	// The proposed resolution (forslag til vedtak).
+	ProposedResolution string `json:"proposedResolution"`
+	// Reference in the directorate's archive, e.g. `22/414-1`; absent when not
+	// given.
+	ArchiveRef string `json:"archiveRef,omitempty"`
 }
 
-// CasePlacedOnAgenda: the case was put on a meeting's agenda with a forum
-// case number.
+// CasePlacedOnAgenda: the case was put on a meeting's agenda (sakskart) with
+// a forum case number.
 type CasePlacedOnAgenda struct {
-	CaseID       string `json:"caseId"`
-	MeetingID    string `json:"meetingId"`
-	Forum        Forum  `json:"forum"` // the meeting's forum
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The meeting on whose agenda the case was placed.
+	MeetingID string `json:"meetingId"`
+	// The meeting's forum: the case's own forum, or a later one it was
+	// forwarded to.
+	Forum Forum `json:"forum"`
+	// The meeting's label, e.g. `3/2026`.
 	MeetingLabel string `json:"meetingLabel"`
-	MeetingDate  Date   `json:"meetingDate"`
-	Year         int    `json:"year"`
-	Number       int    `json:"number"`
-	CaseNumber   string `json:"caseNumber"` // "15/26"
-	// SentBack: the case reached EHR and is sent back to NUIT (EHR
-	// deferred it, or NUIT had not recommended it). An optional field:
-	// absent means false.
+	// The meeting's date.
+	MeetingDate Date `json:"meetingDate"`
+	// The meeting's year: case numbers run per forum and year.
+	Year int `json:"year"`
+	// The case's number in its forum and year, from 1, gap-free.
+	Number int `json:"number"`
+	// The forum case number, `<number>/<yy>`, e.g. `15/26`.
+	CaseNumber string `json:"caseNumber"`
+	// `true` when the case reached EHR and is sent back to NUIT (EHR deferred
+	// it, or NUIT had not recommended it); absent otherwise. An optional field
+	// added within version 1.
 	SentBack bool `json:"sentBack,omitempty"`
 }
 
 // Decision is the part every council decision event shares.
 type Decision struct {
-	CaseID       string `json:"caseId"`
-	MeetingID    string `json:"meetingId"`
-	Forum        Forum  `json:"forum"` // the meeting's forum
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The held meeting at which the forum recorded the decision.
+	MeetingID string `json:"meetingId"`
+	// The forum of the meeting that recorded this (NUFA, NUIT or EHR). A case
+	// forwarded to a later forum is decided there: this is the meeting's
+	// forum, not necessarily the forum the case was registered in.
+	Forum Forum `json:"forum"`
+	// The meeting's number within its forum and year, `<number>/<year>`, e.g.
+	// `3/2026`.
 	MeetingLabel string `json:"meetingLabel"`
-	MeetingDate  Date   `json:"meetingDate"`
-	CaseNumber   string `json:"caseNumber"`
+	// The meeting's date.
+	MeetingDate Date `json:"meetingDate"`
+	// The case's forum case number at that meeting, `<number>/<yy>`, e.g.
+	// `15/26`.
+	CaseNumber string `json:"caseNumber"`
 }
 
-// CaseNoted: the forum took the case to note.
+// CaseNoted: the forum took the case to note (tatt til orientering).
 type CaseNoted struct {
 	Decision
+	// The forum's remarks; absent when none.
 	Remarks string `json:"remarks,omitempty"`
 }
 
-// CaseDiscussed: the forum discussed the case. An addition to the contract.
+// CaseDiscussed: the forum discussed the case (drøftet). An addition to the
+// contract.
 type CaseDiscussed struct {
 	Decision
+	// The forum's remarks; absent when none.
 	Remarks string `json:"remarks,omitempty"`
 }
 
-// CaseRecommended: the forum recommended the case (innstilling).
+// CaseRecommended: the forum recommended the case (innstilling, or advice
+// from NUFA).
 type CaseRecommended struct {
 	Decision
+	// The forum's resolution.
 	Resolution string `json:"resolution"`
+	// Conditions attached to the recommendation; absent when none.
 	Conditions string `json:"conditions,omitempty"`
 }
 
 // CaseApproved: EHR approved the case (tilslutning).
 type CaseApproved struct {
 	Decision
+	// EHR's resolution (vedtak).
 	Resolution string `json:"resolution"`
 }
 
 // CaseRejected: EHR rejected the case, or NUIT did not support it.
 type CaseRejected struct {
 	Decision
+	// The forum's resolution.
 	Resolution string `json:"resolution"`
 }
 
-// CaseDeferred: the forum deferred the case.
+// CaseDeferred: the forum deferred the case (utsatt).
 type CaseDeferred struct {
 	Decision
+	// Why it was deferred.
 	Reason string `json:"reason"`
 }
 
 // DecisionCorrected: a recorded decision was corrected. Decisions are never
 // edited; this event names the corrected event and the reason.
 type DecisionCorrected struct {
-	CaseID          string `json:"caseId"`
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The `id` of the corrected decision event (a CaseNoted, CaseDiscussed,
+	// CaseRecommended, CaseApproved, CaseRejected or CaseDeferred of this
+	// case).
 	CorrectsEventID string `json:"correctsEventId"`
-	CorrectedType   string `json:"correctedType"`
-	Forum           Forum  `json:"forum"`
-	MeetingID       string `json:"meetingId"`
-	Reason          string `json:"reason"`
-	Resolution      string `json:"resolution"`
+	// The event type of the corrected decision.
+	CorrectedType string `json:"correctedType"`
+	// The forum of the corrected decision.
+	Forum Forum `json:"forum"`
+	// The meeting of the corrected decision.
+	MeetingID string `json:"meetingId"`
+	// Why it was corrected.
+	Reason string `json:"reason"`
+	// The corrected resolution.
+	Resolution string `json:"resolution"`
 }
 
 // ---- series (an addition to the contract) ----
 
-// MeetingNumberAssigned: a forum-year series gave a meeting its number.
+// MeetingNumberAssigned: a forum-year series gave a meeting its number. An
+// addition to the contract.
 type MeetingNumberAssigned struct {
-	Forum     Forum  `json:"forum"`
-	Year      int    `json:"year"`
-	Number    int    `json:"number"`
+	// The series' forum.
+	Forum Forum `json:"forum"`
+	// The series' year.
+	Year int `json:"year"`
+	// The meeting's number in the series, from 1, gap-free.
+	Number int `json:"number"`
+	// The meeting that got the number.
 	MeetingID string `json:"meetingId"`
 }
 
 // CaseNumberAssigned: a forum-year series gave a case its forum case number.
+// An addition to the contract.
 type CaseNumberAssigned struct {
-	Forum      Forum  `json:"forum"`
-	Year       int    `json:"year"`
-	Number     int    `json:"number"`
+	// The series' forum (the meeting's forum).
+	Forum Forum `json:"forum"`
+	// The series' year.
+	Year int `json:"year"`
+	// The case's number in the series, from 1, gap-free.
+	Number int `json:"number"`
+	// The forum case number, `<number>/<yy>`, e.g. `15/26`.
 	CaseNumber string `json:"caseNumber"`
-	CaseID     string `json:"caseId"`
-	MeetingID  string `json:"meetingId"`
+	// The case that got the number.
+	CaseID string `json:"caseId"`
+	// The meeting on whose agenda the case was placed.
+	MeetingID string `json:"meetingId"`
 }
 
 func (StrategicGoalDefined) EventType() string   { return "StrategicGoalDefined" }

@@ -1,5 +1,9 @@
 package domain
 
+// The API documents' command and event parts follow from the registry and
+// the doc comments of the command and event types:
+//go:generate go run ../scripts/specgen -root ..
+
 import (
 	"encoding/json"
 	"fmt"
@@ -45,7 +49,7 @@ func (g GivenBy) String() string {
 	case Secretariat:
 		return "secretariat"
 	case SecretariatOrOwner:
-		return "secretariat, owner (own initiatives)"
+		return "secretariat; an initiative owner, for its own initiatives"
 	}
 	return fmt.Sprintf("GivenBy(%d)", uint8(g))
 }
@@ -452,6 +456,18 @@ func EventTypes() []string {
 		out = append(out, e.eventType())
 	}
 	slices.Sort(out)
+	return out
+}
+
+// EventTypesOf lists the event types of an aggregate type, in the order
+// they are declared.
+func EventTypesOf(a AggregateType) []string {
+	var out []string
+	for _, e := range eventRegistry {
+		if e.aggregate() == a {
+			out = append(out, e.eventType())
+		}
+	}
 	return out
 }
 
