@@ -180,6 +180,383 @@ func (s *CaseState) mayGoBackToNUIT() bool {
 	return false
 }
 
+// ---- commands ----
+
+// RegisterCase registers a council case (sak).
+type RegisterCase struct {
+	// Assigned by the server when absent.
+	CaseID string `json:"caseId,omitempty"`
+	// Where the case is registered.
+	Forum        Forum    `json:"forum"`
+	Title        string   `json:"title"`
+	CaseType     CaseType `json:"caseType"`
+	Purpose      Purpose  `json:"purpose"`
+	InitiativeID string   `json:"initiativeId,omitempty"`
+	// For phase_gate cases.
+	TargetPhase Phase `json:"targetPhase,omitempty"`
+	// Forslag til vedtak.
+	ProposedResolution string `json:"proposedResolution"`
+	// Archive reference, e.g. 22/414-1.
+	ArchiveRef string `json:"archiveRef,omitempty"`
+}
+
+func (RegisterCase) CommandName() string { return "RegisterCase" }
+
+func (c *RegisterCase) AssignID(id string) { c.CaseID = id }
+
+// Validate checks the case: forum, title, caseType, purpose and
+// proposedResolution are required; admission needs initiativeId;
+// phase_gate needs initiativeId and a targetPhase (planning, execution or
+// rollout; closing is CloseInitiative); targetPhase is refused for other
+// purposes.
+func (c RegisterCase) Validate() error {
+	var v Validation
+	v.id("caseId", c.CaseID, false)
+	v.forum("forum", c.Forum)
+	v.text("title", c.Title, true, MaxTitleLen, false)
+	switch {
+	case c.CaseType == "":
+		v.Add("caseType", "is required")
+	case !c.CaseType.Valid():
+		v.Add("caseType", "must be approval, discussion or information")
+	}
+	switch {
+	case c.Purpose == "":
+		v.Add("purpose", "is required")
+	case !c.Purpose.Valid():
+		v.Add("purpose", "must be admission, phase_gate, prioritisation or other")
+	}
+	needsInitiative := c.Purpose == PurposeAdmission || c.Purpose == PurposePhaseGate
+	v.id("initiativeId", c.InitiativeID, needsInitiative)
+	if c.Purpose == PurposePhaseGate {
+		switch c.TargetPhase {
+		case "":
+			v.Add("targetPhase", "is required for a phase_gate case")
+		case PhasePlanning, PhaseExecution, PhaseRollout:
+		default:
+			v.Add("targetPhase", "must be planning, execution or rollout (an initiative is closed by CloseInitiative)")
+		}
+	} else {
+		v.forbid("targetPhase", c.TargetPhase != "", "unless purpose is phase_gate")
+	}
+	v.text("proposedResolution", c.ProposedResolution, true, MaxTextLen, true)
+	v.text("archiveRef", c.ArchiveRef, false, MaxRefLen, false)
+	return v.Err()
+}
+
+// PlaceCaseOnAgenda puts a case on a meeting's agenda (sakskart) and gives it
+// the next forum case number nn/YY of the meeting's forum and year. A case
+// that reached EHR without NUIT's recommendation, or that EHR deferred, may
+// be placed on a NUIT agenda again: it is sent back.
+type PlaceCaseOnAgenda struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+}
+
+func (PlaceCaseOnAgenda) CommandName() string { return "PlaceCaseOnAgenda" }
+
+// Validate checks caseId and meetingId.
+func (c PlaceCaseOnAgenda) Validate() error { return council(c.CaseID, c.MeetingID, nil) }
+
+// NoteCase records that a forum took a case to note (tatt til orientering).
+type NoteCase struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+	Remarks   string `json:"remarks,omitempty"`
+}
+
+func (NoteCase) CommandName() string { return "NoteCase" }
+
+// Validate checks caseId, meetingId and remarks.
+func (c NoteCase) Validate() error {
+	return council(c.CaseID, c.MeetingID, func(v *Validation) {
+		v.text("remarks", c.Remarks, false, MaxTextLen, true)
+	})
+}
+
+// DiscussCase records that a forum discussed a case (drøftet). An addition
+// to the contract's command list.
+type DiscussCase struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+	Remarks   string `json:"remarks,omitempty"`
+}
+
+func (DiscussCase) CommandName() string { return "DiscussCase" }
+
+// Validate checks caseId, meetingId and remarks.
+func (c DiscussCase) Validate() error {
+	return council(c.CaseID, c.MeetingID, func(v *Validation) {
+		v.text("remarks", c.Remarks, false, MaxTextLen, true)
+	})
+}
+
+// RecommendInCouncil records a forum's recommendation (innstilling); with
+// conditions it is NUIT's "conditionally supported".
+type RecommendInCouncil struct {
+	CaseID     string `json:"caseId"`
+	MeetingID  string `json:"meetingId"`
+	Resolution string `json:"resolution"`
+	Conditions string `json:"conditions,omitempty"`
+}
+
+func (RecommendInCouncil) CommandName() string { return "RecommendInCouncil" }
+
+// Validate checks caseId, meetingId, resolution and conditions.
+func (c RecommendInCouncil) Validate() error {
+	return council(c.CaseID, c.MeetingID, func(v *Validation) {
+		v.text("resolution", c.Resolution, true, MaxTextLen, true)
+		v.text("conditions", c.Conditions, false, MaxTextLen, true)
+	})
+}
+
+// ApproveInCouncil records EHR's approval (tilslutning). On an admission
+// case it also admits the initiative; on a phase_gate case it moves the
+// initiative's phase.
+type ApproveInCouncil struct {
+	CaseID     string `json:"caseId"`
+	MeetingID  string `json:"meetingId"`
+	Resolution string `json:"resolution"`
+}
+
+func (ApproveInCouncil) CommandName() string { return "ApproveInCouncil" }
+
+// Validate checks caseId, meetingId and resolution.
+func (c ApproveInCouncil) Validate() error {
+	return council(c.CaseID, c.MeetingID, func(v *Validation) {
+		v.text("resolution", c.Resolution, true, MaxTextLen, true)
+	})
+}
+
+// RejectInCouncil records EHR's rejection or NUIT's "not supported". On an
+// admission case EHR's rejection also rejects the initiative.
+type RejectInCouncil struct {
+	CaseID     string `json:"caseId"`
+	MeetingID  string `json:"meetingId"`
+	Resolution string `json:"resolution"`
+}
+
+func (RejectInCouncil) CommandName() string { return "RejectInCouncil" }
+
+// Validate checks caseId, meetingId and resolution.
+func (c RejectInCouncil) Validate() error {
+	return council(c.CaseID, c.MeetingID, func(v *Validation) {
+		v.text("resolution", c.Resolution, true, MaxTextLen, true)
+	})
+}
+
+// DeferCase records that a forum deferred a case.
+type DeferCase struct {
+	CaseID    string `json:"caseId"`
+	MeetingID string `json:"meetingId"`
+	Reason    string `json:"reason"`
+}
+
+func (DeferCase) CommandName() string { return "DeferCase" }
+
+// Validate checks caseId, meetingId and reason.
+func (c DeferCase) Validate() error {
+	return council(c.CaseID, c.MeetingID, func(v *Validation) {
+		v.text("reason", c.Reason, true, MaxTextLen, true)
+	})
+}
+
+// CorrectDecision corrects a recorded decision by naming its event.
+type CorrectDecision struct {
+	CaseID string `json:"caseId"`
+	// The id of the decision event corrected.
+	CorrectsEventID string `json:"correctsEventId"`
+	Reason          string `json:"reason"`
+	Resolution      string `json:"resolution"`
+}
+
+func (CorrectDecision) CommandName() string { return "CorrectDecision" }
+
+// Validate checks caseId, correctsEventId (an event id), reason and
+// resolution (the corrected text).
+func (c CorrectDecision) Validate() error {
+	var v Validation
+	v.id("caseId", c.CaseID, true)
+	v.id("correctsEventId", c.CorrectsEventID, true)
+	v.text("reason", c.Reason, true, MaxTextLen, true)
+	v.text("resolution", c.Resolution, true, MaxTextLen, true)
+	return v.Err()
+}
+
+// ---- events ----
+
+// Decision is the part every council decision event shares.
+type Decision struct {
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The held meeting at which the forum recorded the decision.
+	MeetingID string `json:"meetingId"`
+	// The forum of the meeting that recorded this (NUFA, NUIT or EHR). A case
+	// forwarded to a later forum is decided there: this is the meeting's
+	// forum, not necessarily the forum the case was registered in.
+	Forum Forum `json:"forum"`
+	// The meeting's number within its forum and year, `<number>/<year>`, e.g.
+	// `3/2026`.
+	MeetingLabel string `json:"meetingLabel"`
+	// The meeting's date.
+	MeetingDate Date `json:"meetingDate"`
+	// The case's forum case number at that meeting, `<number>/<yy>`, e.g.
+	// `15/26`.
+	CaseNumber string `json:"caseNumber"`
+}
+
+// CaseRegistered: a council case (sak) was registered.
+type CaseRegistered struct {
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The forum the case is registered in. It may later be placed on the
+	// agenda of a later forum (NUFA → NUIT → EHR).
+	Forum Forum `json:"forum"`
+	// The case's title.
+	Title string `json:"title"`
+	// approval (godkjenning), discussion (drøfting) or information
+	// (orientering).
+	CaseType CaseType `json:"caseType"`
+	// admission (admits an initiative), phase_gate (moves one to targetPhase),
+	// prioritisation or other.
+	Purpose Purpose `json:"purpose"`
+	// The initiative the case is about; always present for admission and
+	// phase_gate, absent when the case has none.
+	InitiativeID string `json:"initiativeId,omitempty"`
+	// For a phase_gate case only: the phase it moves the initiative to
+	// (planning, execution or rollout).
+	TargetPhase Phase `json:"targetPhase,omitempty"`
+	// The proposed resolution (forslag til vedtak).
+	ProposedResolution string `json:"proposedResolution"`
+	// Reference in the directorate's archive, e.g. `22/414-1`; absent when not
+	// given.
+	ArchiveRef string `json:"archiveRef,omitempty"`
+}
+
+func (CaseRegistered) EventType() string { return "CaseRegistered" }
+
+// CasePlacedOnAgenda: the case was put on a meeting's agenda (sakskart) with
+// a forum case number.
+type CasePlacedOnAgenda struct {
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The meeting on whose agenda the case was placed.
+	MeetingID string `json:"meetingId"`
+	// The meeting's forum: the case's own forum, or a later one it was
+	// forwarded to.
+	Forum Forum `json:"forum"`
+	// The meeting's label, e.g. `3/2026`.
+	MeetingLabel string `json:"meetingLabel"`
+	// The meeting's date.
+	MeetingDate Date `json:"meetingDate"`
+	// The meeting's year: case numbers run per forum and year.
+	Year int `json:"year"`
+	// The case's number in its forum and year, from 1, gap-free.
+	Number int `json:"number"`
+	// The forum case number, `<number>/<yy>`, e.g. `15/26`.
+	CaseNumber string `json:"caseNumber"`
+	// `true` when the case reached EHR and is sent back to NUIT (EHR deferred
+	// it, or NUIT had not recommended it); absent otherwise. An optional field
+	// added within version 1.
+	SentBack bool `json:"sentBack,omitempty"`
+}
+
+func (CasePlacedOnAgenda) EventType() string { return "CasePlacedOnAgenda" }
+
+// CaseNoted: the forum took the case to note (tatt til orientering).
+type CaseNoted struct {
+	Decision
+	// The forum's remarks; absent when none.
+	Remarks string `json:"remarks,omitempty"`
+}
+
+func (CaseNoted) EventType() string { return "CaseNoted" }
+
+// decided is the shared part and the outcome of a council decision event.
+func (e CaseNoted) decided() (Decision, Outcome) { return e.Decision, OutcomeNoted }
+
+// CaseDiscussed: the forum discussed the case (drøftet). An addition to the
+// contract.
+type CaseDiscussed struct {
+	Decision
+	// The forum's remarks; absent when none.
+	Remarks string `json:"remarks,omitempty"`
+}
+
+func (CaseDiscussed) EventType() string { return "CaseDiscussed" }
+
+func (e CaseDiscussed) decided() (Decision, Outcome) { return e.Decision, OutcomeDiscussed }
+
+// CaseRecommended: the forum recommended the case (innstilling, or advice
+// from NUFA).
+type CaseRecommended struct {
+	Decision
+	// The forum's resolution.
+	Resolution string `json:"resolution"`
+	// Conditions attached to the recommendation; absent when none.
+	Conditions string `json:"conditions,omitempty"`
+}
+
+func (CaseRecommended) EventType() string { return "CaseRecommended" }
+
+func (e CaseRecommended) decided() (Decision, Outcome) { return e.Decision, OutcomeRecommended }
+
+// CaseApproved: EHR approved the case (tilslutning).
+type CaseApproved struct {
+	Decision
+	// EHR's resolution (vedtak).
+	Resolution string `json:"resolution"`
+}
+
+func (CaseApproved) EventType() string { return "CaseApproved" }
+
+func (e CaseApproved) decided() (Decision, Outcome) { return e.Decision, OutcomeApproved }
+
+// CaseRejected: EHR rejected the case, or NUIT did not support it.
+type CaseRejected struct {
+	Decision
+	// The forum's resolution.
+	Resolution string `json:"resolution"`
+}
+
+func (CaseRejected) EventType() string { return "CaseRejected" }
+
+func (e CaseRejected) decided() (Decision, Outcome) { return e.Decision, OutcomeRejected }
+
+// CaseDeferred: the forum deferred the case (utsatt).
+type CaseDeferred struct {
+	Decision
+	// Why it was deferred.
+	Reason string `json:"reason"`
+}
+
+func (CaseDeferred) EventType() string { return "CaseDeferred" }
+
+func (e CaseDeferred) decided() (Decision, Outcome) { return e.Decision, OutcomeDeferred }
+
+// DecisionCorrected: a recorded decision was corrected. Decisions are never
+// edited; this event names the corrected event and the reason.
+type DecisionCorrected struct {
+	// The case's id (ULID or UUID).
+	CaseID string `json:"caseId"`
+	// The `id` of the corrected decision event (a CaseNoted, CaseDiscussed,
+	// CaseRecommended, CaseApproved, CaseRejected or CaseDeferred of this
+	// case).
+	CorrectsEventID string `json:"correctsEventId"`
+	// The event type of the corrected decision.
+	CorrectedType string `json:"correctedType"`
+	// The forum of the corrected decision.
+	Forum Forum `json:"forum"`
+	// The meeting of the corrected decision.
+	MeetingID string `json:"meetingId"`
+	// Why it was corrected.
+	Reason string `json:"reason"`
+	// The corrected resolution.
+	Resolution string `json:"resolution"`
+}
+
+func (DecisionCorrected) EventType() string { return "DecisionCorrected" }
+
 // ---- registry ----
 
 var caseAggregate = &aggregateDef[CaseState, *CaseState]{

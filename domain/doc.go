@@ -34,15 +34,17 @@
 //
 //   - values.go, ids.go: the value types (forums, phases, outcomes, dates) and
 //     the id formats (ULID, UUID, goal codes, strategy periods).
-//   - commands.go, validate.go: the commands and their Validate.
-//   - events.go: the events, their JSON (pinned by testdata/events) and DecodeEvent.
+//   - commands.go, events.go: the Command and Event interfaces, Recorded,
+//     Change, and the events' JSON (EncodeEvent, DecodeEvent).
+//   - validate.go: what every command's Validate uses.
 //   - registry.go: how an aggregate, a command and an event are declared,
 //     and what is derived from the declarations (CommandNames, NewCommand,
-//     CommandGivenBy, EventTypes, NewEvent, AggregateOf).
+//     CommandGivenBy, EventTypes, EventTypesOf, NewEvent, AggregateOf).
 //   - aggregate.go: NewState, Evolve, Target, Needs, Decide.
-//   - strategy.go, initiative.go, meeting.go, case.go, series.go: each
-//     aggregate's declaration, its commands' and events' registry entries,
-//     its state, how it folds, and the rules of its commands.
+//   - strategy.go, initiative.go, meeting.go, case.go, series.go: one file
+//     per aggregate: its state, its commands (type, Validate, decider), its
+//     events (type, evolve step; their JSON is pinned by testdata/events),
+//     and their registry entries. docs/CONTRIBUTING.md says how to add one.
 //
 // # Rules
 //

@@ -30,6 +30,75 @@ func (s *MeetingState) StateRef() Ref { return Ref{Meeting, s.ID} }
 // StateVersion implements State.
 func (s *MeetingState) StateVersion() uint64 { return s.Version }
 
+// ---- commands ----
+
+// ScheduleMeeting schedules a forum meeting; it is numbered n/YYYY.
+type ScheduleMeeting struct {
+	// Assigned by the server when absent.
+	MeetingID string `json:"meetingId,omitempty"`
+	Forum     Forum  `json:"forum"`
+	Date      Date   `json:"date"`
+}
+
+func (ScheduleMeeting) CommandName() string { return "ScheduleMeeting" }
+
+func (c *ScheduleMeeting) AssignID(id string) { c.MeetingID = id }
+
+// Validate checks meetingId (optional), forum and date.
+func (c ScheduleMeeting) Validate() error {
+	var v Validation
+	v.id("meetingId", c.MeetingID, false)
+	v.forum("forum", c.Forum)
+	v.date("date", c.Date, true)
+	return v.Err()
+}
+
+// HoldMeeting records that a meeting was held.
+type HoldMeeting struct {
+	MeetingID string `json:"meetingId"`
+}
+
+func (HoldMeeting) CommandName() string { return "HoldMeeting" }
+
+// Validate checks meetingId.
+func (c HoldMeeting) Validate() error {
+	var v Validation
+	v.id("meetingId", c.MeetingID, true)
+	return v.Err()
+}
+
+// ---- events ----
+
+// MeetingScheduled: a forum meeting was scheduled and numbered.
+type MeetingScheduled struct {
+	// The meeting's id (ULID or UUID).
+	MeetingID string `json:"meetingId"`
+	// The forum that meets (NUFA, NUIT or EHR).
+	Forum Forum `json:"forum"`
+	// The meeting's date.
+	Date Date `json:"date"`
+	// The year of date: meetings are numbered per forum and year.
+	Year int `json:"year"`
+	// The meeting's number in its forum and year, from 1, gap-free.
+	Number int `json:"number"`
+	// `<number>/<year>`, e.g. `3/2026`.
+	Label string `json:"label"`
+}
+
+func (MeetingScheduled) EventType() string { return "MeetingScheduled" }
+
+// MeetingHeld: the meeting was held; decisions may now be recorded for it.
+type MeetingHeld struct {
+	// The meeting's id (ULID or UUID).
+	MeetingID string `json:"meetingId"`
+	// The meeting's forum.
+	Forum Forum `json:"forum"`
+	// The meeting's label, e.g. `3/2026`.
+	Label string `json:"label"`
+}
+
+func (MeetingHeld) EventType() string { return "MeetingHeld" }
+
 // ---- registry ----
 
 var meetingAggregate = &aggregateDef[MeetingState, *MeetingState]{

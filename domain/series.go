@@ -57,6 +57,42 @@ func (s *SeriesState) Agenda(meetingID string) []AgendaItem {
 	return out
 }
 
+// ---- events ----
+
+// MeetingNumberAssigned: a forum-year series gave a meeting its number. An
+// addition to the contract.
+type MeetingNumberAssigned struct {
+	// The series' forum.
+	Forum Forum `json:"forum"`
+	// The series' year.
+	Year int `json:"year"`
+	// The meeting's number in the series, from 1, gap-free.
+	Number int `json:"number"`
+	// The meeting that got the number.
+	MeetingID string `json:"meetingId"`
+}
+
+func (MeetingNumberAssigned) EventType() string { return "MeetingNumberAssigned" }
+
+// CaseNumberAssigned: a forum-year series gave a case its forum case number.
+// An addition to the contract.
+type CaseNumberAssigned struct {
+	// The series' forum (the meeting's forum).
+	Forum Forum `json:"forum"`
+	// The series' year.
+	Year int `json:"year"`
+	// The case's number in the series, from 1, gap-free.
+	Number int `json:"number"`
+	// The forum case number, `<number>/<yy>`, e.g. `15/26`.
+	CaseNumber string `json:"caseNumber"`
+	// The case that got the number.
+	CaseID string `json:"caseId"`
+	// The meeting on whose agenda the case was placed.
+	MeetingID string `json:"meetingId"`
+}
+
+func (CaseNumberAssigned) EventType() string { return "CaseNumberAssigned" }
+
 // ---- registry ----
 
 var seriesAggregate = &aggregateDef[SeriesState, *SeriesState]{

@@ -93,6 +93,80 @@ func (s *StrategyState) Tree() []StrategyTree {
 	return out
 }
 
+// ---- commands ----
+
+// DefineStrategicGoal defines a strategic goal of a strategy period.
+type DefineStrategicGoal struct {
+	// Goal id, e.g. M1.
+	GoalID string `json:"goalId"`
+	// Strategy period, e.g. 2023-2030.
+	Strategy string `json:"strategy"`
+	Title    string `json:"title"`
+}
+
+func (DefineStrategicGoal) CommandName() string { return "DefineStrategicGoal" }
+
+// Validate checks goalId ("M1"), strategy ("2023-2030") and title.
+func (c DefineStrategicGoal) Validate() error {
+	var v Validation
+	v.code("goalId", c.GoalID)
+	switch {
+	case c.Strategy == "":
+		v.Add("strategy", "is required")
+	case !IsStrategyPeriod(c.Strategy):
+		v.Add("strategy", "must be a period YYYY-YYYY such as \"2023-2030\"")
+	}
+	v.text("title", c.Title, true, MaxTitleLen, false)
+	return v.Err()
+}
+
+// DefineSubGoal defines a sub-goal of a goal.
+type DefineSubGoal struct {
+	// Sub-goal code, e.g. 1A.
+	SubGoalID string `json:"subGoalId"`
+	GoalID    string `json:"goalId"`
+	Title     string `json:"title"`
+}
+
+func (DefineSubGoal) CommandName() string { return "DefineSubGoal" }
+
+// Validate checks subGoalId ("1A"), goalId and title.
+func (c DefineSubGoal) Validate() error {
+	var v Validation
+	v.code("subGoalId", c.SubGoalID)
+	v.code("goalId", c.GoalID)
+	v.text("title", c.Title, true, MaxTitleLen, false)
+	return v.Err()
+}
+
+// ---- events ----
+
+// StrategicGoalDefined: a strategic goal was defined for a strategy period.
+type StrategicGoalDefined struct {
+	// The goal's code, e.g. `M1` (1–20 letters, digits, '.', '-' or '_').
+	GoalID string `json:"goalId"`
+	// The strategy period the goal belongs to, `YYYY-YYYY`, e.g. `2023-2030`.
+	Strategy string `json:"strategy"`
+	// The goal's title.
+	Title string `json:"title"`
+}
+
+func (StrategicGoalDefined) EventType() string { return "StrategicGoalDefined" }
+
+// SubGoalDefined: a sub-goal was defined under a strategic goal.
+type SubGoalDefined struct {
+	// The sub-goal's code, e.g. `1A`.
+	SubGoalID string `json:"subGoalId"`
+	// The goal it belongs to.
+	GoalID string `json:"goalId"`
+	// The goal's strategy period (copied from the goal).
+	Strategy string `json:"strategy"`
+	// The sub-goal's title.
+	Title string `json:"title"`
+}
+
+func (SubGoalDefined) EventType() string { return "SubGoalDefined" }
+
 // ---- registry ----
 
 var strategyAggregate = &aggregateDef[StrategyState, *StrategyState]{
