@@ -17,7 +17,10 @@
 //     and its data is the event's golden file
 //     (domain/testdata/events/<EventType>.json), decodes with
 //     domain.DecodeEvent and encodes back to the same JSON;
-//   - docs/EVENTS.md has a section per event type with its subject.
+//   - docs/EVENTS.md has a section per event type with its subject;
+//   - the worked example of "Adding a command" in docs/CONTRIBUTING.md
+//     names files that exist and hold what it quotes, and production code
+//     and data stay at six files or fewer.
 //
 // The event data schemas in asyncapi.yaml and each event's field table and
 // example in EVENTS.md are generated from the domain's Go types by
