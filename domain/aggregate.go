@@ -1,9 +1,6 @@
 package domain
 
-import (
-	"reflect"
-	"time"
-)
+import "time"
 
 // State is the folded state of one aggregate. Implementations:
 // *StrategyState, *InitiativeState, *MeetingState, *CaseState, *SeriesState.
@@ -24,20 +21,11 @@ type State interface {
 //		if st, err = Evolve(st, r); err != nil { … }
 //	}
 func NewState(ref Ref) State {
-	switch ref.Type {
-	case Strategy:
-		return &StrategyState{ID: ref.ID}
-	case Initiative:
-		return &InitiativeState{ID: ref.ID}
-	case Meeting:
-		return &MeetingState{ID: ref.ID}
-	case Case:
-		return &CaseState{ID: ref.ID}
-	case Series:
-		f, y, _ := SeriesOf(ref.ID)
-		return &SeriesState{ID: ref.ID, Forum: f, Year: y}
+	a, ok := aggregatesByType[ref.Type]
+	if !ok {
+		return nil
 	}
-	return nil
+	return a.newState(ref.ID)
 }
 
 // Evolve returns the state after event r. It does not modify s. It returns
@@ -48,50 +36,25 @@ func NewState(ref Ref) State {
 // aggregate, the ids in the event name this aggregate, series numbers run
 // without gaps), not the rules: a recorded event is a fact.
 func Evolve(s State, r Recorded) (State, error) {
-	if isNil(s) {
+	if nilState(s) {
 		return nil, Errorf(KindInternal, "evolve: no state")
 	}
-	e := eventValue(r.Event)
 	ref := s.StateRef()
-	if e == nil {
-		return nil, Errorf(KindInternal, "evolve %s: event %s has no data", ref, r.ID)
+	def, e, ok := eventOf(r.Event)
+	if !ok {
+		if r.Event == nil || def != nil {
+			return nil, Errorf(KindInternal, "evolve %s: event %s has no data", ref, r.ID)
+		}
+		return nil, Errorf(KindInternal, "evolve %s: event %s (%T) is no known event", ref, r.ID, r.Event)
 	}
-	if t, ok := AggregateOf(e.EventType()); !ok || t != ref.Type {
+	if def.aggregate() != ref.Type {
 		return nil, Errorf(KindInternal, "evolve %s: event %s (%s) belongs to no %s", ref, r.ID, e.EventType(), ref.Type)
 	}
 	if r.Version != s.StateVersion()+1 {
 		return nil, Errorf(KindInternal, "evolve %s: event %s (%s) has version %d, want %d",
 			ref, r.ID, e.EventType(), r.Version, s.StateVersion()+1)
 	}
-	switch st := s.(type) {
-	case *StrategyState:
-		if ref.ID != StrategyCatalogID {
-			return nil, Errorf(KindInternal, "evolve %s: the strategy catalogue is %q", ref, StrategyCatalogID)
-		}
-		return asState(st.evolve(e, r))
-	case *InitiativeState:
-		return asState(st.evolve(e, r))
-	case *MeetingState:
-		return asState(st.evolve(e, r))
-	case *CaseState:
-		return asState(st.evolve(e, r))
-	case *SeriesState:
-		return asState(st.evolve(e, r))
-	}
-	return nil, Errorf(KindInternal, "evolve: unknown state %T", s)
-}
-
-// asState turns a typed (state, error) into (State, error) without a typed nil.
-func asState[T State](s T, err error) (State, error) {
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// wrongEvent is Evolve's error for an event a state cannot fold.
-func wrongEvent(s State, e Event) error {
-	return Errorf(KindInternal, "evolve %s: cannot fold %s", s.StateRef(), e.EventType())
+	return def.evolve(s, e, r)
 }
 
 // mismatch is Evolve's error for an event that names another aggregate.
@@ -116,49 +79,11 @@ func creation(s State, e Event, creates bool) error {
 //
 //	Target(&ApproveInCouncil{CaseID: c, MeetingID: m}) // Ref{Case, c}
 func Target(cmd Command) Ref {
-	switch c := commandValue(cmd).(type) {
-	case DefineStrategicGoal, DefineSubGoal:
-		return Ref{Strategy, StrategyCatalogID}
-	case ProposeInitiative:
-		return Ref{Initiative, c.InitiativeID}
-	case WithdrawInitiative:
-		return Ref{Initiative, c.InitiativeID}
-	case ReportStatus:
-		return Ref{Initiative, c.InitiativeID}
-	case ReportMilestone:
-		return Ref{Initiative, c.InitiativeID}
-	case PauseInitiative:
-		return Ref{Initiative, c.InitiativeID}
-	case ResumeInitiative:
-		return Ref{Initiative, c.InitiativeID}
-	case CloseInitiative:
-		return Ref{Initiative, c.InitiativeID}
-	case CancelInitiative:
-		return Ref{Initiative, c.InitiativeID}
-	case ScheduleMeeting:
-		return Ref{Meeting, c.MeetingID}
-	case HoldMeeting:
-		return Ref{Meeting, c.MeetingID}
-	case RegisterCase:
-		return Ref{Case, c.CaseID}
-	case PlaceCaseOnAgenda:
-		return Ref{Case, c.CaseID}
-	case NoteCase:
-		return Ref{Case, c.CaseID}
-	case DiscussCase:
-		return Ref{Case, c.CaseID}
-	case RecommendInCouncil:
-		return Ref{Case, c.CaseID}
-	case ApproveInCouncil:
-		return Ref{Case, c.CaseID}
-	case RejectInCouncil:
-		return Ref{Case, c.CaseID}
-	case DeferCase:
-		return Ref{Case, c.CaseID}
-	case CorrectDecision:
-		return Ref{Case, c.CaseID}
+	def, c, ok := commandOf(cmd)
+	if !ok {
+		return Ref{}
 	}
-	return Ref{}
+	return def.target(c)
 }
 
 // Needs lists the aggregates Decide must see for cmd, given the states
@@ -178,44 +103,11 @@ func Target(cmd Command) Ref {
 //		load(missing, have)
 //	}
 func Needs(cmd Command, have map[Ref]State) []Ref {
-	c := commandValue(cmd)
-	if c == nil {
+	def, c, ok := commandOf(cmd)
+	if !ok {
 		return nil
 	}
-	refs := []Ref{Target(c)}
-	switch c := c.(type) {
-	case ProposeInitiative:
-		refs = append(refs, Ref{Strategy, StrategyCatalogID})
-	case ScheduleMeeting:
-		if c.Forum.Valid() && c.Date.Valid() {
-			refs = append(refs, SeriesRef(c.Forum, c.Date.Year()))
-		}
-	case RegisterCase:
-		if c.InitiativeID != "" {
-			refs = append(refs, Ref{Initiative, c.InitiativeID})
-		}
-	case PlaceCaseOnAgenda:
-		m := Ref{Meeting, c.MeetingID}
-		refs = append(refs, m)
-		if ms, ok := have[m].(*MeetingState); ok && ms != nil && ms.Version > 0 {
-			refs = append(refs, SeriesRef(ms.Forum, ms.Year))
-		}
-	case NoteCase:
-		refs = append(refs, Ref{Meeting, c.MeetingID})
-	case DiscussCase:
-		refs = append(refs, Ref{Meeting, c.MeetingID})
-	case RecommendInCouncil:
-		refs = append(refs, Ref{Meeting, c.MeetingID})
-	case DeferCase:
-		refs = append(refs, Ref{Meeting, c.MeetingID})
-	case ApproveInCouncil:
-		refs = append(refs, Ref{Meeting, c.MeetingID})
-		refs = append(refs, gateInitiative(Ref{Case, c.CaseID}, have)...)
-	case RejectInCouncil:
-		refs = append(refs, Ref{Meeting, c.MeetingID})
-		refs = append(refs, gateInitiative(Ref{Case, c.CaseID}, have)...)
-	}
-	return refs
+	return def.needs(c, have)
 }
 
 // gateInitiative is the initiative an admission or phase_gate case decides
@@ -244,59 +136,17 @@ func gateInitiative(caseRef Ref, have map[Ref]State) []Ref {
 //	// changes: CaseApproved on case c, and InitiativeAdmitted on its
 //	// initiative when c is an admission case.
 func Decide(cmd Command, states map[Ref]State, now time.Time) ([]Change, error) {
-	c := commandValue(cmd)
-	if c == nil {
+	def, c, ok := commandOf(cmd)
+	switch {
+	case !ok && (def != nil || cmd == nil):
 		return nil, Errorf(KindInvalid, "no command")
+	case !ok:
+		return nil, Errorf(KindInternal, "decide: unknown command %T", cmd)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	d := &decider{states: states, now: now}
-	switch c := c.(type) {
-	case DefineStrategicGoal:
-		return d.defineStrategicGoal(c)
-	case DefineSubGoal:
-		return d.defineSubGoal(c)
-	case ProposeInitiative:
-		return d.proposeInitiative(c)
-	case WithdrawInitiative:
-		return d.withdrawInitiative(c)
-	case ReportStatus:
-		return d.reportStatus(c)
-	case ReportMilestone:
-		return d.reportMilestone(c)
-	case PauseInitiative:
-		return d.pauseInitiative(c)
-	case ResumeInitiative:
-		return d.resumeInitiative(c)
-	case CloseInitiative:
-		return d.closeInitiative(c)
-	case CancelInitiative:
-		return d.cancelInitiative(c)
-	case ScheduleMeeting:
-		return d.scheduleMeeting(c)
-	case HoldMeeting:
-		return d.holdMeeting(c)
-	case RegisterCase:
-		return d.registerCase(c)
-	case PlaceCaseOnAgenda:
-		return d.placeCaseOnAgenda(c)
-	case NoteCase:
-		return d.noteCase(c)
-	case DiscussCase:
-		return d.discussCase(c)
-	case RecommendInCouncil:
-		return d.recommendInCouncil(c)
-	case ApproveInCouncil:
-		return d.approveInCouncil(c)
-	case RejectInCouncil:
-		return d.rejectInCouncil(c)
-	case DeferCase:
-		return d.deferCase(c)
-	case CorrectDecision:
-		return d.correctDecision(c)
-	}
-	return nil, Errorf(KindInternal, "decide: unknown command %T", cmd)
+	return def.decide(&decider{states: states, now: now}, c)
 }
 
 // decider is one Decide call: the states it may read and the time.
@@ -310,7 +160,7 @@ type decider struct {
 func stateOf[T State](states map[Ref]State, ref Ref) (T, error) {
 	var zero T
 	s, ok := states[ref]
-	if !ok || isNil(s) {
+	if !ok || nilState(s) {
 		return zero, Errorf(KindInternal, "decide: %s was not loaded", ref)
 	}
 	t, ok := s.(T)
@@ -377,42 +227,4 @@ func (d *decider) series(f Forum, year int) (*SeriesState, error) {
 // its date, at most an hour early in winter.
 func today(now time.Time) Date {
 	return DateOf(now.Add(2 * time.Hour))
-}
-
-// isNil reports whether v is nil or a nil pointer in an interface.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
-}
-
-// commandValue turns *C into C, so the rules switch on values; nil for a
-// nil command.
-func commandValue(c Command) Command {
-	if isNil(c) {
-		return nil
-	}
-	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer {
-		if cv, ok := v.Elem().Interface().(Command); ok {
-			return cv
-		}
-		return nil
-	}
-	return c
-}
-
-// eventValue turns *E into E; nil for a nil event.
-func eventValue(e Event) Event {
-	if isNil(e) {
-		return nil
-	}
-	if v := reflect.ValueOf(e); v.Kind() == reflect.Pointer {
-		if ev, ok := v.Elem().Interface().(Event); ok {
-			return ev
-		}
-		return nil
-	}
-	return e
 }

@@ -170,7 +170,7 @@ func TestEvolveCopyOnWrite(t *testing.T) {
 		{iref(ini1), InitiativeCancelled{ini1, "x"}},
 		{cref(case1), DecisionCorrected{case1, w.changes[len(w.changes)-1].Event.EventType(), "", EHR, mEHR, "r", "s"}},
 		{cref(case2), CaseNoted{w.dec(case2, mEHR), "r"}},
-		{cref(case2), CasePlacedOnAgenda{case2, mEHR2, EHR, "2/2026", dFuture, 2026, 3, "3/26"}},
+		{cref(case2), CasePlacedOnAgenda{case2, mEHR2, EHR, "2/2026", dFuture, 2026, 3, "3/26", false}},
 		{catRef, SubGoalDefined{"1C", "M1", "2023-2030", "x"}},
 		{catRef, StrategicGoalDefined{"M3", "2023-2030", "x"}},
 		{SeriesRef(EHR, 2026), CaseNumberAssigned{EHR, 2026, 3, "3/26", case1, mEHR}},

@@ -125,7 +125,7 @@ func TestPlaceCaseOnAgenda(t *testing.T) {
 	placed := func(m MeetingScheduled, number int) []Change {
 		cn := CaseNumber(number, m.Year)
 		return ok(
-			Change{cref(case1), CasePlacedOnAgenda{case1, m.MeetingID, m.Forum, m.Label, m.Date, m.Year, number, cn}},
+			Change{cref(case1), CasePlacedOnAgenda{case1, m.MeetingID, m.Forum, m.Label, m.Date, m.Year, number, cn, false}},
 			Change{SeriesRef(m.Forum, m.Year), CaseNumberAssigned{m.Forum, m.Year, number, cn, case1, m.MeetingID}},
 		)
 	}
@@ -149,8 +149,8 @@ func TestPlaceCaseOnAgenda(t *testing.T) {
 			when:  PlaceCaseOnAgenda{case1, mNUIT2}, then: placed(meetings().schedule(mNUIT2, NUIT, "2026-03-16").meetings[mNUIT2], 2)},
 		{name: "a case is not placed before an earlier forum than its own", given: nuitCase(),
 			when: PlaceCaseOnAgenda{case1, mNUFA}, err: KindRuleViolated, msg: "belongs to NUIT"},
-		{name: "a forwarded case does not go back", given: nufaCase().place(case1, mEHR),
-			when: PlaceCaseOnAgenda{case1, mNUIT}, err: KindRuleViolated, msg: "forwarded to EHR"},
+		{name: "a forwarded case does not go back to NUFA", given: nufaCase().place(case1, mEHR),
+			when: PlaceCaseOnAgenda{case1, mNUFA}, err: KindRuleViolated, msg: "does not go back to NUFA"},
 		{name: "a case is on a meeting's agenda once", given: nuitCase().place(case1, mNUIT),
 			when: PlaceCaseOnAgenda{case1, mNUIT}, err: KindRuleViolated, msg: "already on the agenda"},
 		{name: "a held meeting's agenda is closed", given: nuitCase().hold(mNUIT),

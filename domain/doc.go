@@ -34,11 +34,17 @@
 //
 //   - values.go, ids.go: the value types (forums, phases, outcomes, dates) and
 //     the id formats (ULID, UUID, goal codes, strategy periods).
-//   - commands.go, validate.go: the commands and their Validate.
-//   - events.go: the events, their JSON (pinned by testdata/events) and DecodeEvent.
+//   - commands.go, events.go: the Command and Event interfaces, Recorded,
+//     Change, and the events' JSON (EncodeEvent, DecodeEvent).
+//   - validate.go: what every command's Validate uses.
+//   - registry.go: how an aggregate, a command and an event are declared,
+//     and what is derived from the declarations (CommandNames, NewCommand,
+//     CommandGivenBy, EventTypes, EventTypesOf, NewEvent, AggregateOf).
 //   - aggregate.go: NewState, Evolve, Target, Needs, Decide.
-//   - strategy.go, initiative.go, meeting.go, case.go, series.go: each
-//     aggregate's state, how it folds, and the rules of its commands.
+//   - strategy.go, initiative.go, meeting.go, case.go, series.go: one file
+//     per aggregate: its state, its commands (type, Validate, decider), its
+//     events (type, evolve step; their JSON is pinned by testdata/events),
+//     and their registry entries. docs/CONTRIBUTING.md says how to add one.
 //
 // # Rules
 //
@@ -55,8 +61,11 @@
 //
 // Council: meetings are numbered per forum and year and held on or after
 // their date; a case is placed on the agenda of a meeting that is not held,
-// of its own forum or a later one (NUFA → NUIT → EHR, never backwards), and
-// gets the next forum case number. Decisions are recorded for a case on the
+// of its own forum or a later one (NUFA → NUIT → EHR), and gets the next
+// forum case number. The one way back: a case that reached EHR without
+// NUIT's recommendation, or that EHR deferred, may be placed on a NUIT
+// agenda again (CasePlacedOnAgenda.SentBack), so that every case keeps a
+// way to a final decision. Decisions are recorded for a case on the
 // agenda of a held meeting, only with an outcome that forum may record
 // (Forum.Outcomes), at most once per kind and meeting. EHR approves only an
 // approval case whose latest NUIT position is a recommendation. EHR's

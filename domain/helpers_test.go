@@ -120,7 +120,14 @@ func (w *world) register(id string, f Forum, t CaseType, p Purpose, ini string, 
 	})
 }
 
-func (w *world) place(caseID, meetingID string) *world {
+func (w *world) place(caseID, meetingID string) *world { return w.placement(caseID, meetingID, false) }
+
+// sendBack places a case that reached EHR on a NUIT agenda again.
+func (w *world) sendBack(caseID, meetingID string) *world {
+	return w.placement(caseID, meetingID, true)
+}
+
+func (w *world) placement(caseID, meetingID string, sentBack bool) *world {
 	m := w.meetings[meetingID]
 	sr := SeriesRef(m.Forum, m.Year)
 	n := w.series[sr]
@@ -130,7 +137,7 @@ func (w *world) place(caseID, meetingID string) *world {
 	w.numbers[caseID+"|"+meetingID] = cn
 	return w.add(cref(caseID), CasePlacedOnAgenda{
 		CaseID: caseID, MeetingID: meetingID, Forum: m.Forum, MeetingLabel: m.Label, MeetingDate: m.Date,
-		Year: m.Year, Number: n[1], CaseNumber: cn,
+		Year: m.Year, Number: n[1], CaseNumber: cn, SentBack: sentBack,
 	}).add(sr, CaseNumberAssigned{m.Forum, m.Year, n[1], cn, caseID, meetingID})
 }
 

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -110,125 +111,587 @@ func (s *InitiativeState) milestone(id string) int {
 	return slices.IndexFunc(s.Milestones, func(m Milestone) bool { return m.ID == id })
 }
 
-func (s *InitiativeState) evolve(e Event, r Recorded) (*InitiativeState, error) {
-	_, creates := e.(InitiativeProposed)
-	if err := creation(s, e, creates); err != nil {
-		return nil, err
-	}
-	if id := initiativeIDOf(e); id != s.ID {
-		return nil, mismatch(s, e, id)
-	}
-	n := *s
-	switch e := e.(type) {
-	case InitiativeProposed:
-		n.Title, n.Description, n.Owner = e.Title, e.Description, e.Owner
-		n.PrimarySubGoal, n.PrimaryGoal = e.PrimarySubGoal, e.PrimaryGoal
-		n.SubGoals = nonNil(slices.Clone(e.SubGoals))
-		n.UserGroups = nonNil(slices.Clone(e.UserGroups))
-		n.PlannedStart, n.PlannedEnd = e.PlannedStart, e.PlannedEnd
-		if e.EstimatedCostNOK != nil {
-			v := *e.EstimatedCostNOK
-			n.EstimatedCostNOK = &v
-		}
-		n.Lifecycle, n.Phase = LifecycleProposed, e.Phase
-		if n.Phase == "" {
-			n.Phase = PhaseConcept
-		}
-		n.Milestones = []Milestone{}
-		n.PhaseChanges = []PhaseChange{}
-		n.CreatedAt = r.Time
-	case InitiativeWithdrawn:
-		n.Lifecycle, n.Reason = LifecycleWithdrawn, e.Reason
-	case InitiativeAdmitted:
-		n.Lifecycle = LifecycleInPortfolio
-		if e.Phase != "" {
-			n.Phase = e.Phase
-		}
-		n.Admission = &CouncilDecision{OutcomeApproved, e.CaseID, e.MeetingID, r.Time}
-	case InitiativeRejected:
-		n.Lifecycle = LifecycleRejected
-		n.Admission = &CouncilDecision{OutcomeRejected, e.CaseID, e.MeetingID, r.Time}
-	case InitiativePhaseChanged:
-		n.Phase = e.To
-		n.PhaseChanges = append(slices.Clip(s.PhaseChanges), PhaseChange{e.From, e.To, e.CaseID, e.MeetingID, r.Time})
-	case StatusReported:
-		n.LastStatus = &StatusReport{
-			ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
-			Benefit: e.Benefit, Comment: e.Comment, ReportedAt: r.Time, ReportedBy: r.Actor,
-		}
-		n.StatusReports++
-	case MilestonePlanned:
-		if s.milestone(e.MilestoneID) >= 0 {
-			return nil, Errorf(KindInternal, "evolve %s: milestone %s planned twice", s.StateRef(), e.MilestoneID)
-		}
-		n.Milestones = append(slices.Clip(s.Milestones), Milestone{
-			ID: e.MilestoneID, Title: e.Title, Status: MilestonePlannedStatus,
-			PlannedDate: e.PlannedDate, OriginalPlannedDate: e.PlannedDate, Slips: []MilestoneSlip{},
-		})
-	case MilestoneAchieved:
-		i := s.milestone(e.MilestoneID)
-		if i < 0 {
-			return nil, Errorf(KindInternal, "evolve %s: no milestone %s", s.StateRef(), e.MilestoneID)
-		}
-		n.Milestones = slices.Clone(s.Milestones)
-		n.Milestones[i].Status = MilestoneAchievedStatus
-		n.Milestones[i].AchievedDate = e.AchievedDate
-	case MilestoneSlipped:
-		i := s.milestone(e.MilestoneID)
-		if i < 0 {
-			return nil, Errorf(KindInternal, "evolve %s: no milestone %s", s.StateRef(), e.MilestoneID)
-		}
-		n.Milestones = slices.Clone(s.Milestones)
-		m := &n.Milestones[i]
-		m.Slips = append(slices.Clip(m.Slips), MilestoneSlip{e.PreviousPlannedDate, e.NewPlannedDate, r.Time})
-		m.Status = MilestoneSlippedStatus
-		m.PlannedDate = e.NewPlannedDate
-	case InitiativePaused:
-		n.Lifecycle, n.Paused, n.Reason = LifecyclePaused, true, e.Reason
-	case InitiativeResumed:
-		n.Lifecycle, n.Paused, n.Reason = LifecycleInPortfolio, false, e.Reason
-	case InitiativeClosed:
-		n.Lifecycle, n.Phase, n.Paused, n.FinalReport = LifecycleClosed, PhaseClosed, false, e.FinalReport
-	case InitiativeCancelled:
-		n.Lifecycle, n.Paused, n.Reason = LifecycleCancelled, false, e.Reason
-	default:
-		return nil, wrongEvent(s, e)
-	}
-	n.Version, n.UpdatedAt = r.Version, r.Time
-	return &n, nil
+// ---- commands ----
+
+// ProposeInitiative reports an initiative into the portfolio (melder inn).
+type ProposeInitiative struct {
+	// ULID or UUID; assigned by the server when absent.
+	InitiativeID string `json:"initiativeId,omitempty"`
+	Title        string `json:"title"`
+	Description  string `json:"description"`
+	// The owning organisation.
+	Owner          string `json:"owner"`
+	PrimarySubGoal string `json:"primarySubGoal"`
+	// Other sub-goals.
+	SubGoals []string `json:"subGoals,omitempty"`
+	// User groups (brukergrupper).
+	UserGroups   []string `json:"userGroups,omitempty"`
+	PlannedStart Date     `json:"plannedStart"`
+	PlannedEnd   Date     `json:"plannedEnd"`
+	// Cost estimate in NOK.
+	EstimatedCostNOK *int64 `json:"estimatedCostNOK,omitempty"`
+	// Default concept.
+	Phase Phase `json:"phase,omitempty"`
 }
 
-// initiativeIDOf is the initiative id an initiative event names.
-func initiativeIDOf(e Event) string {
-	switch e := e.(type) {
-	case InitiativeProposed:
-		return e.InitiativeID
-	case InitiativeWithdrawn:
-		return e.InitiativeID
-	case InitiativeAdmitted:
-		return e.InitiativeID
-	case InitiativeRejected:
-		return e.InitiativeID
-	case InitiativePhaseChanged:
-		return e.InitiativeID
-	case StatusReported:
-		return e.InitiativeID
-	case MilestonePlanned:
-		return e.InitiativeID
-	case MilestoneAchieved:
-		return e.InitiativeID
-	case MilestoneSlipped:
-		return e.InitiativeID
-	case InitiativePaused:
-		return e.InitiativeID
-	case InitiativeResumed:
-		return e.InitiativeID
-	case InitiativeClosed:
-		return e.InitiativeID
-	case InitiativeCancelled:
-		return e.InitiativeID
+func (ProposeInitiative) CommandName() string { return "ProposeInitiative" }
+
+func (c *ProposeInitiative) AssignID(id string) { c.InitiativeID = id }
+
+// Validate checks the proposal: the required title, description, owner,
+// primarySubGoal, plannedStart and plannedEnd (not before plannedStart);
+// the codes of subGoals; userGroups; a cost of at least 0; and a phase, if
+// given, other than closed.
+func (c ProposeInitiative) Validate() error {
+	var v Validation
+	v.id("initiativeId", c.InitiativeID, false)
+	v.text("title", c.Title, true, MaxTitleLen, false)
+	v.text("description", c.Description, true, MaxTextLen, true)
+	v.text("owner", c.Owner, true, MaxNameLen, false)
+	v.code("primarySubGoal", c.PrimarySubGoal)
+	if len(c.SubGoals) > MaxListLen {
+		v.Add("subGoals", fmt.Sprintf("must list at most %d sub-goals", MaxListLen))
+	} else {
+		for i, s := range c.SubGoals {
+			v.code(fmt.Sprintf("subGoals[%d]", i), s)
+		}
 	}
-	return ""
+	if len(c.UserGroups) > MaxListLen {
+		v.Add("userGroups", fmt.Sprintf("must list at most %d user groups", MaxListLen))
+	} else {
+		for i, g := range c.UserGroups {
+			v.text(fmt.Sprintf("userGroups[%d]", i), g, true, MaxUserGroupLen, false)
+		}
+	}
+	okStart := v.date("plannedStart", c.PlannedStart, true)
+	okEnd := v.date("plannedEnd", c.PlannedEnd, true)
+	if okStart && okEnd && c.PlannedEnd < c.PlannedStart {
+		v.Add("plannedEnd", plannedEndDetail)
+	}
+	if c.EstimatedCostNOK != nil {
+		switch n := *c.EstimatedCostNOK; {
+		case n < 0:
+			v.Add("estimatedCostNOK", "must not be negative")
+		case n > maxNOK:
+			v.Add("estimatedCostNOK", "is implausibly large")
+		}
+	}
+	switch {
+	case c.Phase == "":
+	case !c.Phase.Valid():
+		v.Add("phase", "must be concept, planning, execution or rollout")
+	case c.Phase == PhaseClosed:
+		v.Add("phase", "must not be closed: a proposed initiative is not closed")
+	}
+	return v.Err()
+}
+
+// WithdrawInitiative withdraws a proposed initiative.
+type WithdrawInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+func (WithdrawInitiative) CommandName() string { return "WithdrawInitiative" }
+
+// Validate checks initiativeId and reason.
+func (c WithdrawInitiative) Validate() error {
+	return reasoned(c.InitiativeID, "reason", c.Reason)
+}
+
+// ReportStatus records a status report (statusrapport).
+type ReportStatus struct {
+	InitiativeID string `json:"initiativeId"`
+	ReportDate   Date   `json:"reportDate"`
+	Overall      RAG    `json:"overall"`
+	Schedule     RAG    `json:"schedule"`
+	Cost         RAG    `json:"cost"`
+	Benefit      RAG    `json:"benefit"`
+	// Needed when any light is yellow or red.
+	Comment string `json:"comment,omitempty"`
+}
+
+func (ReportStatus) CommandName() string { return "ReportStatus" }
+
+// Validate checks the report: initiativeId, reportDate, the four lights,
+// and a comment when any light is yellow or red.
+func (c ReportStatus) Validate() error {
+	var v Validation
+	v.id("initiativeId", c.InitiativeID, true)
+	v.date("reportDate", c.ReportDate, true)
+	v.rag("overall", c.Overall)
+	v.rag("schedule", c.Schedule)
+	v.rag("cost", c.Cost)
+	v.rag("benefit", c.Benefit)
+	v.text("comment", c.Comment, false, MaxTextLen, true)
+	if strings.TrimSpace(c.Comment) == "" {
+		for _, r := range []RAG{c.Overall, c.Schedule, c.Cost, c.Benefit} {
+			if r == Yellow || r == Red {
+				v.Add("comment", "is required when a light is yellow or red")
+				break
+			}
+		}
+	}
+	return v.Err()
+}
+
+// ReportMilestone plans a milestone, or reports it achieved or slipped.
+type ReportMilestone struct {
+	InitiativeID string `json:"initiativeId"`
+	// Assigned by the server when a planned milestone has none.
+	MilestoneID    string          `json:"milestoneId,omitempty"`
+	Title          string          `json:"title,omitempty"`
+	Status         MilestoneStatus `json:"status"`
+	PlannedDate    Date            `json:"plannedDate,omitempty"`
+	AchievedDate   Date            `json:"achievedDate,omitempty"`
+	NewPlannedDate Date            `json:"newPlannedDate,omitempty"`
+}
+
+func (ReportMilestone) CommandName() string { return "ReportMilestone" }
+
+func (c *ReportMilestone) AssignID(id string) { c.MilestoneID = id }
+
+// Validate checks the milestone report by its status: planned needs title
+// and plannedDate (milestoneId is optional: the server assigns one);
+// achieved needs milestoneId and achievedDate; slipped needs milestoneId
+// and newPlannedDate. Fields of another status are refused.
+func (c ReportMilestone) Validate() error {
+	var v Validation
+	v.id("initiativeId", c.InitiativeID, true)
+	switch c.Status {
+	case MilestonePlannedStatus:
+		v.id("milestoneId", c.MilestoneID, false)
+		v.text("title", c.Title, true, MaxTitleLen, false)
+		v.date("plannedDate", c.PlannedDate, true)
+		v.forbid("achievedDate", c.AchievedDate != "", "with status planned")
+		v.forbid("newPlannedDate", c.NewPlannedDate != "", "with status planned")
+	case MilestoneAchievedStatus:
+		v.id("milestoneId", c.MilestoneID, true)
+		v.date("achievedDate", c.AchievedDate, true)
+		v.forbid("title", c.Title != "", "with status achieved (only when planning)")
+		v.forbid("plannedDate", c.PlannedDate != "", "with status achieved")
+		v.forbid("newPlannedDate", c.NewPlannedDate != "", "with status achieved")
+	case MilestoneSlippedStatus:
+		v.id("milestoneId", c.MilestoneID, true)
+		v.date("newPlannedDate", c.NewPlannedDate, true)
+		v.forbid("title", c.Title != "", "with status slipped (only when planning)")
+		v.forbid("plannedDate", c.PlannedDate != "", "with status slipped (use newPlannedDate)")
+		v.forbid("achievedDate", c.AchievedDate != "", "with status slipped")
+	case "":
+		v.Add("status", "is required")
+	default:
+		v.Add("status", "must be planned, achieved or slipped")
+	}
+	return v.Err()
+}
+
+// PauseInitiative pauses an initiative in the portfolio (midlertidig stans).
+type PauseInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+func (PauseInitiative) CommandName() string { return "PauseInitiative" }
+
+// Validate checks initiativeId and reason.
+func (c PauseInitiative) Validate() error { return reasoned(c.InitiativeID, "reason", c.Reason) }
+
+// ResumeInitiative resumes a paused initiative.
+type ResumeInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+func (ResumeInitiative) CommandName() string { return "ResumeInitiative" }
+
+// Validate checks initiativeId and reason.
+func (c ResumeInitiative) Validate() error { return reasoned(c.InitiativeID, "reason", c.Reason) }
+
+// CloseInitiative closes an initiative with its final report (sluttrapport).
+type CloseInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	FinalReport  string `json:"finalReport"`
+}
+
+func (CloseInitiative) CommandName() string { return "CloseInitiative" }
+
+// Validate checks initiativeId and finalReport.
+func (c CloseInitiative) Validate() error {
+	return reasoned(c.InitiativeID, "finalReport", c.FinalReport)
+}
+
+// CancelInitiative cancels an initiative (avbrutt).
+type CancelInitiative struct {
+	InitiativeID string `json:"initiativeId"`
+	Reason       string `json:"reason"`
+}
+
+func (CancelInitiative) CommandName() string { return "CancelInitiative" }
+
+// Validate checks initiativeId and reason.
+func (c CancelInitiative) Validate() error { return reasoned(c.InitiativeID, "reason", c.Reason) }
+
+// ---- events ----
+
+// InitiativeProposed: an owner reported an initiative into the portfolio
+// (melder inn).
+type InitiativeProposed struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The initiative's name.
+	Title string `json:"title"`
+	// What the initiative is and does.
+	Description string `json:"description"`
+	// The owning organisation (tiltakseier), e.g. `Helse Sør-Øst RHF`. Owners
+	// may write only to initiatives whose owner is their organisation.
+	Owner string `json:"owner"`
+	// The sub-goal the initiative primarily serves, e.g. `1A`.
+	PrimarySubGoal string `json:"primarySubGoal"`
+	// The strategic goal of the primary sub-goal (looked up in the catalogue),
+	// e.g. `M1`.
+	PrimaryGoal string `json:"primaryGoal"`
+	// Other sub-goals it contributes to: de-duplicated, never repeating the
+	// primary; may be empty.
+	SubGoals []string `json:"subGoals"`
+	// User groups (brukergrupper), e.g. `innbyggere`, `kommuner`: trimmed and
+	// de-duplicated; may be empty.
+	UserGroups []string `json:"userGroups"`
+	// Planned start date.
+	PlannedStart Date `json:"plannedStart"`
+	// Planned end date (not before plannedStart).
+	PlannedEnd Date `json:"plannedEnd"`
+	// Estimated cost in whole Norwegian kroner; absent when not given.
+	EstimatedCostNOK *int64 `json:"estimatedCostNOK,omitempty"`
+	// The phase the initiative is in when proposed: concept unless the owner
+	// said otherwise (never closed).
+	Phase Phase `json:"phase"`
+}
+
+func (InitiativeProposed) EventType() string { return "InitiativeProposed" }
+
+// InitiativeWithdrawn: the owner withdrew a proposed initiative.
+type InitiativeWithdrawn struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// Why it was withdrawn.
+	Reason string `json:"reason"`
+}
+
+func (InitiativeWithdrawn) EventType() string { return "InitiativeWithdrawn" }
+
+// InitiativeAdmitted: EHR's approval of an admission case admitted the
+// initiative into the portfolio. Written atomically with CaseApproved.
+type InitiativeAdmitted struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The admission case EHR approved.
+	CaseID string `json:"caseId"`
+	// The EHR meeting that approved it.
+	MeetingID string `json:"meetingId"`
+	// The phase the initiative enters the portfolio in (its phase when
+	// proposed).
+	Phase Phase `json:"phase"`
+}
+
+func (InitiativeAdmitted) EventType() string { return "InitiativeAdmitted" }
+
+// InitiativeRejected: EHR rejected the initiative's admission case. Written
+// atomically with CaseRejected.
+type InitiativeRejected struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The admission case EHR rejected.
+	CaseID string `json:"caseId"`
+	// The EHR meeting that rejected it.
+	MeetingID string `json:"meetingId"`
+}
+
+func (InitiativeRejected) EventType() string { return "InitiativeRejected" }
+
+// InitiativePhaseChanged: an approved phase-gate case moved the initiative
+// one phase forward. Written atomically with CaseApproved.
+type InitiativePhaseChanged struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The phase before.
+	From Phase `json:"from"`
+	// The phase after: the phase right after from, the case's targetPhase.
+	To Phase `json:"to"`
+	// The phase_gate case EHR approved.
+	CaseID string `json:"caseId"`
+	// The EHR meeting that approved it.
+	MeetingID string `json:"meetingId"`
+}
+
+func (InitiativePhaseChanged) EventType() string { return "InitiativePhaseChanged" }
+
+// StatusReported: an immutable status report (statusrapport) for a reporting
+// period.
+type StatusReported struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The date the report is for.
+	ReportDate Date `json:"reportDate"`
+	// Overall traffic light: green (on plan), yellow (some deviation), red
+	// (significant deviation or likely not delivered).
+	Overall RAG `json:"overall"`
+	// Traffic light for schedule.
+	Schedule RAG `json:"schedule"`
+	// Traffic light for cost.
+	Cost RAG `json:"cost"`
+	// Traffic light for benefit.
+	Benefit RAG `json:"benefit"`
+	// The owner's comment; always present when a light is yellow or red,
+	// absent when not given.
+	Comment string `json:"comment,omitempty"`
+}
+
+func (StatusReported) EventType() string { return "StatusReported" }
+
+// MilestonePlanned: a milestone (milepæl) was planned.
+type MilestonePlanned struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The milestone's id (ULID or UUID; assigned by the server when the
+	// command gave none). Later milestone events name it.
+	MilestoneID string `json:"milestoneId"`
+	// What the milestone is.
+	Title string `json:"title"`
+	// When it is planned.
+	PlannedDate Date `json:"plannedDate"`
+}
+
+func (MilestonePlanned) EventType() string { return "MilestonePlanned" }
+
+// MilestoneAchieved: a milestone was achieved.
+type MilestoneAchieved struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The milestone (from its MilestonePlanned).
+	MilestoneID string `json:"milestoneId"`
+	// When it was achieved.
+	AchievedDate Date `json:"achievedDate"`
+}
+
+func (MilestoneAchieved) EventType() string { return "MilestoneAchieved" }
+
+// MilestoneSlipped: a milestone slipped to a later planned date.
+type MilestoneSlipped struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The milestone (from its MilestonePlanned).
+	MilestoneID string `json:"milestoneId"`
+	// The planned date before this slip.
+	PreviousPlannedDate Date `json:"previousPlannedDate"`
+	// The new planned date (after previousPlannedDate).
+	NewPlannedDate Date `json:"newPlannedDate"`
+}
+
+func (MilestoneSlipped) EventType() string { return "MilestoneSlipped" }
+
+// InitiativePaused: the initiative was paused (midlertidig stans).
+type InitiativePaused struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// Why it was paused.
+	Reason string `json:"reason"`
+}
+
+func (InitiativePaused) EventType() string { return "InitiativePaused" }
+
+// InitiativeResumed: a paused initiative was resumed.
+type InitiativeResumed struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// Why it was resumed.
+	Reason string `json:"reason"`
+}
+
+func (InitiativeResumed) EventType() string { return "InitiativeResumed" }
+
+// InitiativeClosed: the initiative was closed with its final report
+// (sluttrapport).
+type InitiativeClosed struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// The final report, or a summary of and reference to it.
+	FinalReport string `json:"finalReport"`
+}
+
+func (InitiativeClosed) EventType() string { return "InitiativeClosed" }
+
+// InitiativeCancelled: the initiative was cancelled (avbrutt).
+type InitiativeCancelled struct {
+	// The initiative's id (ULID or UUID); the aggregate id of the initiative's
+	// events.
+	InitiativeID string `json:"initiativeId"`
+	// Why it was cancelled.
+	Reason string `json:"reason"`
+}
+
+func (InitiativeCancelled) EventType() string { return "InitiativeCancelled" }
+
+// ---- registry ----
+
+var initiativeAggregate = &aggregateDef[InitiativeState, *InitiativeState]{
+	typ:     Initiative,
+	empty:   func(id string) *InitiativeState { return &InitiativeState{ID: id} },
+	created: true,
+	stamp:   func(n *InitiativeState, r Recorded) { n.Version, n.UpdatedAt = r.Version, r.Time },
+}
+
+// initiativeTarget: an initiative command addresses its initiative.
+func initiativeTarget(id string) Ref { return Ref{Initiative, id} }
+
+var initiativeCommands = []commandEntry{
+	command(Initiative, SecretariatOrOwner, func(c ProposeInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).proposeInitiative).
+		needing(func(ProposeInitiative, map[Ref]State) []Ref { return []Ref{{Strategy, StrategyCatalogID}} }),
+	command(Initiative, SecretariatOrOwner, func(c WithdrawInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).withdrawInitiative),
+	command(Initiative, SecretariatOrOwner, func(c ReportStatus) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).reportStatus),
+	command(Initiative, SecretariatOrOwner, func(c ReportMilestone) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).reportMilestone),
+	command(Initiative, Secretariat, func(c PauseInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).pauseInitiative),
+	command(Initiative, Secretariat, func(c ResumeInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).resumeInitiative),
+	command(Initiative, SecretariatOrOwner, func(c CloseInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).closeInitiative),
+	command(Initiative, Secretariat, func(c CancelInitiative) Ref { return initiativeTarget(c.InitiativeID) },
+		(*decider).cancelInitiative),
+}
+
+var initiativeEvents = []eventEntry{
+	event(initiativeAggregate, func(e InitiativeProposed) string { return e.InitiativeID }, foldInitiativeProposed).creating(),
+	event(initiativeAggregate, func(e InitiativeWithdrawn) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeWithdrawn, _ Recorded) error {
+			n.Lifecycle, n.Reason = LifecycleWithdrawn, e.Reason
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeAdmitted) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeAdmitted, r Recorded) error {
+			n.Lifecycle = LifecycleInPortfolio
+			if e.Phase != "" {
+				n.Phase = e.Phase
+			}
+			n.Admission = &CouncilDecision{OutcomeApproved, e.CaseID, e.MeetingID, r.Time}
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeRejected) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeRejected, r Recorded) error {
+			n.Lifecycle = LifecycleRejected
+			n.Admission = &CouncilDecision{OutcomeRejected, e.CaseID, e.MeetingID, r.Time}
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativePhaseChanged) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativePhaseChanged, r Recorded) error {
+			n.Phase = e.To
+			n.PhaseChanges = append(slices.Clip(n.PhaseChanges), PhaseChange{e.From, e.To, e.CaseID, e.MeetingID, r.Time})
+			return nil
+		}),
+	event(initiativeAggregate, func(e StatusReported) string { return e.InitiativeID },
+		func(n *InitiativeState, e StatusReported, r Recorded) error {
+			n.LastStatus = &StatusReport{
+				ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
+				Benefit: e.Benefit, Comment: e.Comment, ReportedAt: r.Time, ReportedBy: r.Actor,
+			}
+			n.StatusReports++
+			return nil
+		}),
+	event(initiativeAggregate, func(e MilestonePlanned) string { return e.InitiativeID }, foldMilestonePlanned),
+	event(initiativeAggregate, func(e MilestoneAchieved) string { return e.InitiativeID }, foldMilestoneAchieved),
+	event(initiativeAggregate, func(e MilestoneSlipped) string { return e.InitiativeID }, foldMilestoneSlipped),
+	event(initiativeAggregate, func(e InitiativePaused) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativePaused, _ Recorded) error {
+			n.Lifecycle, n.Paused, n.Reason = LifecyclePaused, true, e.Reason
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeResumed) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeResumed, _ Recorded) error {
+			n.Lifecycle, n.Paused, n.Reason = LifecycleInPortfolio, false, e.Reason
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeClosed) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeClosed, _ Recorded) error {
+			n.Lifecycle, n.Phase, n.Paused, n.FinalReport = LifecycleClosed, PhaseClosed, false, e.FinalReport
+			return nil
+		}),
+	event(initiativeAggregate, func(e InitiativeCancelled) string { return e.InitiativeID },
+		func(n *InitiativeState, e InitiativeCancelled, _ Recorded) error {
+			n.Lifecycle, n.Paused, n.Reason = LifecycleCancelled, false, e.Reason
+			return nil
+		}),
+}
+
+// ---- evolve ----
+
+func foldInitiativeProposed(n *InitiativeState, e InitiativeProposed, r Recorded) error {
+	n.Title, n.Description, n.Owner = e.Title, e.Description, e.Owner
+	n.PrimarySubGoal, n.PrimaryGoal = e.PrimarySubGoal, e.PrimaryGoal
+	n.SubGoals = nonNil(slices.Clone(e.SubGoals))
+	n.UserGroups = nonNil(slices.Clone(e.UserGroups))
+	n.PlannedStart, n.PlannedEnd = e.PlannedStart, e.PlannedEnd
+	if e.EstimatedCostNOK != nil {
+		v := *e.EstimatedCostNOK
+		n.EstimatedCostNOK = &v
+	}
+	n.Lifecycle, n.Phase = LifecycleProposed, e.Phase
+	if n.Phase == "" {
+		n.Phase = PhaseConcept
+	}
+	n.Milestones = []Milestone{}
+	n.PhaseChanges = []PhaseChange{}
+	n.CreatedAt = r.Time
+	return nil
+}
+
+func foldMilestonePlanned(n *InitiativeState, e MilestonePlanned, _ Recorded) error {
+	if n.milestone(e.MilestoneID) >= 0 {
+		return Errorf(KindInternal, "evolve %s: milestone %s planned twice", n.StateRef(), e.MilestoneID)
+	}
+	n.Milestones = append(slices.Clip(n.Milestones), Milestone{
+		ID: e.MilestoneID, Title: e.Title, Status: MilestonePlannedStatus,
+		PlannedDate: e.PlannedDate, OriginalPlannedDate: e.PlannedDate, Slips: []MilestoneSlip{},
+	})
+	return nil
+}
+
+func foldMilestoneAchieved(n *InitiativeState, e MilestoneAchieved, _ Recorded) error {
+	i := n.milestone(e.MilestoneID)
+	if i < 0 {
+		return Errorf(KindInternal, "evolve %s: no milestone %s", n.StateRef(), e.MilestoneID)
+	}
+	n.Milestones = slices.Clone(n.Milestones)
+	n.Milestones[i].Status = MilestoneAchievedStatus
+	n.Milestones[i].AchievedDate = e.AchievedDate
+	return nil
+}
+
+func foldMilestoneSlipped(n *InitiativeState, e MilestoneSlipped, r Recorded) error {
+	i := n.milestone(e.MilestoneID)
+	if i < 0 {
+		return Errorf(KindInternal, "evolve %s: no milestone %s", n.StateRef(), e.MilestoneID)
+	}
+	n.Milestones = slices.Clone(n.Milestones)
+	m := &n.Milestones[i]
+	m.Slips = append(slices.Clip(m.Slips), MilestoneSlip{e.PreviousPlannedDate, e.NewPlannedDate, r.Time})
+	m.Status = MilestoneSlippedStatus
+	m.PlannedDate = e.NewPlannedDate
+	return nil
 }
 
 func nonNil[T any](s []T) []T {

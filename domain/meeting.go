@@ -30,29 +30,109 @@ func (s *MeetingState) StateRef() Ref { return Ref{Meeting, s.ID} }
 // StateVersion implements State.
 func (s *MeetingState) StateVersion() uint64 { return s.Version }
 
-func (s *MeetingState) evolve(e Event, r Recorded) (*MeetingState, error) {
-	_, creates := e.(MeetingScheduled)
-	if err := creation(s, e, creates); err != nil {
-		return nil, err
-	}
-	n := *s
-	switch e := e.(type) {
-	case MeetingScheduled:
-		if e.MeetingID != s.ID {
-			return nil, mismatch(s, e, e.MeetingID)
-		}
-		n.Forum, n.Date, n.Year, n.Number, n.Label = e.Forum, e.Date, e.Year, e.Number, e.Label
-		n.CreatedAt = r.Time
-	case MeetingHeld:
-		if e.MeetingID != s.ID {
-			return nil, mismatch(s, e, e.MeetingID)
-		}
-		n.Held, n.HeldAt = true, r.Time
-	default:
-		return nil, wrongEvent(s, e)
-	}
-	n.Version, n.UpdatedAt = r.Version, r.Time
-	return &n, nil
+// ---- commands ----
+
+// ScheduleMeeting schedules a forum meeting; it is numbered n/YYYY.
+type ScheduleMeeting struct {
+	// Assigned by the server when absent.
+	MeetingID string `json:"meetingId,omitempty"`
+	Forum     Forum  `json:"forum"`
+	Date      Date   `json:"date"`
+}
+
+func (ScheduleMeeting) CommandName() string { return "ScheduleMeeting" }
+
+func (c *ScheduleMeeting) AssignID(id string) { c.MeetingID = id }
+
+// Validate checks meetingId (optional), forum and date.
+func (c ScheduleMeeting) Validate() error {
+	var v Validation
+	v.id("meetingId", c.MeetingID, false)
+	v.forum("forum", c.Forum)
+	v.date("date", c.Date, true)
+	return v.Err()
+}
+
+// HoldMeeting records that a meeting was held.
+type HoldMeeting struct {
+	MeetingID string `json:"meetingId"`
+}
+
+func (HoldMeeting) CommandName() string { return "HoldMeeting" }
+
+// Validate checks meetingId.
+func (c HoldMeeting) Validate() error {
+	var v Validation
+	v.id("meetingId", c.MeetingID, true)
+	return v.Err()
+}
+
+// ---- events ----
+
+// MeetingScheduled: a forum meeting was scheduled and numbered.
+type MeetingScheduled struct {
+	// The meeting's id (ULID or UUID).
+	MeetingID string `json:"meetingId"`
+	// The forum that meets (NUFA, NUIT or EHR).
+	Forum Forum `json:"forum"`
+	// The meeting's date.
+	Date Date `json:"date"`
+	// The year of date: meetings are numbered per forum and year.
+	Year int `json:"year"`
+	// The meeting's number in its forum and year, from 1, gap-free.
+	Number int `json:"number"`
+	// `<number>/<year>`, e.g. `3/2026`.
+	Label string `json:"label"`
+}
+
+func (MeetingScheduled) EventType() string { return "MeetingScheduled" }
+
+// MeetingHeld: the meeting was held; decisions may now be recorded for it.
+type MeetingHeld struct {
+	// The meeting's id (ULID or UUID).
+	MeetingID string `json:"meetingId"`
+	// The meeting's forum.
+	Forum Forum `json:"forum"`
+	// The meeting's label, e.g. `3/2026`.
+	Label string `json:"label"`
+}
+
+func (MeetingHeld) EventType() string { return "MeetingHeld" }
+
+// ---- registry ----
+
+var meetingAggregate = &aggregateDef[MeetingState, *MeetingState]{
+	typ:     Meeting,
+	empty:   func(id string) *MeetingState { return &MeetingState{ID: id} },
+	created: true,
+	stamp:   func(n *MeetingState, r Recorded) { n.Version, n.UpdatedAt = r.Version, r.Time },
+}
+
+var meetingCommands = []commandEntry{
+	command(Meeting, Secretariat, func(c ScheduleMeeting) Ref { return Ref{Meeting, c.MeetingID} },
+		(*decider).scheduleMeeting).
+		needing(func(c ScheduleMeeting, _ map[Ref]State) []Ref {
+			if c.Forum.Valid() && c.Date.Valid() {
+				return []Ref{SeriesRef(c.Forum, c.Date.Year())}
+			}
+			return nil
+		}),
+	command(Meeting, Secretariat, func(c HoldMeeting) Ref { return Ref{Meeting, c.MeetingID} },
+		(*decider).holdMeeting),
+}
+
+var meetingEvents = []eventEntry{
+	event(meetingAggregate, func(e MeetingScheduled) string { return e.MeetingID },
+		func(n *MeetingState, e MeetingScheduled, r Recorded) error {
+			n.Forum, n.Date, n.Year, n.Number, n.Label = e.Forum, e.Date, e.Year, e.Number, e.Label
+			n.CreatedAt = r.Time
+			return nil
+		}).creating(),
+	event(meetingAggregate, func(e MeetingHeld) string { return e.MeetingID },
+		func(n *MeetingState, _ MeetingHeld, r Recorded) error {
+			n.Held, n.HeldAt = true, r.Time
+			return nil
+		}),
 }
 
 // ---- decisions ----

@@ -64,6 +64,18 @@ func eventSamples() map[string]Event {
 	}
 }
 
+// eventVariants are further shapes of an event type, for optional fields
+// added later: each is pinned by testdata/events/<type>.<variant>.json,
+// keyed "<type>.<variant>". Together with the sample of the type they
+// populate every field.
+func eventVariants() map[string]Event {
+	placed := eventSamples()["CasePlacedOnAgenda"].(CasePlacedOnAgenda)
+	placed.Forum, placed.SentBack = NUIT, true
+	return map[string]Event{
+		"CasePlacedOnAgenda.sentBack": placed,
+	}
+}
+
 func commandSamples() map[string]Command {
 	cost := int64(250_000_000)
 	return map[string]Command{

@@ -57,45 +57,81 @@ func (s *SeriesState) Agenda(meetingID string) []AgendaItem {
 	return out
 }
 
-func (s *SeriesState) evolve(e Event, r Recorded) (*SeriesState, error) {
-	n := *s
-	switch e := e.(type) {
-	case MeetingNumberAssigned:
-		if SeriesRef(e.Forum, e.Year) != s.StateRef() {
-			return nil, mismatch(s, e, SeriesRef(e.Forum, e.Year).ID)
-		}
-		if e.Number != s.LastMeetingNumber+1 {
-			return nil, Errorf(KindInternal, "evolve %s: meeting number %d after %d", s.StateRef(), e.Number, s.LastMeetingNumber)
-		}
-		n.LastMeetingNumber = e.Number
-		n.Meetings = append(slices.Clip(s.Meetings), SeriesMeeting{e.Number, e.MeetingID})
-	case CaseNumberAssigned:
-		if SeriesRef(e.Forum, e.Year) != s.StateRef() {
-			return nil, mismatch(s, e, SeriesRef(e.Forum, e.Year).ID)
-		}
-		if e.Number != s.LastCaseNumber+1 {
-			return nil, Errorf(KindInternal, "evolve %s: case number %d after %d", s.StateRef(), e.Number, s.LastCaseNumber)
-		}
-		n.LastCaseNumber = e.Number
-		n.Cases = append(slices.Clip(s.Cases), AgendaItem{e.Number, e.CaseNumber, e.CaseID, e.MeetingID})
-	default:
-		return nil, wrongEvent(s, e)
-	}
-	n.Forum, n.Year = forumYear(e)
-	n.Meetings, n.Cases = nonNil(n.Meetings), nonNil(n.Cases)
-	n.Version, n.UpdatedAt = r.Version, r.Time
-	if n.Version == 1 {
-		n.CreatedAt = r.Time
-	}
-	return &n, nil
+// ---- events ----
+
+// MeetingNumberAssigned: a forum-year series gave a meeting its number. An
+// addition to the contract.
+type MeetingNumberAssigned struct {
+	// The series' forum.
+	Forum Forum `json:"forum"`
+	// The series' year.
+	Year int `json:"year"`
+	// The meeting's number in the series, from 1, gap-free.
+	Number int `json:"number"`
+	// The meeting that got the number.
+	MeetingID string `json:"meetingId"`
 }
 
-func forumYear(e Event) (Forum, int) {
-	switch e := e.(type) {
-	case MeetingNumberAssigned:
-		return e.Forum, e.Year
-	case CaseNumberAssigned:
-		return e.Forum, e.Year
-	}
-	return "", 0
+func (MeetingNumberAssigned) EventType() string { return "MeetingNumberAssigned" }
+
+// CaseNumberAssigned: a forum-year series gave a case its forum case number.
+// An addition to the contract.
+type CaseNumberAssigned struct {
+	// The series' forum (the meeting's forum).
+	Forum Forum `json:"forum"`
+	// The series' year.
+	Year int `json:"year"`
+	// The case's number in the series, from 1, gap-free.
+	Number int `json:"number"`
+	// The forum case number, `<number>/<yy>`, e.g. `15/26`.
+	CaseNumber string `json:"caseNumber"`
+	// The case that got the number.
+	CaseID string `json:"caseId"`
+	// The meeting on whose agenda the case was placed.
+	MeetingID string `json:"meetingId"`
+}
+
+func (CaseNumberAssigned) EventType() string { return "CaseNumberAssigned" }
+
+// ---- registry ----
+
+var seriesAggregate = &aggregateDef[SeriesState, *SeriesState]{
+	typ: Series,
+	empty: func(id string) *SeriesState {
+		f, y, _ := SeriesOf(id)
+		return &SeriesState{ID: id, Forum: f, Year: y}
+	},
+	stamp: func(n *SeriesState, r Recorded) {
+		n.Meetings, n.Cases = nonNil(n.Meetings), nonNil(n.Cases)
+		n.Version, n.UpdatedAt = r.Version, r.Time
+		if n.Version == 1 {
+			n.CreatedAt = r.Time
+		}
+	},
+}
+
+// The series has no commands of its own: ScheduleMeeting and
+// PlaceCaseOnAgenda number on it.
+
+var seriesEvents = []eventEntry{
+	event(seriesAggregate, func(e MeetingNumberAssigned) string { return SeriesRef(e.Forum, e.Year).ID },
+		func(n *SeriesState, e MeetingNumberAssigned, _ Recorded) error {
+			if e.Number != n.LastMeetingNumber+1 {
+				return Errorf(KindInternal, "evolve %s: meeting number %d after %d", n.StateRef(), e.Number, n.LastMeetingNumber)
+			}
+			n.Forum, n.Year = e.Forum, e.Year
+			n.LastMeetingNumber = e.Number
+			n.Meetings = append(slices.Clip(n.Meetings), SeriesMeeting{e.Number, e.MeetingID})
+			return nil
+		}),
+	event(seriesAggregate, func(e CaseNumberAssigned) string { return SeriesRef(e.Forum, e.Year).ID },
+		func(n *SeriesState, e CaseNumberAssigned, _ Recorded) error {
+			if e.Number != n.LastCaseNumber+1 {
+				return Errorf(KindInternal, "evolve %s: case number %d after %d", n.StateRef(), e.Number, n.LastCaseNumber)
+			}
+			n.Forum, n.Year = e.Forum, e.Year
+			n.LastCaseNumber = e.Number
+			n.Cases = append(slices.Clip(n.Cases), AgendaItem{e.Number, e.CaseNumber, e.CaseID, e.MeetingID})
+			return nil
+		}),
 }

@@ -49,7 +49,7 @@ type encodedState struct {
 // the state's own JSON is the encoding; snapshot_test.go checks that this
 // stays so.
 func EncodeState(s State) ([]byte, error) {
-	if isNil(s) {
+	if nilState(s) {
 		return nil, Errorf(KindInternal, "encode state: no state")
 	}
 	if _, ok := stateTypes[reflect.TypeOf(s)]; !ok {

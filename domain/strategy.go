@@ -93,57 +93,155 @@ func (s *StrategyState) Tree() []StrategyTree {
 	return out
 }
 
-func (s *StrategyState) evolve(e Event, r Recorded) (*StrategyState, error) {
-	n := *s
-	switch e := e.(type) {
-	case StrategicGoalDefined:
-		n.Goals = maps.Clone(s.Goals)
+// ---- commands ----
+
+// DefineStrategicGoal defines a strategic goal of a strategy period.
+type DefineStrategicGoal struct {
+	// Goal id, e.g. M1.
+	GoalID string `json:"goalId"`
+	// Strategy period, e.g. 2023-2030.
+	Strategy string `json:"strategy"`
+	Title    string `json:"title"`
+}
+
+func (DefineStrategicGoal) CommandName() string { return "DefineStrategicGoal" }
+
+// Validate checks goalId ("M1"), strategy ("2023-2030") and title.
+func (c DefineStrategicGoal) Validate() error {
+	var v Validation
+	v.code("goalId", c.GoalID)
+	switch {
+	case c.Strategy == "":
+		v.Add("strategy", "is required")
+	case !IsStrategyPeriod(c.Strategy):
+		v.Add("strategy", "must be a period YYYY-YYYY such as \"2023-2030\"")
+	}
+	v.text("title", c.Title, true, MaxTitleLen, false)
+	return v.Err()
+}
+
+// DefineSubGoal defines a sub-goal of a goal.
+type DefineSubGoal struct {
+	// Sub-goal code, e.g. 1A.
+	SubGoalID string `json:"subGoalId"`
+	GoalID    string `json:"goalId"`
+	Title     string `json:"title"`
+}
+
+func (DefineSubGoal) CommandName() string { return "DefineSubGoal" }
+
+// Validate checks subGoalId ("1A"), goalId and title.
+func (c DefineSubGoal) Validate() error {
+	var v Validation
+	v.code("subGoalId", c.SubGoalID)
+	v.code("goalId", c.GoalID)
+	v.text("title", c.Title, true, MaxTitleLen, false)
+	return v.Err()
+}
+
+// ---- events ----
+
+// StrategicGoalDefined: a strategic goal was defined for a strategy period.
+type StrategicGoalDefined struct {
+	// The goal's code, e.g. `M1` (1–20 letters, digits, '.', '-' or '_').
+	GoalID string `json:"goalId"`
+	// The strategy period the goal belongs to, `YYYY-YYYY`, e.g. `2023-2030`.
+	Strategy string `json:"strategy"`
+	// The goal's title.
+	Title string `json:"title"`
+}
+
+func (StrategicGoalDefined) EventType() string { return "StrategicGoalDefined" }
+
+// SubGoalDefined: a sub-goal was defined under a strategic goal.
+type SubGoalDefined struct {
+	// The sub-goal's code, e.g. `1A`.
+	SubGoalID string `json:"subGoalId"`
+	// The goal it belongs to.
+	GoalID string `json:"goalId"`
+	// The goal's strategy period (copied from the goal).
+	Strategy string `json:"strategy"`
+	// The sub-goal's title.
+	Title string `json:"title"`
+}
+
+func (SubGoalDefined) EventType() string { return "SubGoalDefined" }
+
+// ---- registry ----
+
+var strategyAggregate = &aggregateDef[StrategyState, *StrategyState]{
+	typ:   Strategy,
+	empty: func(id string) *StrategyState { return &StrategyState{ID: id} },
+	check: func(s *StrategyState) error {
+		if s.ID != StrategyCatalogID {
+			return Errorf(KindInternal, "evolve %s: the strategy catalogue is %q", s.StateRef(), StrategyCatalogID)
+		}
+		return nil
+	},
+	stamp: func(n *StrategyState, r Recorded) {
 		if n.Goals == nil {
 			n.Goals = map[string]Goal{}
 		}
-		subs := []string{}
-		if old, ok := s.Goals[e.GoalID]; ok {
-			subs = old.SubGoals
-		}
-		n.Goals[e.GoalID] = Goal{ID: e.GoalID, Strategy: e.Strategy, Title: e.Title, SubGoals: subs}
-		if !slices.Contains(s.Strategies, e.Strategy) {
-			n.Strategies = append(slices.Clip(s.Strategies), e.Strategy)
-			slices.Sort(n.Strategies)
-		}
-	case SubGoalDefined:
-		n.SubGoals = maps.Clone(s.SubGoals)
 		if n.SubGoals == nil {
 			n.SubGoals = map[string]SubGoal{}
 		}
-		n.SubGoals[e.SubGoalID] = SubGoal{ID: e.SubGoalID, GoalID: e.GoalID, Strategy: e.Strategy, Title: e.Title}
-		if g, ok := s.Goals[e.GoalID]; ok && !slices.Contains(g.SubGoals, e.SubGoalID) {
-			g.SubGoals = append(slices.Clip(g.SubGoals), e.SubGoalID)
-			slices.Sort(g.SubGoals)
-			n.Goals = maps.Clone(s.Goals)
-			n.Goals[e.GoalID] = g
+		if n.Strategies == nil {
+			n.Strategies = []string{}
 		}
-	default:
-		return nil, wrongEvent(s, e)
-	}
+		n.Version = r.Version
+		if n.Version == 1 {
+			n.CreatedAt = r.Time
+		}
+		n.UpdatedAt = r.Time
+	},
+}
+
+// catalogueTarget: every strategy command addresses the one catalogue.
+func catalogueTarget[C Command](C) Ref { return Ref{Strategy, StrategyCatalogID} }
+
+var strategyCommands = []commandEntry{
+	command(Strategy, Secretariat, catalogueTarget[DefineStrategicGoal], (*decider).defineStrategicGoal),
+	command(Strategy, Secretariat, catalogueTarget[DefineSubGoal], (*decider).defineSubGoal),
+}
+
+var strategyEvents = []eventEntry{
+	event(strategyAggregate, nil, foldGoalDefined),
+	event(strategyAggregate, nil, foldSubGoalDefined),
+}
+
+// ---- evolve ----
+
+func foldGoalDefined(n *StrategyState, e StrategicGoalDefined, _ Recorded) error {
+	n.Goals = maps.Clone(n.Goals)
 	if n.Goals == nil {
 		n.Goals = map[string]Goal{}
 	}
+	subs := []string{}
+	if old, ok := n.Goals[e.GoalID]; ok {
+		subs = old.SubGoals
+	}
+	n.Goals[e.GoalID] = Goal{ID: e.GoalID, Strategy: e.Strategy, Title: e.Title, SubGoals: subs}
+	if !slices.Contains(n.Strategies, e.Strategy) {
+		n.Strategies = append(slices.Clip(n.Strategies), e.Strategy)
+		slices.Sort(n.Strategies)
+	}
+	return nil
+}
+
+func foldSubGoalDefined(n *StrategyState, e SubGoalDefined, _ Recorded) error {
+	old := n.Goals
+	n.SubGoals = maps.Clone(n.SubGoals)
 	if n.SubGoals == nil {
 		n.SubGoals = map[string]SubGoal{}
 	}
-	if n.Strategies == nil {
-		n.Strategies = []string{}
+	n.SubGoals[e.SubGoalID] = SubGoal{ID: e.SubGoalID, GoalID: e.GoalID, Strategy: e.Strategy, Title: e.Title}
+	if g, ok := old[e.GoalID]; ok && !slices.Contains(g.SubGoals, e.SubGoalID) {
+		g.SubGoals = append(slices.Clip(g.SubGoals), e.SubGoalID)
+		slices.Sort(g.SubGoals)
+		n.Goals = maps.Clone(old)
+		n.Goals[e.GoalID] = g
 	}
-	n.stamp(r)
-	return &n, nil
-}
-
-func (s *StrategyState) stamp(r Recorded) {
-	s.Version = r.Version
-	if s.Version == 1 {
-		s.CreatedAt = r.Time
-	}
-	s.UpdatedAt = r.Time
+	return nil
 }
 
 // ---- decisions ----

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -102,8 +103,11 @@ const (
 	Red    RAG = "red"
 )
 
+// RAGs lists the traffic lights.
+var RAGs = []RAG{Green, Yellow, Red}
+
 // Valid reports whether r is green, yellow or red.
-func (r RAG) Valid() bool { return r == Green || r == Yellow || r == Red }
+func (r RAG) Valid() bool { return slices.Contains(RAGs, r) }
 
 // CaseType is a case's type (sakstype).
 type CaseType string
@@ -115,6 +119,9 @@ const (
 	CaseInformation CaseType = "information"
 )
 
+// CaseTypes lists the case types.
+var CaseTypes = []CaseType{CaseApproval, CaseDiscussion, CaseInformation}
+
 // Purpose is what a case is for.
 type Purpose string
 
@@ -125,6 +132,9 @@ const (
 	PurposePrioritisation Purpose = "prioritisation"
 	PurposeOther          Purpose = "other"
 )
+
+// Purposes lists the case purposes.
+var Purposes = []Purpose{PurposeAdmission, PurposePhaseGate, PurposePrioritisation, PurposeOther}
 
 // Outcome is what a forum recorded for a case at a meeting.
 type Outcome string
@@ -139,6 +149,9 @@ const (
 	OutcomeDeferred    Outcome = "deferred"
 )
 
+// Outcomes lists the outcomes.
+var Outcomes = []Outcome{OutcomeNoted, OutcomeDiscussed, OutcomeRecommended, OutcomeApproved, OutcomeRejected, OutcomeDeferred}
+
 // MilestoneStatus is a milestone's status.
 type MilestoneStatus string
 
@@ -148,6 +161,9 @@ const (
 	MilestoneAchievedStatus MilestoneStatus = "achieved"
 	MilestoneSlippedStatus  MilestoneStatus = "slipped"
 )
+
+// MilestoneStatuses lists the milestone statuses.
+var MilestoneStatuses = []MilestoneStatus{MilestonePlannedStatus, MilestoneAchievedStatus, MilestoneSlippedStatus}
 
 // Date is a calendar date, YYYY-MM-DD. The zero value is the empty string.
 // Dates compare correctly as strings once valid.
@@ -247,25 +263,13 @@ func (l Lifecycle) Final() bool {
 }
 
 // Valid reports whether t is a known case type.
-func (t CaseType) Valid() bool {
-	return t == CaseApproval || t == CaseDiscussion || t == CaseInformation
-}
+func (t CaseType) Valid() bool { return slices.Contains(CaseTypes, t) }
 
 // Valid reports whether p is a known case purpose.
-func (p Purpose) Valid() bool {
-	return p == PurposeAdmission || p == PurposePhaseGate || p == PurposePrioritisation || p == PurposeOther
-}
+func (p Purpose) Valid() bool { return slices.Contains(Purposes, p) }
 
 // Valid reports whether o is a known outcome.
-func (o Outcome) Valid() bool {
-	switch o {
-	case OutcomeNoted, OutcomeDiscussed, OutcomeRecommended, OutcomeApproved, OutcomeRejected, OutcomeDeferred:
-		return true
-	}
-	return false
-}
+func (o Outcome) Valid() bool { return slices.Contains(Outcomes, o) }
 
 // Valid reports whether s is planned, achieved or slipped.
-func (s MilestoneStatus) Valid() bool {
-	return s == MilestonePlannedStatus || s == MilestoneAchievedStatus || s == MilestoneSlippedStatus
-}
+func (s MilestoneStatus) Valid() bool { return slices.Contains(MilestoneStatuses, s) }

@@ -297,6 +297,9 @@ type CaseStep struct {
 	RecordedAt   time.Time      `json:"recordedAt"`
 	// Corrected is true when a later DecisionCorrected names this step.
 	Corrected bool `json:"corrected,omitempty"`
+	// SentBack is true on a placement that sent the case back from EHR to
+	// NUIT (CasePlacedOnAgenda.sentBack).
+	SentBack bool `json:"sentBack,omitempty"`
 }
 
 // CaseDetail is a case with its path through the forums.

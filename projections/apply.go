@@ -113,51 +113,124 @@ func (p *pendingInitiative) stored() {
 }
 
 func (a *applier) apply(aggType, aggID string, r domain.Recorded) (bool, error) {
-	tx := a.tx
-	switch domain.AggregateType(aggType) {
-	case domain.Series:
+	if r.Event == nil {
 		return false, nil
 	}
-	switch e := r.Event.(type) {
-	case domain.StrategicGoalDefined:
-		a.strategy = true
-		return applyGoalDefined(tx, e)
-	case domain.SubGoalDefined:
-		a.strategy = true
-		return applySubGoalDefined(tx, e)
-
-	case domain.InitiativeProposed, domain.InitiativeWithdrawn, domain.InitiativeAdmitted,
-		domain.InitiativeRejected, domain.InitiativePhaseChanged, domain.StatusReported,
-		domain.MilestonePlanned, domain.MilestoneAchieved, domain.MilestoneSlipped,
-		domain.InitiativePaused, domain.InitiativeResumed, domain.InitiativeClosed,
-		domain.InitiativeCancelled:
-		return a.applyInitiative(aggID, r)
-
-	case domain.MeetingScheduled:
-		return applyMeetingScheduled(tx, aggID, r, e)
-	case domain.MeetingHeld:
-		return applyMeetingHeld(tx, aggID, r)
-
-	case domain.CaseRegistered:
-		return applyCaseRegistered(tx, aggID, r, e)
-	case domain.CasePlacedOnAgenda:
-		return applyCasePlaced(tx, aggID, r, e)
-	case domain.CaseNoted:
-		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeNoted, decisionText{Remarks: e.Remarks})
-	case domain.CaseDiscussed:
-		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeDiscussed, decisionText{Remarks: e.Remarks})
-	case domain.CaseRecommended:
-		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeRecommended, decisionText{Resolution: e.Resolution, Conditions: e.Conditions})
-	case domain.CaseApproved:
-		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeApproved, decisionText{Resolution: e.Resolution})
-	case domain.CaseRejected:
-		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeRejected, decisionText{Resolution: e.Resolution})
-	case domain.CaseDeferred:
-		return applyDecision(tx, aggID, r, e.Decision, domain.OutcomeDeferred, decisionText{Reason: e.Reason})
-	case domain.DecisionCorrected:
-		return applyCorrection(tx, aggID, r, e)
+	et := r.Event.EventType()
+	if at, ok := domain.AggregateOf(et); !ok || string(at) != aggType {
+		return false, nil
 	}
-	return false, nil
+	step := applySteps[et]
+	if step == nil {
+		return false, nil
+	}
+	return step(a, aggID, r)
+}
+
+// applyStep applies one event to the read models.
+type applyStep func(a *applier, aggID string, r domain.Recorded) (bool, error)
+
+// applySteps holds the apply step of every event type of the domain's
+// registry; an event type without a read model (the series aggregate's)
+// is listed with a nil step. TestApplyStepsComplete fails by name for an
+// event type that is in neither.
+var applySteps = stepsByType(
+	on(func(a *applier, _ string, _ domain.Recorded, e domain.StrategicGoalDefined) (bool, error) {
+		a.strategy = true
+		return applyGoalDefined(a.tx, e)
+	}),
+	on(func(a *applier, _ string, _ domain.Recorded, e domain.SubGoalDefined) (bool, error) {
+		a.strategy = true
+		return applySubGoalDefined(a.tx, e)
+	}),
+
+	onInitiative[domain.InitiativeProposed](), onInitiative[domain.InitiativeWithdrawn](),
+	onInitiative[domain.InitiativeAdmitted](), onInitiative[domain.InitiativeRejected](),
+	onInitiative[domain.InitiativePhaseChanged](), onInitiative[domain.StatusReported](),
+	onInitiative[domain.MilestonePlanned](), onInitiative[domain.MilestoneAchieved](),
+	onInitiative[domain.MilestoneSlipped](), onInitiative[domain.InitiativePaused](),
+	onInitiative[domain.InitiativeResumed](), onInitiative[domain.InitiativeClosed](),
+	onInitiative[domain.InitiativeCancelled](),
+
+	on(func(a *applier, id string, r domain.Recorded, e domain.MeetingScheduled) (bool, error) {
+		return applyMeetingScheduled(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, _ domain.MeetingHeld) (bool, error) {
+		return applyMeetingHeld(a.tx, id, r)
+	}),
+
+	on(func(a *applier, id string, r domain.Recorded, e domain.CaseRegistered) (bool, error) {
+		return applyCaseRegistered(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.CasePlacedOnAgenda) (bool, error) {
+		return applyCasePlaced(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.CaseNoted) (bool, error) {
+		return applyDecision(a.tx, id, r, e.Decision, domain.OutcomeNoted, decisionText{Remarks: e.Remarks})
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.CaseDiscussed) (bool, error) {
+		return applyDecision(a.tx, id, r, e.Decision, domain.OutcomeDiscussed, decisionText{Remarks: e.Remarks})
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.CaseRecommended) (bool, error) {
+		return applyDecision(a.tx, id, r, e.Decision, domain.OutcomeRecommended, decisionText{Resolution: e.Resolution, Conditions: e.Conditions})
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.CaseApproved) (bool, error) {
+		return applyDecision(a.tx, id, r, e.Decision, domain.OutcomeApproved, decisionText{Resolution: e.Resolution})
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.CaseRejected) (bool, error) {
+		return applyDecision(a.tx, id, r, e.Decision, domain.OutcomeRejected, decisionText{Resolution: e.Resolution})
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.CaseDeferred) (bool, error) {
+		return applyDecision(a.tx, id, r, e.Decision, domain.OutcomeDeferred, decisionText{Reason: e.Reason})
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.DecisionCorrected) (bool, error) {
+		return applyCorrection(a.tx, id, r, e)
+	}),
+
+	// The series numbers meetings and cases; the meeting and case events
+	// carry the numbers, so the series has no read model.
+	noReadModel[domain.MeetingNumberAssigned](),
+	noReadModel[domain.CaseNumberAssigned](),
+)
+
+// typedStep is an apply step with its event type.
+type typedStep struct {
+	eventType string
+	step      applyStep
+}
+
+// on is the apply step of events of type E.
+func on[E domain.Event](f func(a *applier, aggID string, r domain.Recorded, e E) (bool, error)) typedStep {
+	var zero E
+	return typedStep{zero.EventType(), func(a *applier, aggID string, r domain.Recorded) (bool, error) {
+		e, ok := r.Event.(E)
+		if !ok {
+			return false, nil
+		}
+		return f(a, aggID, r, e)
+	}}
+}
+
+// onInitiative: the initiative document folds every initiative event.
+func onInitiative[E domain.Event]() typedStep {
+	return on(func(a *applier, id string, r domain.Recorded, _ E) (bool, error) { return a.applyInitiative(id, r) })
+}
+
+// noReadModel declares an event type that changes no read model.
+func noReadModel[E domain.Event]() typedStep {
+	var zero E
+	return typedStep{zero.EventType(), nil}
+}
+
+func stepsByType(steps ...typedStep) map[string]applyStep {
+	m := make(map[string]applyStep, len(steps))
+	for _, s := range steps {
+		if _, dup := m[s.eventType]; dup {
+			panic("projections: two apply steps for " + s.eventType)
+		}
+		m[s.eventType] = s.step
+	}
+	return m
 }
 
 // item is one stream message on its way into a batch.

@@ -3,6 +3,7 @@ package projections
 import (
 	"errors"
 	"math/rand"
+	"slices"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -279,5 +280,23 @@ func checkAgainstDomain(t *testing.T, seed int64, m *ReadModels, s *sim) {
 	list, err := m.Initiatives(InitiativeFilter{})
 	if err != nil || len(list) != nIni {
 		t.Fatalf("seed %d: overview has %d, domain %d (%v)", seed, len(list), nIni, err)
+	}
+}
+
+// TestApplyStepsComplete fails by name when an event type of the domain's
+// registry has no apply step in applySteps (nor is declared there as
+// having no read model), or applySteps names an event type the domain
+// does not know.
+func TestApplyStepsComplete(t *testing.T) {
+	types := domain.EventTypes()
+	for _, et := range types {
+		if _, ok := applySteps[et]; !ok {
+			t.Errorf("event type %s has no apply step in projections/apply.go (applySteps)", et)
+		}
+	}
+	for et := range applySteps {
+		if !slices.Contains(types, et) {
+			t.Errorf("applySteps names %s, which is no event type of the domain", et)
+		}
 	}
 }

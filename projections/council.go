@@ -112,6 +112,7 @@ func applyCasePlaced(tx *bolt.Tx, id string, r domain.Recorded, e domain.CasePla
 	c.Path = append(c.Path, CaseStep{
 		Kind: StepPlaced, Forum: e.Forum, MeetingID: e.MeetingID, MeetingLabel: e.MeetingLabel,
 		MeetingDate: e.MeetingDate, CaseNumber: e.CaseNumber, EventID: r.ID, Position: r.Position, RecordedAt: at,
+		SentBack: e.SentBack,
 	})
 	c.Version = r.Version
 	if err := putJSON(tx, BucketCases, []byte(id), c); err != nil {

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -162,7 +163,9 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 		d.Milestones[i].PlannedDate = e.NewPlannedDate
 		d.Milestones[i].Slips++
 	default:
-		return false, nil
+		// applySteps sends only initiative events here: one without a
+		// case above is a missing apply step.
+		return false, fmt.Errorf("projections: no apply step for initiative event %s", r.Event.EventType())
 	}
 	sort.SliceStable(d.Milestones, func(i, j int) bool {
 		a, b := d.Milestones[i], d.Milestones[j]

@@ -4,19 +4,9 @@ import (
 	"github.com/ehelse/portfolio/domain"
 )
 
-// ownerCommands are the commands an initiative owner may give, for its own
-// initiatives only.
-var ownerCommands = map[string]bool{
-	"ProposeInitiative":  true,
-	"WithdrawInitiative": true,
-	"ReportStatus":       true,
-	"ReportMilestone":    true,
-	"CloseInitiative":    true,
-}
-
 // AuthorizeCommand checks the role-level rule before anything is loaded:
-// the secretariat may give every command; an owner only initiative
-// commands (ownerCommands); auditors, subscribers and anonymous callers
+// the secretariat may give every command; an owner only the commands the
+// domain's registry says an owner may give (domain.CommandGivenBy); auditors, subscribers and anonymous callers
 // write nothing. It returns a KindUnauthorized error for anonymous callers
 // and KindForbidden for the rest.
 func AuthorizeCommand(p Principal, cmd domain.Command) error {
@@ -24,7 +14,7 @@ func AuthorizeCommand(p Principal, cmd domain.Command) error {
 	case RoleSecretariat:
 		return nil
 	case RoleOwner:
-		if !ownerCommands[cmd.CommandName()] {
+		if by, _ := domain.CommandGivenBy(cmd.CommandName()); by != domain.SecretariatOrOwner {
 			return domain.Errorf(domain.KindForbidden, "an initiative owner may not give %s", cmd.CommandName())
 		}
 		if p.Org == "" {

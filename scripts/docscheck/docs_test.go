@@ -34,24 +34,6 @@ const envelopeSchema = "CloudEvent"
 // addressRE is the subject scheme of a channel address.
 var addressRE = regexp.MustCompile(`^portfolio\.events\.([a-z]+)\.\{aggregateId\}\.([A-Za-z][A-Za-z0-9]*)$`)
 
-// knownEnums are the values of domain's enumerated string types. A new
-// enumerated type in an event's data needs an entry here.
-var knownEnums = map[string][]string{
-	"Forum":    toStrings(domain.Forums),
-	"Phase":    toStrings(domain.Phases),
-	"RAG":      {"green", "yellow", "red"},
-	"CaseType": {"approval", "discussion", "information"},
-	"Purpose":  {"admission", "phase_gate", "prioritisation", "other"},
-}
-
-func toStrings[S ~string](xs []S) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = string(x)
-	}
-	return out
-}
-
 // doc is docs/asyncapi.yaml as JSON values (objects are map[string]any,
 // numbers json.Number), the form jsonschema validates.
 type doc struct {
@@ -308,8 +290,10 @@ func TestNothingUndocumentedOrStale(t *testing.T) {
 	}
 }
 
-// TestEveryEventTypeInAsyncAPI: a channel, a receive operation, a message
-// with a valid example and a data schema for every event type.
+// TestEveryEventTypeInAsyncAPI: a channel, a receive operation and a
+// message with a valid example for every event type. The data schemas are
+// generated from the domain's Go types (scripts/specgen, checked by its
+// test).
 func TestEveryEventTypeInAsyncAPI(t *testing.T) {
 	d := loadAsyncAPI(t)
 	c := jsonschema.NewCompiler()
@@ -327,7 +311,6 @@ func TestEveryEventTypeInAsyncAPI(t *testing.T) {
 			}
 			checkChannel(t, d, et, agg)
 			checkOperation(t, d, et)
-			checkDataSchema(t, d, et)
 			checkMessage(t, d, c, url, et, agg)
 		})
 	}
@@ -369,124 +352,6 @@ func checkOperation(t *testing.T, d doc, et string) {
 	msgs, _ := op["messages"].([]any)
 	if !slices.ContainsFunc(msgs, func(m any) bool { return refOf(m) == "#/channels/"+et+"/messages/"+et }) {
 		t.Errorf("operation %s: messages do not include #/channels/%s/messages/%s", name, et, et)
-	}
-}
-
-// checkDataSchema: components/schemas/<EventType> lists exactly the JSON
-// fields of the event's Go type, requires those never omitted, and gives
-// their types; enumerated types list their values, dates have format date.
-func checkDataSchema(t *testing.T, d doc, et string) {
-	t.Helper()
-	s := d.object("components", "schemas", et)
-	if s == nil {
-		t.Errorf("no schema components/schemas/%s for the data of %s", et, et)
-		return
-	}
-	if s["type"] != "object" {
-		t.Errorf("schema %s: type %v, want object", et, s["type"])
-	}
-	props, _ := s["properties"].(map[string]any)
-	fields := dataFields(t, et)
-	var names, required []string
-	for _, f := range fields {
-		names = append(names, f.name)
-		if !f.omitempty {
-			required = append(required, f.name)
-		}
-	}
-	slices.Sort(names)
-	slices.Sort(required)
-	if got := sortedKeys(props); !slices.Equal(got, names) {
-		t.Errorf("schema %s: properties %v, want the event's fields %v", et, got, names)
-	}
-	var gotReq []string
-	for _, r := range asSlice(s["required"]) {
-		gotReq = append(gotReq, fmt.Sprint(r))
-	}
-	slices.Sort(gotReq)
-	if !slices.Equal(gotReq, required) {
-		t.Errorf("schema %s: required %v, want %v (every field without omitempty)", et, gotReq, required)
-	}
-	for _, f := range fields {
-		p, _ := props[f.name].(map[string]any)
-		if p == nil {
-			continue
-		}
-		where := fmt.Sprintf("schema %s, property %s", et, f.name)
-		if desc, _ := p["description"].(string); strings.TrimSpace(desc) == "" {
-			t.Errorf("%s: no description", where)
-		}
-		checkPropertyType(t, where, f.typ, p)
-	}
-}
-
-func asSlice(v any) []any {
-	s, _ := v.([]any)
-	return s
-}
-
-func checkPropertyType(t *testing.T, where string, rt reflect.Type, p map[string]any) {
-	t.Helper()
-	if rt.Kind() == reflect.Pointer {
-		rt = rt.Elem()
-	}
-	var want string
-	switch rt.Kind() {
-	case reflect.String:
-		want = "string"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		want = "integer"
-	case reflect.Bool:
-		want = "boolean"
-	case reflect.Slice:
-		want = "array"
-	default:
-		t.Errorf("%s: Go type %s has no JSON Schema type in this test; extend checkPropertyType", where, rt)
-		return
-	}
-	if p["type"] != want {
-		t.Errorf("%s: type %v, want %s (Go %s)", where, p["type"], want, rt)
-		return
-	}
-	if rt.Kind() == reflect.Slice {
-		items, _ := p["items"].(map[string]any)
-		if items == nil {
-			t.Errorf("%s: an array without items", where)
-			return
-		}
-		checkPropertyType(t, where+"[]", rt.Elem(), items)
-		return
-	}
-	if rt.PkgPath() != reflect.TypeFor[domain.Forum]().PkgPath() || rt.Kind() != reflect.String {
-		return
-	}
-	// A named string type of package domain.
-	if rt == reflect.TypeFor[domain.Date]() {
-		if p["format"] != "date" {
-			t.Errorf("%s: a domain.Date needs format: date, got %v", where, p["format"])
-		}
-		return
-	}
-	values, ok := knownEnums[rt.Name()]
-	if !ok {
-		if _, valid := rt.MethodByName("Valid"); valid {
-			t.Errorf("%s: domain.%s looks enumerated (it has Valid): add its values to knownEnums and an enum to the schema", where, rt.Name())
-		}
-		return
-	}
-	var got []string
-	for _, v := range asSlice(p["enum"]) {
-		s := fmt.Sprint(v)
-		got = append(got, s)
-		if m := reflect.ValueOf(s).Convert(rt).MethodByName("Valid"); m.IsValid() {
-			if !m.Call(nil)[0].Bool() {
-				t.Errorf("%s: enum value %q is not a valid domain.%s", where, s, rt.Name())
-			}
-		}
-	}
-	if !slices.Equal(got, values) {
-		t.Errorf("%s: enum %v, want the values of domain.%s %v", where, got, rt.Name(), values)
 	}
 }
 
@@ -631,35 +496,11 @@ func TestEventsMD(t *testing.T) {
 			if !subj.MatchString(text) {
 				t.Errorf("section %s: no subject `portfolio.events.%s.<id>.%s`", et, agg, et)
 			}
-			for _, f := range dataFields(t, et) {
-				if !strings.Contains(text, "| `"+f.name+"` |") {
-					t.Errorf("section %s: no table row for field %s", et, f.name)
-				}
-			}
-			block, ok := jsonBlock(body)
-			if !ok {
-				t.Fatalf("section %s: no ```json block", et)
-			}
-			if eq, err := jsonEqual([]byte(block), golden(t, et)); err != nil || !eq {
-				t.Errorf("section %s: the JSON example is not the golden file %s.json (err %v)", et, et, err)
-			}
 		})
 	}
 }
 
-// jsonBlock returns the first ```json fenced block of lines.
-func jsonBlock(lines []string) (string, bool) {
-	var b strings.Builder
-	in := false
-	for _, l := range lines {
-		switch {
-		case !in && strings.TrimSpace(l) == "```json":
-			in = true
-		case in && strings.TrimSpace(l) == "```":
-			return b.String(), true
-		case in:
-			b.WriteString(l + "\n")
-		}
-	}
-	return "", false
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
