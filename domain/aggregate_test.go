@@ -282,6 +282,12 @@ func TestTarget(t *testing.T) {
 		{RejectInCouncil{CaseID: case1, MeetingID: mNUIT}, cref(case1)},
 		{DeferCase{CaseID: case1, MeetingID: mNUIT}, cref(case1)},
 		{CorrectDecision{CaseID: case1}, cref(case1)},
+
+		{&OpenConsultation{ConsultationID: cons1}, consRef(cons1)},
+		{InviteToConsultation{ConsultationID: cons1}, consRef(cons1)},
+		{RegisterConsultationResponse{ConsultationID: cons1}, consRef(cons1)},
+		{PublishConsultationResponse{ConsultationID: cons1}, consRef(cons1)},
+		{CloseConsultation{ConsultationID: cons1, ResultingCaseID: case1}, consRef(cons1)},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

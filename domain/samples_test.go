@@ -9,6 +9,10 @@ const (
 	sampleMeeting    = "01JDQ7MEETNGS0NXVT2026X001"
 	sampleMilestone  = "01JDQ8M1ME5TNE0000000000A1"
 	sampleEvent      = "01JDQ9EVENT00000000000000Q"
+
+	sampleConsultation = "01JDQAC0NSXTAT10N000000001"
+	sampleResponse     = "01JDQAR0SP0NSE000000000002"
+	sampleResponseOld  = "01JDQAR0SP0NSE000000000001"
 )
 
 func eventSamples() map[string]Event {
@@ -61,6 +65,25 @@ func eventSamples() map[string]Event {
 		"MeetingNumberAssigned": MeetingNumberAssigned{Forum: EHR, Year: 2026, Number: 3, MeetingID: sampleMeeting},
 		"CaseNumberAssigned": CaseNumberAssigned{Forum: EHR, Year: 2026, Number: 15, CaseNumber: "15/26",
 			CaseID: sampleCase, MeetingID: sampleMeeting},
+
+		"ConsultationOpened": ConsultationOpened{ConsultationID: sampleConsultation,
+			Title: "Nasjonal e-helsestrategi for helse- og omsorgssektoren", Description: "Forslag til strategi 2023–2030.",
+			ArchiveRef: "22/414", DocumentURL: "https://www.ehelse.no/horinger/strategi.pdf",
+			Questions:     []string{"Kan dere stille dere bak de fem strategiske målene?", "Har dere tilbakemeldinger på prosessen?"},
+			InvitedBodies: []string{"Alle landets kommuner", "De regionale helseforetakene"},
+			OpenedDate:    "2022-05-31", Deadline: "2022-10-01"},
+		"BodiesInvited": BodiesInvited{ConsultationID: sampleConsultation, Bodies: []string{"Eksempelforeningen (illustrativ)"}},
+		"ConsultationResponseRegistered": ConsultationResponseRegistered{ConsultationID: sampleConsultation,
+			ResponseID: sampleResponse, Organisation: "Eksempelkommune (illustrativ)", ReceivedDate: "2022-10-03",
+			Answers:  []Answer{{Question: 1, Text: "Illustrativt svar: ja."}, {Question: 2, Text: "Illustrativt svar: ingen."}},
+			Comments: "Illustrativt svar: ingen andre merknader.", DocumentURL: "https://example.org/svar.pdf",
+			Late: true, Replaces: sampleResponseOld, ContactSealed: "v1.c2VhbGVk"},
+		"ConsultationResponseReplaced": ConsultationResponseReplaced{ConsultationID: sampleConsultation,
+			ResponseID: sampleResponseOld, ReplacedBy: sampleResponse, Organisation: "Eksempelkommune (illustrativ)"},
+		"ConsultationResponsePublished": ConsultationResponsePublished{ConsultationID: sampleConsultation,
+			ResponseID: sampleResponse, Organisation: "Eksempelkommune (illustrativ)"},
+		"ConsultationClosed": ConsultationClosed{ConsultationID: sampleConsultation,
+			Summary: "Illustrativt sammendrag.", ResultingCaseID: sampleCase},
 	}
 }
 
@@ -107,5 +130,15 @@ func commandSamples() map[string]Command {
 		"RejectInCouncil":    &RejectInCouncil{CaseID: sampleCase, MeetingID: sampleMeeting, Resolution: "Avslått"},
 		"DeferCase":          &DeferCase{CaseID: sampleCase, MeetingID: sampleMeeting, Reason: "Utsatt"},
 		"CorrectDecision":    &CorrectDecision{CaseID: sampleCase, CorrectsEventID: sampleEvent, Reason: "Feil", Resolution: "Rettet"},
+
+		"OpenConsultation": &OpenConsultation{ConsultationID: sampleConsultation, Title: "Strategi", Description: "Forslag.",
+			ArchiveRef: "22/414", DocumentURL: "https://www.ehelse.no/horing.pdf", Questions: []string{"Enig?"},
+			InvitedBodies: []string{"Alle landets kommuner"}, Deadline: "2022-10-01", OpenedDate: "2022-05-31"},
+		"InviteToConsultation": &InviteToConsultation{ConsultationID: sampleConsultation, Bodies: []string{"Sametinget"}},
+		"RegisterConsultationResponse": &RegisterConsultationResponse{ConsultationID: sampleConsultation, ResponseID: sampleResponse,
+			Organisation: "Eksempelkommune (illustrativ)", ReceivedDate: "2022-09-30",
+			Answers: []Answer{{Question: 1, Text: "Illustrativt svar: ja."}}, Comments: "Ingen.", Replaces: true},
+		"PublishConsultationResponse": &PublishConsultationResponse{ConsultationID: sampleConsultation, ResponseID: sampleResponse},
+		"CloseConsultation":           &CloseConsultation{ConsultationID: sampleConsultation, Summary: "Oppsummert.", ResultingCaseID: sampleCase},
 	}
 }

@@ -115,6 +115,8 @@ var stateTypes = map[reflect.Type]bool{
 	reflect.TypeFor[*MeetingState]():    true,
 	reflect.TypeFor[*CaseState]():       true,
 	reflect.TypeFor[*SeriesState]():     true,
+
+	reflect.TypeFor[*ConsultationState](): true,
 }
 
 // stateShape fingerprints the state types: every field's name, type and
@@ -150,6 +152,7 @@ func stateShape() string {
 	for _, t := range []reflect.Type{
 		reflect.TypeFor[StrategyState](), reflect.TypeFor[InitiativeState](), reflect.TypeFor[MeetingState](),
 		reflect.TypeFor[CaseState](), reflect.TypeFor[SeriesState](),
+		reflect.TypeFor[ConsultationState](),
 	} {
 		walk(t)
 	}

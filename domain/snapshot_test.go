@@ -336,7 +336,30 @@ func snapHistory(t *testing.T, seed int64, n int) *snapSim {
 			}
 		}
 	}
+	snapConsultation(s, id("H", 1), id("R", 1), id("R", 2))
 	return s
+}
+
+// snapConsultation runs one consultation through every event: opened,
+// bodies invited, a response replaced, one published, closed.
+func snapConsultation(s *snapSim, cid, r1, r2 string) {
+	s.t.Helper()
+	opened := DateOf(s.now.AddDate(0, 0, -30))
+	for _, c := range []Command{
+		OpenConsultation{ConsultationID: cid, Title: "Høring æøå", Description: "Forslag", Questions: []string{"Enig?", "Merknader?"},
+			InvitedBodies: []string{"KS", "Helse Vest RHF"}, OpenedDate: opened, Deadline: DateOf(s.now.AddDate(0, 0, -2))},
+		InviteToConsultation{ConsultationID: cid, Bodies: []string{"ks", "Sametinget"}},
+		RegisterConsultationResponse{ConsultationID: cid, ResponseID: r1, Organisation: "KS", ReceivedDate: opened,
+			Answers: []Answer{{Question: 1, Text: "Ja"}}},
+		RegisterConsultationResponse{ConsultationID: cid, ResponseID: r2, Organisation: " ks ", ReceivedDate: DateOf(s.now),
+			Answers: []Answer{{Question: 2, Text: "Sent"}}, Replaces: true, ContactSealed: "v1.abc"},
+		PublishConsultationResponse{ConsultationID: cid, ResponseID: r2},
+		CloseConsultation{ConsultationID: cid, Summary: "Oppsummert"},
+	} {
+		if _, err := s.exec(c); err != nil {
+			s.t.Fatalf("%s: %v", c.CommandName(), err)
+		}
+	}
 }
 
 // TestStateSnapshotRandomHistories: for random valid histories, every
@@ -392,7 +415,7 @@ func TestStateSnapshotRandomHistories(t *testing.T) {
 func TestStateSnapshotEveryField(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	for _, empty := range []State{&StrategyState{ID: StrategyCatalogID}, &InitiativeState{}, &MeetingState{},
-		&CaseState{}, &SeriesState{}} {
+		&CaseState{}, &SeriesState{}, &ConsultationState{}} {
 		typ := reflect.TypeOf(empty).Elem()
 		for i := range 200 {
 			v := reflect.New(typ)

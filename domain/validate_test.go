@@ -124,6 +124,12 @@ func TestValidateEmptyCommands(t *testing.T) {
 		"RejectInCouncil":     {"caseId", "meetingId", "resolution"},
 		"DeferCase":           {"caseId", "meetingId", "reason"},
 		"CorrectDecision":     {"caseId", "correctsEventId", "reason", "resolution"},
+
+		"OpenConsultation":             {"title", "description", "questions", "deadline"},
+		"InviteToConsultation":         {"consultationId", "bodies"},
+		"RegisterConsultationResponse": {"consultationId", "organisation", "receivedDate", "answers"},
+		"PublishConsultationResponse":  {"consultationId", "responseId"},
+		"CloseConsultation":            {"consultationId", "summary"},
 	}
 	for _, name := range CommandNames {
 		c, ok := NewCommand(name)

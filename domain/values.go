@@ -16,10 +16,14 @@ const (
 	Meeting    AggregateType = "meeting"
 	Case       AggregateType = "case"
 	Series     AggregateType = "series"
+
+	Consultation AggregateType = "consultation"
 )
 
 // AggregateTypes lists every aggregate type.
-var AggregateTypes = []AggregateType{Strategy, Initiative, Meeting, Case, Series}
+var AggregateTypes = []AggregateType{Strategy, Initiative, Meeting, Case, Series,
+	Consultation,
+}
 
 // StrategyCatalogID is the id of the single strategy aggregate that holds
 // every strategy period's goals and sub-goals.

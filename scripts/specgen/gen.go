@@ -450,6 +450,20 @@ func baseSchema(f field, constrained bool) ([]string, error) {
 		}
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		parts = append(parts, "type: array", "items: {type: string}")
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+		// A list of small records (an answer: question and text): the
+		// items inline, as the records have no schema of their own.
+		fs := fields(t.Elem())
+		var props []string
+		for _, ef := range fs {
+			p, err := baseSchema(ef, constrained)
+			if err != nil {
+				return nil, fmt.Errorf("field %s: %w", f.name, err)
+			}
+			props = append(props, ef.name+": {"+strings.Join(p, ", ")+"}")
+		}
+		parts = append(parts, "type: array", "items: {type: object, additionalProperties: false, required: "+
+			flowList(required(fs))+", properties: {"+strings.Join(props, ", ")+"}}")
 	default:
 		return nil, fmt.Errorf("field %s: no schema for Go type %s", f.name, f.typ)
 	}
@@ -580,6 +594,16 @@ func mdType(f field) (string, error) {
 		s = "integer"
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		s = "array of string"
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+		var parts []string
+		for _, ef := range fields(t.Elem()) {
+			et, err := mdType(ef)
+			if err != nil {
+				return "", fmt.Errorf("field %s: %w", f.name, err)
+			}
+			parts = append(parts, "`"+ef.name+"` ("+et+")")
+		}
+		s = "array of {" + strings.Join(parts, ", ") + "}"
 	default:
 		return "", fmt.Errorf("field %s: no type for Go type %s", f.name, f.typ)
 	}
