@@ -187,6 +187,25 @@ var applySteps = stepsByType(
 		return applyCorrection(a.tx, id, r, e)
 	}),
 
+	on(func(a *applier, id string, r domain.Recorded, e domain.ConsultationOpened) (bool, error) {
+		return applyConsultationOpened(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.BodiesInvited) (bool, error) {
+		return applyBodiesInvited(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.ConsultationResponseRegistered) (bool, error) {
+		return applyResponseRegistered(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.ConsultationResponseReplaced) (bool, error) {
+		return applyResponseReplaced(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.ConsultationResponsePublished) (bool, error) {
+		return applyResponsePublished(a.tx, id, r, e)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, e domain.ConsultationClosed) (bool, error) {
+		return applyConsultationClosed(a.tx, id, r, e)
+	}),
+
 	// The series numbers meetings and cases; the meeting and case events
 	// carry the numbers, so the series has no read model.
 	noReadModel[domain.MeetingNumberAssigned](),

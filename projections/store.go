@@ -89,6 +89,7 @@ var AllBuckets = []string{
 	BucketMeetings, IdxMeetingForumYear, BucketAgenda, BucketCases,
 	BucketDecisions, IdxDecisionForum, IdxDecisionInitiative, IdxDecisionEvent,
 	BucketChains,
+	BucketConsultations,
 }
 
 // Keys of BucketMeta.
