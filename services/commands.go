@@ -269,6 +269,10 @@ func CreatorNeedsID(cmd domain.Command) bool {
 		return c.CaseID == ""
 	case *domain.ReportMilestone:
 		return c.MilestoneID == "" && c.Status == domain.MilestonePlannedStatus
+	case *domain.OpenConsultation:
+		return c.ConsultationID == ""
+	case *domain.RegisterConsultationResponse:
+		return c.ResponseID == ""
 	}
 	return false
 }

@@ -103,7 +103,8 @@ func (d *demoSeeder) registerCase(key string, forum domain.Forum, ct domain.Case
 // real, the others illustrative and marked so), a goal of the earlier
 // strategy period, about fifteen initiatives with owners, NUFA, NUIT and
 // EHR meetings and decisions from 2024 to the present, status reports and
-// milestones. It uses only ordinary commands as principal p, and returns
+// milestones, and the 2022 consultation on the strategy (demo_consultations.go).
+// It uses only ordinary commands as principal p, and returns
 // the number of commands and the position of the last event.
 func SeedDemo(ctx context.Context, ex Executor, p Principal, now time.Time) (int, uint64, error) {
 	d := &demoSeeder{ctx: ctx, ex: ex, p: p, ids: map[string]string{}}
@@ -305,6 +306,7 @@ func SeedDemo(ctx context.Context, ex Executor, p Principal, now time.Time) (int
 		d.do(&domain.ReportMilestone{InitiativeID: d.ids[k], MilestoneID: m1, Status: domain.MilestoneAchievedStatus, AchievedDate: "2025-11-20"})
 	}
 	d.do(&domain.PauseInitiative{InitiativeID: d.ids["hap"], Reason: "Demodata: midlertidig stans i påvente av ny vurdering av personvernkonsekvenser."})
+	d.seedConsultations(now)
 	if d.err != nil {
 		return d.n, d.last, d.err
 	}
