@@ -1,7 +1,10 @@
 package projections
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -342,4 +345,51 @@ func (m *ReadModels) Consultation(id string) (ConsultationDetail, error) {
 		return nil
 	})
 	return out, err
+}
+
+// WriteCSV writes the consultation's current responses as CSV: one row per
+// organisation, one column per question, then the other comments, the
+// document link, the day received, whether late, and whether published.
+// Cells a spreadsheet would run as a formula get a leading apostrophe.
+func (d ConsultationDetail) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	head := []string{"organisasjon"}
+	for i, q := range d.Questions {
+		head = append(head, fmt.Sprintf("spørsmål %d: %s", i+1, q))
+	}
+	head = append(head, "andre merknader", "dokument", "mottatt", "for sent", "publisert")
+	if err := cw.Write(safeRow(head)); err != nil {
+		return err
+	}
+	for _, r := range d.Responses {
+		if !r.Current() {
+			continue
+		}
+		row := []string{r.Organisation}
+		for i := range d.Questions {
+			row = append(row, r.Answer(i+1))
+		}
+		row = append(row, r.Comments, r.DocumentURL, string(r.ReceivedDate), yesNo(r.Late), yesNo(r.Published))
+		if err := cw.Write(safeRow(row)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "ja"
+	}
+	return "nei"
+}
+
+func safeRow(row []string) []string {
+	for i, s := range row {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			row[i] = "'" + s
+		}
+	}
+	return row
 }

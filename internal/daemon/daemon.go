@@ -93,6 +93,8 @@ type Daemon struct {
 	Cmds    *services.CommandService
 	History *services.History
 	Auth    *services.Authenticator
+	// Contacts seals the contact addresses of consultation responses.
+	Contacts *services.ContactSealer
 
 	rebuild *rebuildJob // POST /v1/admin/rebuild
 
@@ -195,6 +197,11 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("idempotency store: %w", err)
 	}
 
+	d.Contacts, err = services.LoadContactSealer(filepath.Join(cfg.DataDir, services.ContactKeyFile))
+	if err != nil {
+		return nil, err
+	}
+
 	if cfg.Demo {
 		if err := d.seedDemo(ctx); err != nil {
 			return nil, err
@@ -205,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
 		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
+		Contacts: d.Contacts, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -190,6 +190,8 @@ func createdLocation(cmd domain.Command, res services.CommandResult) string {
 		return "/v1/council/meetings/" + res.AggregateID
 	case *domain.RegisterCase:
 		return "/v1/council/cases/" + res.AggregateID
+	case *domain.OpenConsultation:
+		return "/v1/consultations/" + res.AggregateID
 	}
 	return ""
 }

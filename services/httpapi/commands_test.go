@@ -40,6 +40,14 @@ var validBodies = map[string]string{
 	"RejectInCouncil":    `{"caseId":"` + idCase + `","meetingId":"` + idMeeting + `","resolution":"ikke støttet"}`,
 	"DeferCase":          `{"caseId":"` + idCase + `","meetingId":"` + idMeeting + `","reason":"mer utredning"}`,
 	"CorrectDecision":    `{"caseId":"` + idCase + `","correctsEventId":"` + idEvent + `","reason":"skrivefeil","resolution":"rettet"}`,
+
+	"OpenConsultation": `{"title":"Nasjonal e-helsestrategi","description":"Forslag","archiveRef":"22/414",
+		"documentUrl":"https://www.ehelse.no/horing.pdf","questions":["Enig?"],"invitedBodies":["KS"],"deadline":"2026-10-01","openedDate":"2026-03-01"}`,
+	"InviteToConsultation": `{"consultationId":"` + idInit + `","bodies":["Sametinget","Tekna"]}`,
+	"RegisterConsultationResponse": `{"consultationId":"` + idInit + `","organisation":"Eksempelkommune (illustrativ)","receivedDate":"2026-03-02",
+		"answers":[{"question":1,"text":"Illustrativt svar: ja."}],"comments":"ingen","replaces":true}`,
+	"PublishConsultationResponse": `{"consultationId":"` + idInit + `","responseId":"` + idEvent + `"}`,
+	"CloseConsultation":           `{"consultationId":"` + idInit + `","summary":"Oppsummert","resultingCaseId":"` + idCase + `"}`,
 }
 
 func TestEveryCommandAccepted(t *testing.T) {

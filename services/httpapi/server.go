@@ -190,6 +190,12 @@ type Config struct {
 	// CommandTimeout bounds one command's execution; default 30 s. A
 	// command runs to its end even if the client goes away.
 	CommandTimeout time.Duration
+
+	// Contacts opens the sealed contact addresses of consultation
+	// responses for the secretariat; nil: they are not shown.
+	Contacts ContactOpener
+	// Now is the clock for the consultations' status; default time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -272,6 +278,8 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /v1/council/cases/{id}", s.handleCase)
 	handle("GET /v1/council/cases/{id}/events", s.handleCaseEvents)
 	handle("GET /v1/council/decisions", s.handleDecisions)
+	handle("GET /v1/consultations", s.handleConsultations)
+	handle("GET /v1/consultations/{id}", s.handleConsultation)
 	handle("GET /v1/audit/events", s.handleAuditEvents)
 	handle("GET /v1/audit/verify", s.handleAuditVerify)
 	handle("GET /v1/audit/key", s.handleAuditKey)
