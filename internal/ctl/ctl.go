@@ -200,6 +200,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 	}
 	add("portfolio", a.strategyCmd(), a.initiativeCmd(), a.initiativesCmd(), a.roadmapCmd())
 	add("council", a.councilCmd())
+	add("council", a.consultationsCmd())
 	add("audit", a.auditCmd())
 	add("admin", a.rebuildCmd())
 	root.AddCommand(a.genericCmd())
