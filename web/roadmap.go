@@ -1,0 +1,403 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/projections"
+)
+
+// ---- filters with counts ----
+
+// optionView is one choice of a filter.
+type optionView struct {
+	Value, Label string
+	Count        int
+	Selected     bool
+}
+
+// selectView is one filter (a <select>).
+type selectView struct {
+	Name, Label, ID string
+	AllLabel        string
+	Options         []optionView
+}
+
+// filterForm is the filter and search form of the roadmap and the
+// portfolio.
+type filterForm struct {
+	Action  string
+	Q       string
+	Selects []selectView
+	Sort    selectView
+	// SortHidden keeps the table's sort when there is no sort field.
+	SortHidden string
+	// Active says whether any filter or search is set (to offer a reset).
+	Active bool
+}
+
+// facetItem is an initiative as the filter counts see it.
+type facetItem struct {
+	goals, subGoals, groups []string
+	owner, phase, state     string
+}
+
+func facetOf(x *strategyIndex, s projections.InitiativeSummary) facetItem {
+	it := facetItem{owner: s.Owner, phase: string(s.Phase), state: string(s.State), groups: s.UserGroups}
+	seen := map[string]bool{}
+	add := func(sub string) {
+		if sub == "" || seen[sub] {
+			return
+		}
+		seen[sub] = true
+		it.subGoals = append(it.subGoals, sub)
+	}
+	add(s.PrimarySubGoal)
+	for _, sg := range s.SubGoals {
+		add(sg)
+	}
+	gs := map[string]bool{}
+	if s.PrimaryGoal != "" {
+		gs[s.PrimaryGoal] = true
+		it.goals = append(it.goals, s.PrimaryGoal)
+	}
+	for _, sg := range it.subGoals {
+		if g := x.goalOfSub[sg]; g != "" && !gs[g] {
+			gs[g] = true
+			it.goals = append(it.goals, g)
+		}
+	}
+	return it
+}
+
+// facet names, in the order of the form.
+const (
+	fGoal = iota
+	fSubGoal
+	fOwner
+	fUserGroup
+	fPhase
+	fState
+	nFacets
+)
+
+func (it facetItem) values(f int) []string {
+	switch f {
+	case fGoal:
+		return it.goals
+	case fSubGoal:
+		return it.subGoals
+	case fOwner:
+		return []string{it.owner}
+	case fUserGroup:
+		return it.groups
+	case fPhase:
+		return []string{it.phase}
+	case fState:
+		return []string{it.state}
+	}
+	return nil
+}
+
+func (f filters) value(i int) string {
+	switch i {
+	case fGoal:
+		return f.Goal
+	case fSubGoal:
+		return f.SubGoal
+	case fOwner:
+		return f.Owner
+	case fUserGroup:
+		return f.UserGroup
+	case fPhase:
+		return f.Phase
+	case fState:
+		return f.State
+	}
+	return ""
+}
+
+func matchesAny(vs []string, want string) bool {
+	for _, v := range vs {
+		if strings.EqualFold(v, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// facets counts, for each filter, the initiatives per value that match
+// every other filter (so a count says what choosing the value gives).
+// used lists the facets the form shows.
+type facetCounts struct {
+	counts [nFacets]map[string]int
+	// known values (any case) per facet, from all items.
+	known [nFacets]map[string]string
+}
+
+func countFacets(items []facetItem, f filters, used []int) facetCounts {
+	var fc facetCounts
+	for _, i := range used {
+		fc.counts[i] = map[string]int{}
+		fc.known[i] = map[string]string{}
+	}
+	for _, it := range items {
+		// miss counts the used filters it fails; which is the one it fails.
+		miss, which := 0, -1
+		for _, i := range used {
+			if want := f.value(i); want != "" && !matchesAny(it.values(i), want) {
+				miss++
+				which = i
+			}
+		}
+		for _, i := range used {
+			for _, v := range it.values(i) {
+				if v == "" {
+					continue
+				}
+				k := strings.ToLower(v)
+				if _, ok := fc.known[i][k]; !ok {
+					fc.known[i][k] = v
+				}
+				if miss == 0 || (miss == 1 && which == i) {
+					fc.counts[i][k]++
+				}
+			}
+		}
+	}
+	return fc
+}
+
+// checkKnown refuses an owner or user group no initiative has.
+func (fc facetCounts) checkKnown(f filters) error {
+	if f.Owner != "" && fc.known[fOwner] != nil {
+		if _, ok := fc.known[fOwner][strings.ToLower(f.Owner)]; !ok {
+			return errBadRequest("Ukjent eier «%s».", f.Owner)
+		}
+	}
+	if f.UserGroup != "" && fc.known[fUserGroup] != nil {
+		if _, ok := fc.known[fUserGroup][strings.ToLower(f.UserGroup)]; !ok {
+			return errBadRequest("Ukjent brukergruppe «%s».", f.UserGroup)
+		}
+	}
+	return nil
+}
+
+// buildForm makes the filter form: goal, sub-goal, owner, user group,
+// phase and (when withState) state, each option with its count.
+func buildForm(action string, x *strategyIndex, fc facetCounts, f filters, withState bool, sorts []optionView) filterForm {
+	form := filterForm{Action: action, Q: f.Q}
+	sel := func(name, label, all string, i int, opts []optionView) selectView {
+		cur := strings.ToLower(f.value(i))
+		for k := range opts {
+			opts[k].Count = fc.counts[i][strings.ToLower(opts[k].Value)]
+			opts[k].Selected = cur != "" && strings.ToLower(opts[k].Value) == cur
+		}
+		return selectView{Name: name, Label: label, ID: "filter-" + name, AllLabel: all, Options: opts}
+	}
+	var goals, subs []optionView
+	for _, g := range x.goalOrder {
+		goals = append(goals, optionView{Value: g, Label: x.goalName(g)})
+		if f.Goal == "" || f.Goal == g {
+			for _, s := range x.subsOfGoal[g] {
+				subs = append(subs, optionView{Value: s, Label: s + " " + x.subTitle[s]})
+			}
+		}
+	}
+	var owners, groups []optionView
+	for _, v := range fc.known[fOwner] {
+		owners = append(owners, optionView{Value: v, Label: v})
+	}
+	for _, v := range fc.known[fUserGroup] {
+		groups = append(groups, optionView{Value: v, Label: v})
+	}
+	sortNO(owners, func(o optionView) string { return o.Label })
+	sortNO(groups, func(o optionView) string { return o.Label })
+	var phases []optionView
+	for _, p := range domain.Phases {
+		phases = append(phases, optionView{Value: string(p), Label: phaseNO(p)})
+	}
+	form.Selects = []selectView{
+		sel("goal", "Mål", "Alle mål", fGoal, goals),
+		sel("subGoal", "Delmål", "Alle delmål", fSubGoal, subs),
+		sel("owner", "Eier", "Alle eiere", fOwner, owners),
+		sel("userGroup", "Brukergruppe", "Alle brukergrupper", fUserGroup, groups),
+		sel("phase", "Fase", "Alle faser", fPhase, phases),
+	}
+	if withState {
+		var sts []optionView
+		for _, s := range states {
+			sts = append(sts, optionView{Value: string(s), Label: stateNO(s)})
+		}
+		form.Selects = append(form.Selects, sel("state", "Tilstand", "Alle tilstander", fState, sts))
+	}
+	for k := range sorts {
+		sorts[k].Selected = sorts[k].Value == f.Sort
+	}
+	form.Sort = selectView{Name: "sort", Label: "Sorter etter", ID: "filter-sort", Options: sorts}
+	form.Active = f.Goal != "" || f.SubGoal != "" || f.Owner != "" || f.UserGroup != "" || f.Phase != "" || f.State != "" || f.Q != ""
+	return form
+}
+
+// ---- the roadmap ----
+
+type roadmapView struct {
+	Form    filterForm
+	Total   int // initiatives shown
+	Summary string
+	Years   []yearView
+	Today   todayView
+	Goals   []rmGoal
+}
+
+type rmGoal struct {
+	ID, Title, Strategy string
+	HeadingID           string
+	SubGoals            []rmSubGoal
+}
+
+type rmSubGoal struct {
+	ID, Title string
+	HeadingID string
+	Items     []rmItem
+}
+
+type rmItem struct {
+	ID, Title, Owner, URL string
+	Phase, PhaseClass     string
+	State                 string // shown when not in the portfolio proper
+	Primary               bool
+	Span                  spanView
+	RAG, RAGClass         string
+	Milestones            []markerView
+	start, end            domain.Date
+}
+
+var roadmapSorts = []optionView{{Value: "", Label: "Oppstart"}, {Value: "end", Label: "Slutt"}, {Value: "title", Label: "Tittel"}}
+
+func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
+	f, err := readFilters(r.URL.Query(), "goal", "subGoal", "owner", "userGroup", "phase", "q", "sort")
+	if err != nil {
+		return nil, err
+	}
+	if f.Sort == "start" {
+		f.Sort = ""
+	}
+	if f.Sort != "" && f.Sort != "end" && f.Sort != "title" {
+		return nil, errBadRequest("Ukjent sortering «%s». Velg start, end eller title.", f.Sort)
+	}
+	st, err := s.cfg.Queries.Strategy()
+	if err != nil {
+		return nil, err
+	}
+	x := newStrategyIndex(st)
+	if err := x.check(f); err != nil {
+		return nil, err
+	}
+	all, err := s.cfg.Queries.Initiatives(projections.InitiativeFilter{Q: f.Q})
+	if err != nil {
+		return nil, err
+	}
+	items := make([]facetItem, 0, len(all))
+	for _, in := range all {
+		if onRoadmap(in.State) {
+			items = append(items, facetOf(x, in))
+		}
+	}
+	used := []int{fGoal, fSubGoal, fOwner, fUserGroup, fPhase}
+	fc := countFacets(items, f, used)
+	if f.Q == "" {
+		if err := fc.checkKnown(f); err != nil {
+			return nil, err
+		}
+	}
+	rm, err := s.cfg.Queries.Roadmap(projections.RoadmapFilter{Goal: f.Goal, SubGoal: f.SubGoal, Owner: f.Owner,
+		UserGroup: f.UserGroup, Phase: f.Phase, Q: f.Q})
+	if err != nil {
+		return nil, err
+	}
+	v := roadmapView{Form: buildForm("/veikart", x, fc, f, false, append([]optionView(nil), roadmapSorts...)),
+		Years: years(), Today: today(s.cfg.Now())}
+	seen := map[string]bool{}
+	for _, g := range rm.Goals {
+		gv := rmGoal{ID: g.GoalID, Title: g.Title, Strategy: g.Strategy, HeadingID: "mal-" + idPart(g.GoalID)}
+		for _, sg := range g.SubGoals {
+			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID)}
+			for _, in := range sg.Initiatives {
+				seen[in.InitiativeID] = true
+				sv.Items = append(sv.Items, roadmapItem(in))
+			}
+			sortItems(sv.Items, f.Sort)
+			gv.SubGoals = append(gv.SubGoals, sv)
+		}
+		v.Goals = append(v.Goals, gv)
+	}
+	v.Total = len(seen)
+	switch v.Total {
+	case 0:
+		v.Summary = "Ingen tiltak passer til søket."
+	case 1:
+		v.Summary = "1 tiltak vises."
+	default:
+		v.Summary = strconv.Itoa(v.Total) + " tiltak vises."
+	}
+	return &response{tmpl: "roadmap", lay: layout{Title: "Veikart", Section: "veikart", Live: "/hendelser", Wide: true, Page: v}}, nil
+}
+
+func onRoadmap(s domain.Lifecycle) bool {
+	switch s {
+	case domain.LifecycleRejected, domain.LifecycleWithdrawn, domain.LifecycleCancelled:
+		return false
+	}
+	return true
+}
+
+func roadmapItem(in projections.RoadmapInitiative) rmItem {
+	it := rmItem{ID: in.InitiativeID, Title: in.Title, Owner: in.Owner, URL: "/tiltak/" + url.PathEscape(in.InitiativeID),
+		Phase: phaseNO(in.Phase), PhaseClass: "ph-" + string(in.Phase), Primary: in.Primary,
+		Span: span(in.PlannedStart, in.PlannedEnd), RAG: ragNO(in.LatestRAG), RAGClass: ragClass(in.LatestRAG),
+		start: in.PlannedStart, end: in.PlannedEnd}
+	if in.State != domain.LifecycleInPortfolio {
+		it.State = stateNO(in.State)
+	}
+	for _, m := range in.Milestones {
+		if mv, ok := milestoneMarker(m); ok {
+			it.Milestones = append(it.Milestones, mv)
+		}
+	}
+	return it
+}
+
+func ragClass(r domain.RAG) string {
+	if r.Valid() {
+		return "rag rag-" + string(r)
+	}
+	return "rag rag-none"
+}
+
+func sortItems(items []rmItem, by string) {
+	sortNO(items, func(i rmItem) string { return i.Title })
+	switch by {
+	case "title":
+	case "end":
+		stableBy(items, func(a, b rmItem) bool { return a.end < b.end })
+	default:
+		stableBy(items, func(a, b rmItem) bool { return a.start < b.start })
+	}
+}
+
+// idPart makes an id usable in an HTML id attribute.
+func idPart(s string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(s) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
