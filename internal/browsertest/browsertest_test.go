@@ -153,4 +153,11 @@ func TestHarnessJavaScriptOff(t *testing.T) {
 	if got := browsertest.Eval[string](q, `document.getElementById("h").textContent`); got != "uten skript" {
 		t.Errorf("with JavaScript off the page script ran: heading %q", got)
 	}
+	q.EnableJavaScript()
+	if got := browsertest.Eval[string](q, `document.getElementById("h").textContent`); got != "uten skript" {
+		t.Errorf("turning JavaScript on ran the skipped page script: heading %q", got)
+	}
+	if v := q.Axe(); len(v) != 0 {
+		t.Errorf("axe-core after JavaScript is turned on again: %s", browsertest.FormatViolations(v))
+	}
 }

@@ -163,6 +163,18 @@ func (p *Page) DisableJavaScript() {
 	p.jsOff = true
 }
 
+// EnableJavaScript turns scripts back on. The current document keeps what
+// it has: the scripts it skipped while loading do not run now. Tools that
+// need timers, such as axe-core, work again.
+func (p *Page) EnableJavaScript() {
+	p.tb.Helper()
+	p.Do("enable JavaScript", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+		return err
+	}))
+	p.jsOff = false
+}
+
 // SetViewport sets the viewport size in CSS pixels.
 func (p *Page) SetViewport(width, height int64) {
 	p.tb.Helper()
