@@ -77,23 +77,53 @@ func amountNO(n int64) string {
 }
 
 // collators are not safe for concurrent use; a pool gives each sort its own.
-var collators = sync.Pool{New: func() any { return collate.New(language.MustParse("nb"), collate.IgnoreCase) }}
+// CLDR's Norwegian order (Æ Ø Å after Z) is the same for bokmål and
+// nynorsk; x/text's table for "nb" falls back to the root order (Æ as AE,
+// Å as A), its "nn" table has the Norwegian rules.
+var collators = sync.Pool{New: func() any { return collate.New(language.Make("nn"), collate.IgnoreCase) }}
+
+// sortKeys caches collation keys: the same titles are sorted on every
+// page view.
+var sortKeys = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+// maxSortKeys bounds the cache; it starts over when full.
+const maxSortKeys = 100_000
+
+// sortKey is s's collation key in Norwegian order.
+func sortKey(s string) string {
+	sortKeys.RLock()
+	k, ok := sortKeys.m[s]
+	sortKeys.RUnlock()
+	if ok {
+		return k
+	}
+	c := collators.Get().(*collate.Collator)
+	var buf collate.Buffer
+	k = string(c.KeyFromString(&buf, s))
+	collators.Put(c)
+	sortKeys.Lock()
+	if len(sortKeys.m) >= maxSortKeys {
+		sortKeys.m = map[string]string{}
+	}
+	sortKeys.m[s] = k
+	sortKeys.Unlock()
+	return k
+}
 
 // sortNO sorts xs by key in Norwegian order (æ, ø, å after z), stably.
 func sortNO[T any](xs []T, key func(T) string) {
-	c := collators.Get().(*collate.Collator)
-	defer collators.Put(c)
-	var buf collate.Buffer
-	keys := make([][]byte, len(xs))
+	keys := make([]string, len(xs))
 	for i, x := range xs {
-		keys[i] = append([]byte(nil), c.KeyFromString(&buf, key(x))...)
-		buf.Reset()
+		keys[i] = sortKey(key(x))
 	}
 	idx := make([]int, len(xs))
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return string(keys[idx[a]]) < string(keys[idx[b]]) })
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
 	out := make([]T, len(xs))
 	for i, j := range idx {
 		out[i] = xs[j]

@@ -246,6 +246,7 @@ func buildForm(action string, x *strategyIndex, fc facetCounts, f filters, withS
 
 type roadmapView struct {
 	Form    filterForm
+	Pager   *pagerView
 	Total   int // initiatives shown
 	Summary string
 	Years   []yearView
@@ -263,6 +264,16 @@ type rmSubGoal struct {
 	ID, Title string
 	HeadingID string
 	Items     []rmItem
+	// Total is the number of matching initiatives; More, when set, links
+	// to all of them (the roadmap shows a few per sub-goal at a time).
+	Total int
+	More  string
+}
+
+// pagerView pages a sub-goal's initiatives.
+type pagerView struct {
+	Text       string
+	Prev, Next string
 }
 
 type rmItem struct {
@@ -273,8 +284,15 @@ type rmItem struct {
 	Span                  spanView
 	RAG, RAGClass         string
 	Milestones            []markerView
-	start, end            domain.Date
 }
+
+// A roadmap page shows at most perSubGoal initiatives per sub-goal, and
+// with a sub-goal chosen pages of perPage, so that it stays quick and
+// readable with thousands of initiatives.
+const (
+	perSubGoal = 20
+	perPage    = 100
+)
 
 var roadmapSorts = []optionView{{Value: "", Label: "Oppstart"}, {Value: "end", Label: "Slutt"}, {Value: "title", Label: "Tittel"}}
 
@@ -282,6 +300,14 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	f, err := readFilters(r.URL.Query(), "goal", "subGoal", "owner", "userGroup", "phase", "q", "sort")
 	if err != nil {
 		return nil, err
+	}
+	page := 1
+	if p := r.URL.Query().Get("side"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return nil, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
+		}
+		page = n
 	}
 	if f.Sort == "start" {
 		f.Sort = ""
@@ -325,12 +351,39 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	for _, g := range rm.Goals {
 		gv := rmGoal{ID: g.GoalID, Title: g.Title, Strategy: g.Strategy, HeadingID: "mal-" + idPart(g.GoalID)}
 		for _, sg := range g.SubGoals {
-			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID)}
+			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID), Total: len(sg.Initiatives)}
 			for _, in := range sg.Initiatives {
 				seen[in.InitiativeID] = true
+			}
+			ins := sortInitiatives(sg.Initiatives, f.Sort)
+			switch {
+			case f.SubGoal != "":
+				pages := (len(ins) + perPage - 1) / perPage
+				if page > 1 && page > pages {
+					return nil, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
+				}
+				lo, hi := (page-1)*perPage, min(page*perPage, len(ins))
+				ins = ins[lo:hi]
+				if pages > 1 {
+					v.Pager = &pagerView{Text: "Side " + strconv.Itoa(page) + " av " + strconv.Itoa(pages) + ", tiltak " +
+						strconv.Itoa(lo+1) + "–" + strconv.Itoa(hi) + " av " + strconv.Itoa(sv.Total)}
+					if page > 1 {
+						v.Pager.Prev = pageURL(r.URL.Query(), page-1)
+					}
+					if page < pages {
+						v.Pager.Next = pageURL(r.URL.Query(), page+1)
+					}
+				}
+			case len(ins) > perSubGoal:
+				ins = ins[:perSubGoal]
+				q := r.URL.Query()
+				q.Del("side")
+				q.Set("subGoal", sg.SubGoalID)
+				sv.More = "/veikart?" + q.Encode()
+			}
+			for _, in := range ins {
 				sv.Items = append(sv.Items, roadmapItem(in))
 			}
-			sortItems(sv.Items, f.Sort)
 			gv.SubGoals = append(gv.SubGoals, sv)
 		}
 		v.Goals = append(v.Goals, gv)
@@ -343,6 +396,14 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 		v.Summary = "1 tiltak vises."
 	default:
 		v.Summary = strconv.Itoa(v.Total) + " tiltak vises."
+	}
+	for _, g := range v.Goals {
+		for _, sg := range g.SubGoals {
+			if sg.More != "" {
+				v.Summary = strconv.Itoa(v.Total) + " tiltak passer. Veikartet viser inntil " + strconv.Itoa(perSubGoal) +
+					" per delmål; velg «Vis alle» under et delmål for å se resten."
+			}
+		}
 	}
 	return &response{tmpl: "roadmap", lay: layout{Title: "Veikart", Section: "veikart", Live: "/hendelser", Wide: true, Page: v}}, nil
 }
@@ -358,8 +419,7 @@ func onRoadmap(s domain.Lifecycle) bool {
 func roadmapItem(in projections.RoadmapInitiative) rmItem {
 	it := rmItem{ID: in.InitiativeID, Title: in.Title, Owner: in.Owner, URL: "/tiltak/" + url.PathEscape(in.InitiativeID),
 		Phase: phaseNO(in.Phase), PhaseClass: "ph-" + string(in.Phase), Primary: in.Primary,
-		Span: span(in.PlannedStart, in.PlannedEnd), RAG: ragNO(in.LatestRAG), RAGClass: ragClass(in.LatestRAG),
-		start: in.PlannedStart, end: in.PlannedEnd}
+		Span: span(in.PlannedStart, in.PlannedEnd), RAG: ragNO(in.LatestRAG), RAGClass: ragClass(in.LatestRAG)}
 	if in.State != domain.LifecycleInPortfolio {
 		it.State = stateNO(in.State)
 	}
@@ -378,15 +438,28 @@ func ragClass(r domain.RAG) string {
 	return "rag rag-none"
 }
 
-func sortItems(items []rmItem, by string) {
-	sortNO(items, func(i rmItem) string { return i.Title })
+// sortInitiatives returns the initiatives sorted by start (then title),
+// end (then title) or title, titles in Norwegian order. The read models'
+// slice is shared and not changed.
+func sortInitiatives(ins []projections.RoadmapInitiative, by string) []projections.RoadmapInitiative {
+	out := append([]projections.RoadmapInitiative(nil), ins...)
+	sortNO(out, func(i projections.RoadmapInitiative) string { return i.Title })
 	switch by {
 	case "title":
 	case "end":
-		stableBy(items, func(a, b rmItem) bool { return a.end < b.end })
+		stableBy(out, func(a, b projections.RoadmapInitiative) bool { return a.PlannedEnd < b.PlannedEnd })
 	default:
-		stableBy(items, func(a, b rmItem) bool { return a.start < b.start })
+		stableBy(out, func(a, b projections.RoadmapInitiative) bool { return a.PlannedStart < b.PlannedStart })
 	}
+	return out
+}
+
+func pageURL(q url.Values, page int) string {
+	q.Set("side", strconv.Itoa(page))
+	if page == 1 {
+		q.Del("side")
+	}
+	return "/veikart?" + q.Encode()
 }
 
 // idPart makes an id usable in an HTML id attribute.
