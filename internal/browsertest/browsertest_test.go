@@ -50,7 +50,11 @@ func fixture(t *testing.T) *httptest.Server {
 		fmt.Fprint(w, `a:focus-visible, input:focus-visible { outline: 3px solid #000; }
 .noring:focus { outline: none; }
 .wide { width: 2000px; }
-.box { overflow-x: auto; } .box > div { width: 2000px; }`)
+.box { overflow-x: auto; } .box > div { width: 2000px; }
+.tall { height: 3000px; }
+.grad-good { background-image: linear-gradient(to right, #fff, #eee); color: #222; }
+.grad-bad { background-image: linear-gradient(to right, #fff, #999); color: #777; }
+.far { display: inline-block; margin-left: 1800px; background-image: linear-gradient(to right, #fff, #999); color: #777; }`)
 	})
 	mux.HandleFunc("/err.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
@@ -60,6 +64,8 @@ func fixture(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/bad", page(`<img src="data:,"><input name="x"><script>console.log("inline, refused by CSP")</script><script src="/err.js"></script>`))
 	mux.HandleFunc("/noring", page(`<p><a class="noring" href="/a">Uten fokusring</a></p>`))
 	mux.HandleFunc("/wide", page(`<div class="wide">bred</div>`))
+	mux.HandleFunc("/gradient", page(`<p class="grad-good">God kontrast over en gradient</p><div class="tall"></div><p class="grad-bad">Svak kontrast over en gradient</p>
+<div class="box" tabindex="0" role="region" aria-label="boks"><div><span class="far">Langt ute til høyre</span></div></div>`))
 	mux.HandleFunc("/boxed", page(`<div class="box" tabindex="0" role="region" aria-label="tidslinje"><div>bred i egen boks</div></div>`))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -159,5 +165,32 @@ func TestHarnessJavaScriptOff(t *testing.T) {
 	}
 	if v := q.Axe(); len(v) != 0 {
 		t.Errorf("axe-core after JavaScript is turned on again: %s", browsertest.FormatViolations(v))
+	}
+}
+
+func TestHarnessSettlesUndecidedContrast(t *testing.T) {
+	srv := fixture(t)
+	p := browser.NewPage(t)
+	p.Open(srv.URL + "/gradient")
+	if v := p.Axe(); len(v) != 0 {
+		t.Fatalf("axe-core should leave text over a gradient undecided, got violations %s", browsertest.FormatViolations(v))
+	}
+	got := map[string]browsertest.Contrast{}
+	for _, c := range p.UndecidedContrast() {
+		got[c.Target] = c
+	}
+	good, bad, far := got[".grad-good"], got[".grad-bad"], got["span"]
+	if good.Why != "bgGradient" || !good.OK() || good.Ratio < 14 {
+		t.Errorf("#222 over #fff→#eee: got %v, want about 14.6:1 and OK", good)
+	}
+	// #777 is 4.48:1 on white; behind the text (the first fifth of the
+	// gradient, below the first screen) the background is darker.
+	if bad.Why != "bgGradient" || bad.OK() || bad.Ratio > 4.2 || bad.Ratio < 3 {
+		t.Errorf("#777 over #fff→#999: got %v, want about 3.9:1 and not OK", bad)
+	}
+	// Outside its scrolling box's view until scrolled there; the gradient
+	// spans just the text, down to #999 (about 1.6:1).
+	if far.Why != "bgGradient" || far.Unmeasured != "" || far.Ratio > 2 {
+		t.Errorf("#777 over #fff→#999 in a scrolled box: got %v, want about 1.6:1", far)
 	}
 }

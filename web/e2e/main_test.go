@@ -212,13 +212,21 @@ func visibleInitiativesAre(ids []string) string {
 })()`
 }
 
-// requireClean fails the test on axe-core violations and console errors.
+// requireClean fails the test on axe-core violations, on too little text
+// contrast where axe-core could not decide, and on console errors.
 // failedDoc, when not empty, is the address of a document that answered an
 // error status on purpose: the browser's note of that status is expected.
 func requireClean(t *testing.T, p *browsertest.Page, what string, failedDoc ...string) {
 	t.Helper()
 	if v := p.Axe(); len(v) > 0 {
 		t.Errorf("%s: %d axe-core WCAG 2.1 A/AA violations:%s", what, len(v), browsertest.FormatViolations(v))
+	}
+	// What axe-core leaves undecided (text over a gradient) is measured
+	// from the rendered pixels.
+	for _, c := range p.UndecidedContrast() {
+		if !c.OK() {
+			t.Errorf("%s: text contrast below WCAG 2.1 AA: %s", what, c)
+		}
 	}
 	errs := slices.DeleteFunc(p.ConsoleErrors(), func(m chromedp.ConsoleMessage) bool {
 		return m.Source == "network" && slices.Contains(failedDoc, m.URL)
