@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,26 +48,18 @@ type facetItem struct {
 
 func facetOf(x *strategyIndex, s projections.InitiativeSummary) facetItem {
 	it := facetItem{owner: s.Owner, phase: string(s.Phase), state: string(s.State), groups: s.UserGroups}
-	seen := map[string]bool{}
-	add := func(sub string) {
-		if sub == "" || seen[sub] {
-			return
+	it.subGoals = make([]string, 0, 1+len(s.SubGoals))
+	for _, sg := range append([]string{s.PrimarySubGoal}, s.SubGoals...) {
+		if sg != "" && !slices.Contains(it.subGoals, sg) {
+			it.subGoals = append(it.subGoals, sg)
 		}
-		seen[sub] = true
-		it.subGoals = append(it.subGoals, sub)
 	}
-	add(s.PrimarySubGoal)
-	for _, sg := range s.SubGoals {
-		add(sg)
-	}
-	gs := map[string]bool{}
+	it.goals = make([]string, 0, 2)
 	if s.PrimaryGoal != "" {
-		gs[s.PrimaryGoal] = true
 		it.goals = append(it.goals, s.PrimaryGoal)
 	}
 	for _, sg := range it.subGoals {
-		if g := x.goalOfSub[sg]; g != "" && !gs[g] {
-			gs[g] = true
+		if g := x.goalOfSub[sg]; g != "" && !slices.Contains(it.goals, g) {
 			it.goals = append(it.goals, g)
 		}
 	}
@@ -139,10 +132,11 @@ type facetCounts struct {
 }
 
 func countFacets(items []facetItem, f filters, used []int) facetCounts {
-	var fc facetCounts
+	// Counted by value as written, then merged case-insensitively: few
+	// distinct values, many items.
+	var raw [nFacets]map[string]int
 	for _, i := range used {
-		fc.counts[i] = map[string]int{}
-		fc.known[i] = map[string]string{}
+		raw[i] = map[string]int{}
 	}
 	for _, it := range items {
 		// miss counts the used filters it fails; which is the one it fails.
@@ -158,14 +152,24 @@ func countFacets(items []facetItem, f filters, used []int) facetCounts {
 				if v == "" {
 					continue
 				}
-				k := strings.ToLower(v)
-				if _, ok := fc.known[i][k]; !ok {
-					fc.known[i][k] = v
-				}
 				if miss == 0 || (miss == 1 && which == i) {
-					fc.counts[i][k]++
+					raw[i][v]++
+				} else if _, ok := raw[i][v]; !ok {
+					raw[i][v] = 0
 				}
 			}
+		}
+	}
+	var fc facetCounts
+	for _, i := range used {
+		fc.counts[i] = map[string]int{}
+		fc.known[i] = map[string]string{}
+		for v, n := range raw[i] {
+			k := strings.ToLower(v)
+			if w, ok := fc.known[i][k]; !ok || v < w {
+				fc.known[i][k] = v
+			}
+			fc.counts[i][k] += n
 		}
 	}
 	return fc
@@ -347,23 +351,23 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	}
 	v := roadmapView{Form: buildForm("/veikart", x, fc, f, false, append([]optionView(nil), roadmapSorts...)),
 		Years: years(), Today: today(s.cfg.Now())}
-	seen := map[string]bool{}
+	seen := make(map[string]struct{}, len(items))
 	for _, g := range rm.Goals {
 		gv := rmGoal{ID: g.GoalID, Title: g.Title, Strategy: g.Strategy, HeadingID: "mal-" + idPart(g.GoalID)}
 		for _, sg := range g.SubGoals {
 			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID), Total: len(sg.Initiatives)}
 			for _, in := range sg.Initiatives {
-				seen[in.InitiativeID] = true
+				seen[in.InitiativeID] = struct{}{}
 			}
-			ins := sortInitiatives(sg.Initiatives, f.Sort)
-			switch {
+			var ins []projections.RoadmapInitiative
+			switch n := len(sg.Initiatives); {
 			case f.SubGoal != "":
-				pages := (len(ins) + perPage - 1) / perPage
+				pages := (n + perPage - 1) / perPage
 				if page > 1 && page > pages {
 					return nil, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
 				}
-				lo, hi := (page-1)*perPage, min(page*perPage, len(ins))
-				ins = ins[lo:hi]
+				lo, hi := (page-1)*perPage, min(page*perPage, n)
+				ins = pickInitiatives(sg.Initiatives, f.Sort, lo, hi)
 				if pages > 1 {
 					v.Pager = &pagerView{Text: "Side " + strconv.Itoa(page) + " av " + strconv.Itoa(pages) + ", tiltak " +
 						strconv.Itoa(lo+1) + "–" + strconv.Itoa(hi) + " av " + strconv.Itoa(sv.Total)}
@@ -374,12 +378,14 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 						v.Pager.Next = pageURL(r.URL.Query(), page+1)
 					}
 				}
-			case len(ins) > perSubGoal:
-				ins = ins[:perSubGoal]
+			case n > perSubGoal:
+				ins = pickInitiatives(sg.Initiatives, f.Sort, 0, perSubGoal)
 				q := r.URL.Query()
 				q.Del("side")
 				q.Set("subGoal", sg.SubGoalID)
 				sv.More = "/veikart?" + q.Encode()
+			default:
+				ins = pickInitiatives(sg.Initiatives, f.Sort, 0, n)
 			}
 			for _, in := range ins {
 				sv.Items = append(sv.Items, roadmapItem(in))
@@ -438,18 +444,38 @@ func ragClass(r domain.RAG) string {
 	return "rag rag-none"
 }
 
-// sortInitiatives returns the initiatives sorted by start (then title),
-// end (then title) or title, titles in Norwegian order. The read models'
-// slice is shared and not changed.
-func sortInitiatives(ins []projections.RoadmapInitiative, by string) []projections.RoadmapInitiative {
-	out := append([]projections.RoadmapInitiative(nil), ins...)
-	sortNO(out, func(i projections.RoadmapInitiative) string { return i.Title })
-	switch by {
-	case "title":
-	case "end":
-		stableBy(out, func(a, b projections.RoadmapInitiative) bool { return a.PlannedEnd < b.PlannedEnd })
-	default:
-		stableBy(out, func(a, b projections.RoadmapInitiative) bool { return a.PlannedStart < b.PlannedStart })
+// pickInitiatives returns the initiatives [lo, hi) in order of start
+// (then title), end (then title) or title, titles in Norwegian order. The
+// read models' slice is shared and not changed.
+func pickInitiatives(ins []projections.RoadmapInitiative, by string, lo, hi int) []projections.RoadmapInitiative {
+	keys := make([]string, len(ins))
+	idx := make([]int32, len(ins))
+	for i := range ins {
+		keys[i] = sortKey(ins[i].Title)
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int {
+		x, y := &ins[a], &ins[b]
+		switch by {
+		case "title":
+		case "end":
+			if c := strings.Compare(string(x.PlannedEnd), string(y.PlannedEnd)); c != 0 {
+				return c
+			}
+		default:
+			if c := strings.Compare(string(x.PlannedStart), string(y.PlannedStart)); c != 0 {
+				return c
+			}
+		}
+		return strings.Compare(keys[a], keys[b])
+	})
+	hi = min(hi, len(ins))
+	if lo >= hi {
+		return nil
+	}
+	out := make([]projections.RoadmapInitiative, 0, hi-lo)
+	for _, i := range idx[lo:hi] {
+		out = append(out, ins[i])
 	}
 	return out
 }
