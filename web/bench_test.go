@@ -71,7 +71,26 @@ func (b *bigModels) Initiative(id string) (projections.InitiativeDetail, error) 
 	return projections.InitiativeDetail{}, domain.Errorf(domain.KindNotFound, "no")
 }
 func (b *bigModels) Roadmap(f projections.RoadmapFilter) (projections.RoadmapView, error) {
-	return b.rm, nil
+	if f.Goal == "" && f.SubGoal == "" {
+		return b.rm, nil
+	}
+	var v projections.RoadmapView
+	for _, g := range b.rm.Goals {
+		if f.Goal != "" && g.GoalID != f.Goal {
+			continue
+		}
+		rg := g
+		rg.SubGoals = nil
+		for _, s := range g.SubGoals {
+			if f.SubGoal == "" || s.SubGoalID == f.SubGoal {
+				rg.SubGoals = append(rg.SubGoals, s)
+			}
+		}
+		if len(rg.SubGoals) > 0 {
+			v.Goals = append(v.Goals, rg)
+		}
+	}
+	return v, nil
 }
 func (b *bigModels) Meetings(string, int) ([]projections.MeetingSummary, error) { return nil, nil }
 func (b *bigModels) Meeting(string) (projections.MeetingDetail, error) {

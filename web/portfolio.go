@@ -12,6 +12,7 @@ import (
 
 type portfolioView struct {
 	Form    filterForm
+	Pager   *pagerView
 	Summary string
 	Columns []columnView
 	Rows    []portfolioRow
@@ -44,6 +45,14 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	f, err := readFilters(q, "goal", "subGoal", "owner", "userGroup", "phase", "state", "q", "sort")
 	if err != nil {
 		return nil, err
+	}
+	page := 1
+	if p := q.Get("side"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return nil, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
+		}
+		page = n
 	}
 	format := q.Get("format")
 	if format != "" && format != "html" && format != "csv" {
@@ -104,7 +113,7 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	v.Form.SortHidden = f.Sort
 	base := url.Values{}
 	for k, vs := range q {
-		if k != "sort" && k != "format" && len(vs) > 0 && vs[0] != "" {
+		if k != "sort" && k != "format" && k != "side" && len(vs) > 0 && vs[0] != "" {
 			base.Set(k, vs[0])
 		}
 	}
@@ -127,6 +136,35 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 		col.Href = "/portefolje?" + qs.Encode()
 		v.Columns = append(v.Columns, col)
 	}
+	total := len(list)
+	if pages := (total + perPage - 1) / perPage; pages > 1 {
+		if page > pages {
+			return nil, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
+		}
+		lo, hi := (page-1)*perPage, min(page*perPage, total)
+		list = list[lo:hi]
+		v.Pager = &pagerView{Text: "Side " + strconv.Itoa(page) + " av " + strconv.Itoa(pages) + ", tiltak " +
+			strconv.Itoa(lo+1) + "–" + strconv.Itoa(hi) + " av " + strconv.Itoa(total)}
+		link := func(n int) string {
+			qs := url.Values{}
+			for k, vs := range q {
+				qs[k] = vs
+			}
+			qs.Del("side")
+			if n > 1 {
+				qs.Set("side", strconv.Itoa(n))
+			}
+			return "/portefolje?" + qs.Encode()
+		}
+		if page > 1 {
+			v.Pager.Prev = link(page - 1)
+		}
+		if page < pages {
+			v.Pager.Next = link(page + 1)
+		}
+	} else if page > 1 {
+		return nil, errNotFound("Side %d finnes ikke.", page)
+	}
 	for _, in := range list {
 		row := portfolioRow{ID: in.InitiativeID, Title: in.Title, URL: "/tiltak/" + url.PathEscape(in.InitiativeID),
 			Owner: in.Owner, Goal: in.PrimaryGoal, GoalTitle: x.goalTitle[in.PrimaryGoal], Phase: phaseNO(in.Phase),
@@ -138,18 +176,19 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 		row.RAG, row.RAGClass = ragNO(r), ragClass(r)
 		v.Rows = append(v.Rows, row)
 	}
-	switch len(v.Rows) {
+	switch total {
 	case 0:
 		v.Summary = "Ingen tiltak passer til søket."
 	case 1:
 		v.Summary = "1 tiltak."
 	default:
-		v.Summary = strconv.Itoa(len(v.Rows)) + " tiltak."
+		v.Summary = strconv.Itoa(total) + " tiltak."
 	}
 	csvq := url.Values{}
 	for k, vs := range q {
 		csvq[k] = vs
 	}
+	csvq.Del("side")
 	csvq.Set("format", "csv")
 	v.CSV = "/portefolje?" + csvq.Encode()
 	return &response{tmpl: "portfolio", lay: layout{Title: "Portefølje", Section: "portefolje", Page: v}}, nil

@@ -77,7 +77,7 @@ func TestRoadmapSearch(t *testing.T) {
 		}
 		// A reload would lose this mark.
 		browsertest.Eval[bool](p, `window.browserTestMark = true`)
-		p.Do("type the search", chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), search))
+		p.Do("type the search", chromedp.SendKeys(chromedp.CSS(`main input[name="q"]`), search))
 		p.WaitUntil(visibleInitiativesAre(want), 5*time.Second)
 		p.WaitUntil(`new URLSearchParams(location.search).get("q") === `+fmt.Sprintf("%q", search), 5*time.Second)
 		if !browsertest.Eval[bool](p, `window.browserTestMark === true`) {
@@ -90,7 +90,7 @@ func TestRoadmapSearch(t *testing.T) {
 		p := browser.NewPage(t)
 		p.DisableJavaScript()
 		p.Open(site.URL() + "/veikart")
-		res, err := runResponse(p, chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), search+"\n"))
+		res, err := runResponse(p, chromedp.SendKeys(chromedp.CSS(`main input[name="q"]`), search+"\n"))
 		if err != nil {
 			t.Fatalf("submit the search form: %v", err)
 		}
