@@ -33,6 +33,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	// The server's write timeout is for ordinary answers; a stream lives
 	// until the client or the server goes.
 	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -23,6 +23,11 @@
         var fresh = doc.getElementById("resultater");
         var cur = results();
         if (fresh && cur) { cur.replaceWith(fresh); }
+        // The count is a live region outside the swapped part, so that
+        // screen readers announce the new text.
+        var count = doc.getElementById("treff");
+        var curCount = document.getElementById("treff");
+        if (count && curCount && curCount.innerHTML !== count.innerHTML) { curCount.innerHTML = count.innerHTML; }
         var upd = doc.getElementById("sist-oppdatert");
         var curUpd = document.getElementById("sist-oppdatert");
         if (upd && curUpd) { curUpd.replaceWith(upd); }
