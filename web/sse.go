@@ -21,6 +21,11 @@ const maxStreams = 1000
 // wakes; it does not poll. Pages with data-live reload their results on
 // each event (site.js).
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		return
+	}
 	select {
 	case s.streams <- struct{}{}:
 		defer func() { <-s.streams }()
