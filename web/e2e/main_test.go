@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,4 +235,51 @@ func requireClean(t *testing.T, p *browsertest.Page, what string, failedDoc ...s
 	if len(errs) > 0 {
 		t.Errorf("%s: console errors:%s", what, browsertest.FormatConsole(errs))
 	}
+}
+
+// tabThrough presses Tab from the top of the page until the focus leaves
+// the page or comes round again, and fails the test for each of targets
+// it never reached and each focus drawn without a visible indicator. It
+// returns how many targets it reached.
+func tabThrough(t *testing.T, p *browsertest.Page, what string, targets []browsertest.Focusable) int {
+	t.Helper()
+	reached := map[string]bool{}
+	n, last := 0, ""
+	for i := 0; i < 4*len(targets)+10; i++ {
+		f := p.Tab()
+		if f.Key != "" && f.Key == last {
+			continue // the next field inside one control (a date's day, month, year)
+		}
+		last = f.Key
+		if f.Body {
+			if n > 0 {
+				break // past the last element
+			}
+			continue
+		}
+		if f.Key == "" {
+			continue // focusable, but not one of the targets
+		}
+		if reached[f.Key] {
+			break // round again
+		}
+		reached[f.Key] = true
+		n++
+		if !f.FocusVisible || !f.Indicator {
+			t.Errorf("%s: focus is not visible on %s (outline %s, box-shadow %s)", what, f, f.Outline, f.BoxShadow)
+		}
+	}
+	var missed []string
+	for _, tg := range targets {
+		if !reached[tg.Key] {
+			missed = append(missed, tg.Desc)
+		}
+	}
+	if len(missed) > 0 {
+		t.Errorf("%s: the Tab key never reached %d of %d elements:\n  %s", what, len(missed), len(targets), strings.Join(missed, "\n  "))
+	}
+	if len(targets) > 0 && n == 0 {
+		t.Errorf("%s: the Tab key reached nothing", what)
+	}
+	return n
 }

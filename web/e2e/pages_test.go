@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +19,8 @@ import (
 const search = "HJEMMEOPPFØLGING"
 
 // TestPublicPages: every public page answers 200, writes no error to the
-// console and has no axe-core violation of WCAG 2.1 A or AA.
+// console, has no axe-core violation of WCAG 2.1 A or AA, and the Tab key
+// reaches each of its links and controls with a visible focus.
 func TestPublicPages(t *testing.T) {
 	initiative := initiativeID(t, "Digital hjemmeoppfølging")
 	meeting, caseID := heldMeeting(t)
@@ -55,6 +55,7 @@ func TestPublicPages(t *testing.T) {
 				failedDoc = append(failedDoc, u)
 			}
 			requireClean(t, p, "GET "+pg.path, failedDoc...)
+			tabThrough(t, p, pg.path, p.MarkFocusable("body"))
 		})
 	}
 }
@@ -195,39 +196,6 @@ func TestRoadmapKeyboard(t *testing.T) {
 			t.Errorf("the roadmap has no visible form control named %q (filters and search are GET forms)", filter)
 		}
 	}
-	reached := map[string]bool{}
-	var order []string
-	for i := 0; i < 3*len(targets)+10; i++ {
-		f := p.Tab()
-		if f.Body {
-			if len(order) > 0 {
-				break // past the last element
-			}
-			continue
-		}
-		if f.Key == "" {
-			continue // focusable but not a target (e.g. a scrolling box)
-		}
-		if reached[f.Key] {
-			break // around again
-		}
-		reached[f.Key] = true
-		order = append(order, f.Key)
-		if !f.FocusVisible || !f.Indicator {
-			t.Errorf("focus is not visible on %s (outline %s, box-shadow %s)", f, f.Outline, f.BoxShadow)
-		}
-	}
-	var missed []string
-	for _, tg := range targets {
-		if !reached[tg.Key] {
-			missed = append(missed, tg.Desc)
-		}
-	}
-	if len(missed) > 0 {
-		t.Errorf("the Tab key never reached %d of %d elements:\n  %s", len(missed), len(targets), strings.Join(missed, "\n  "))
-	}
-	if len(order) == 0 {
-		t.Fatal("the Tab key reached nothing")
-	}
-	t.Logf("the Tab key reached %d of %d links and controls, each with a visible focus", len(order), len(targets))
+	n := tabThrough(t, p, "/veikart", targets)
+	t.Logf("the Tab key reached %d of %d links and controls, each with a visible focus", n, len(targets))
 }
