@@ -175,6 +175,16 @@ func (p *Page) EnableJavaScript() {
 	p.jsOff = false
 }
 
+// EmulateMedia makes the page's CSS see the media type ("print"; ""
+// ends the emulation).
+func (p *Page) EmulateMedia(media string) {
+	p.tb.Helper()
+	p.Do("emulate media "+media, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	}))
+}
+
 // SetViewport sets the viewport size in CSS pixels.
 func (p *Page) SetViewport(width, height int64) {
 	p.tb.Helper()

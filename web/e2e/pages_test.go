@@ -199,3 +199,49 @@ func TestRoadmapKeyboard(t *testing.T) {
 	n := tabThrough(t, p, "/veikart", targets)
 	t.Logf("the Tab key reached %d of %d links and controls, each with a visible focus", n, len(targets))
 }
+
+// a4Landscape is the printable width of A4 landscape with 10 mm margins,
+// in CSS pixels (96 per inch): 277 mm.
+const a4Landscape = 1047
+
+// TestRoadmapPrint: printed on A4 landscape, the roadmap leaves out the
+// menu and the filters, and its time lines fit the page width (nothing
+// that would scroll on screen is cut off on paper).
+func TestRoadmapPrint(t *testing.T) {
+	p := browser.NewPage(t)
+	p.SetViewport(a4Landscape, 740)
+	p.Open(site.URL() + "/veikart")
+	p.EmulateMedia("print")
+	type printed struct {
+		Shown   []string `json:"shown"`
+		Cut     []string `json:"cut"`
+		Overall bool     `json:"overall"`
+		Bars    int      `json:"bars"`
+	}
+	got := browsertest.Eval[printed](p, `(() => {
+  const desc = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "");
+  const r = {shown: [], cut: [], overall: document.documentElement.scrollWidth <= window.innerWidth, bars: 0};
+  for (const e of document.querySelectorAll("header nav, main form")) {
+    if (e.checkVisibility({visibilityProperty: true})) r.shown.push(desc(e));
+  }
+  for (const e of document.querySelectorAll("main *")) {
+    const o = getComputedStyle(e).overflowX;
+    if ((o === "auto" || o === "scroll" || o === "hidden") && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 200)
+      r.cut.push(desc(e) + " (" + e.scrollWidth + " px in " + e.clientWidth + ")");
+  }
+  r.bars = [...document.querySelectorAll("main a[href*='/tiltak/']")].filter(a => a.checkVisibility()).length;
+  return r;
+})()`)
+	if len(got.Shown) > 0 {
+		t.Errorf("printed, the roadmap still shows the menu or the filters: %v", got.Shown)
+	}
+	if !got.Overall {
+		t.Error("printed, the roadmap is wider than A4 landscape")
+	}
+	if len(got.Cut) > 0 {
+		t.Errorf("printed, these boxes would cut off their content: %v", got.Cut)
+	}
+	if got.Bars == 0 {
+		t.Error("printed, the roadmap shows no initiatives")
+	}
+}
