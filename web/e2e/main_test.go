@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -145,6 +146,33 @@ func roadmapIDs(t *testing.T, q string) []string {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
+}
+
+// publicPage is a page of the site with the status it must answer.
+type publicPage struct {
+	name, path string
+	status     int64
+}
+
+// publicPages are the public pages of the contract, with demo ids, and the
+// error page of an unknown address.
+func publicPages(t *testing.T) []publicPage {
+	t.Helper()
+	initiative := initiativeID(t, "Digital hjemmeoppfølging")
+	meeting, caseID := heldMeeting(t)
+	return []publicPage{
+		{"front page", "/", 200},
+		{"roadmap", "/veikart", 200},
+		{"roadmap filtered", "/veikart?phase=execution&q=" + url.QueryEscape("digital"), 200},
+		{"portfolio", "/portefolje", 200},
+		{"initiative", "/tiltak/" + initiative, 200},
+		{"strategy", "/strategi", 200},
+		{"council", "/radsmodell", 200},
+		{"meeting", "/radsmodell/moter/" + meeting, 200},
+		{"case", "/radsmodell/saker/" + caseID, 200},
+		{"decision register", "/vedtak", 200},
+		{"unknown page", "/finnes-ikke", 404},
+	}
 }
 
 // ---- the API ----
