@@ -207,8 +207,20 @@ func (p *Page) HorizontalOverflow() Overflow {
   const de = document.documentElement, vw = window.innerWidth;
   const r = {scrollWidth: de.scrollWidth, innerWidth: vw, widest: ""};
   if (de.scrollWidth <= vw) return r;
-  const clipped = (el) => { for (let a = el.parentElement; a; a = a.parentElement) {
-      const o = getComputedStyle(a).overflowX; if (o !== "visible") return true; } return false; };
+  // An element is clipped by a box that scrolls or hides its overflow on
+  // its containing-block chain: an absolutely positioned element escapes
+  // such boxes between it and its positioned ancestor.
+  const clipped = (el) => {
+    for (let a = el; a && a !== document.body && a !== document.documentElement; ) {
+      const pos = getComputedStyle(a).position;
+      if (pos === "fixed") return true;
+      const next = pos === "absolute" ? a.offsetParent : a.parentElement;
+      if (!next || next === document.body || next === document.documentElement) return false;
+      if (getComputedStyle(next).overflowX !== "visible") return true;
+      a = next;
+    }
+    return false;
+  };
   let best = null, right = vw;
   for (const el of document.body.querySelectorAll("*")) {
     const b = el.getBoundingClientRect();
