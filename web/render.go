@@ -149,6 +149,7 @@ func (s *Server) page(fn func(r *http.Request) (*response, error)) http.HandlerF
 			return
 		}
 		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Language", "nb")
 		s.write(w, r, orOK(resp.status), body)
 	}
 }

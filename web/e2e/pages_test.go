@@ -152,6 +152,36 @@ func TestDecisionAppearsLive(t *testing.T) {
 	requireClean(t, p, "/vedtak after the live update")
 }
 
+// TestRoadmapLive: a status report recorded through the API shows on an
+// open roadmap within a second, without a reload.
+func TestRoadmapLive(t *testing.T) {
+	id := initiativeID(t, "Digital hjemmeoppfølging")
+	row := `[...document.querySelectorAll("main a[href$='/tiltak/` + id + `']")].map(a => a.closest("li") || a.parentElement)`
+	p := browser.NewPage(t)
+	p.Open(site.URL() + "/veikart")
+	// Red unless it is red already (as after an earlier run in this process).
+	rag, label := "red", "Rød"
+	if browsertest.Eval[bool](p, row+`.some(r => r.innerText.includes("Rød"))`) {
+		rag, label = "green", "Grønn"
+	}
+	shows := row + `.length > 0 && ` + row + `.every(r => r.innerText.includes("` + label + `"))`
+	if browsertest.Eval[bool](p, shows) {
+		t.Fatalf("Digital hjemmeoppfølging shows %s before the report", label)
+	}
+	browsertest.Eval[bool](p, `window.browserTestMark = true`)
+	command(t, "ReportStatus", map[string]any{"initiativeId": id, "reportDate": time.Now().Format("2006-01-02"),
+		"overall": rag, "schedule": rag, "cost": "yellow", "benefit": "green", "comment": "Nettlesertest: status " + rag + "."})
+	recorded := time.Now()
+	if err := p.TryWaitUntil(shows, time.Second); err != nil {
+		t.Fatalf("the status %s did not appear on the open roadmap within 1 s of the API's answer: %v", label, err)
+	}
+	t.Logf("the status appeared %v after the API answered", time.Since(recorded).Round(time.Millisecond))
+	if !browsertest.Eval[bool](p, `window.browserTestMark === true`) {
+		t.Error("the page reloaded: the status should arrive without a reload")
+	}
+	requireClean(t, p, "/veikart after the live update")
+}
+
 // TestSmallScreen: at 320 px no page scrolls sideways (time lines and
 // wide tables may scroll inside their own box), the roadmap included with
 // a search.
