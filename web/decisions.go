@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,13 +30,9 @@ const maxOptions = 300
 
 func readDecisionQuery(q url.Values) (decisionQuery, error) {
 	var dq decisionQuery
-	dq.page = 1
-	if p := q.Get("side"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return dq, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
-		}
-		dq.page = n
+	var err error
+	if dq.page, err = readPage(q); err != nil {
+		return dq, err
 	}
 	for _, n := range []string{"forum", "initiativeId", "from", "to", "q", "format", "side"} {
 		if len(q[n]) > 1 {

@@ -46,13 +46,9 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := 1
-	if p := q.Get("side"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return nil, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
-		}
-		page = n
+	page, err := readPage(q)
+	if err != nil {
+		return nil, err
 	}
 	format := q.Get("format")
 	if format != "" && format != "html" && format != "csv" {

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
@@ -305,13 +307,9 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := 1
-	if p := r.URL.Query().Get("side"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return nil, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
-		}
-		page = n
+	page, err := readPage(r.URL.Query())
+	if err != nil {
+		return nil, err
 	}
 	if f.Sort == "start" {
 		f.Sort = ""
@@ -334,16 +332,28 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	v, err := buildRoadmap(x, rm, f, page, r.URL.Query(), s.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &response{tmpl: "roadmap", lay: layout{Title: "Veikart", Section: "veikart", Live: "/hendelser", Wide: true, Page: v}}, nil
+}
+
+// buildRoadmap applies the filters to rm, the roadmap of the search, and
+// makes the page: the form with its counts, and per goal and sub-goal the
+// initiatives shown (a few per sub-goal, or a page of the chosen one).
+func buildRoadmap(x *strategyIndex, rm projections.RoadmapView, f filters, page int, q url.Values, now time.Time) (roadmapView, error) {
+	var v roadmapView
 	t := indexRoadmap(rm)
 	used := []int{fGoal, fSubGoal, fOwner, fUserGroup, fPhase}
 	fc := countFacets(t.items, f, used)
 	if f.Q == "" {
 		if err := fc.checkKnown(f); err != nil {
-			return nil, err
+			return v, err
 		}
 	}
-	v := roadmapView{Form: buildForm("/veikart", x, fc, f, false, append([]optionView(nil), roadmapSorts...)),
-		Years: years(), Today: today(s.cfg.Now())}
+	v = roadmapView{Form: buildForm("/veikart", x, fc, f, false, append([]optionView(nil), roadmapSorts...)),
+		Years: years(), Today: today(now)}
 	narrowed := f.Owner != "" || f.UserGroup != "" || f.Phase != "" || f.Q != ""
 	shown := make([]bool, len(t.items))
 	total := 0
@@ -377,7 +387,7 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 			case f.SubGoal != "":
 				pages := (n + perPage - 1) / perPage
 				if page > 1 && page > pages {
-					return nil, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
+					return v, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
 				}
 				lo, hi := (page-1)*perPage, min(page*perPage, n)
 				ins = pickInitiatives(sg.Initiatives, match, f.Sort, lo, hi)
@@ -385,18 +395,18 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 					v.Pager = &pagerView{Text: "Side " + strconv.Itoa(page) + " av " + strconv.Itoa(pages) + ", tiltak " +
 						strconv.Itoa(lo+1) + "–" + strconv.Itoa(hi) + " av " + strconv.Itoa(sv.Total)}
 					if page > 1 {
-						v.Pager.Prev = pageURL(r.URL.Query(), page-1)
+						v.Pager.Prev = pageURL(maps.Clone(q), page-1)
 					}
 					if page < pages {
-						v.Pager.Next = pageURL(r.URL.Query(), page+1)
+						v.Pager.Next = pageURL(maps.Clone(q), page+1)
 					}
 				}
 			case n > perSubGoal:
 				ins = pickInitiatives(sg.Initiatives, match, f.Sort, 0, perSubGoal)
-				q := r.URL.Query()
-				q.Del("side")
-				q.Set("subGoal", sg.SubGoalID)
-				sv.More = "/veikart?" + q.Encode()
+				more := maps.Clone(q)
+				more.Del("side")
+				more.Set("subGoal", sg.SubGoalID)
+				sv.More = "/veikart?" + more.Encode()
 			default:
 				ins = pickInitiatives(sg.Initiatives, match, f.Sort, 0, n)
 			}
@@ -427,7 +437,7 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 			}
 		}
 	}
-	return &response{tmpl: "roadmap", lay: layout{Title: "Veikart", Section: "veikart", Live: "/hendelser", Wide: true, Page: v}}, nil
+	return v, nil
 }
 
 func onRoadmap(s domain.Lifecycle) bool {
