@@ -681,3 +681,20 @@ func TestRoadmapFiltersAgreeWithReadModels(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadAndLanguage(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodHead, site.URL()+"/veikart", nil)
+	res, err := plain.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || len(b) != 0 || res.Header.Get("Content-Length") == "" || res.Header.Get("ETag") == "" {
+		t.Errorf("HEAD /veikart: status %d, %d body bytes, Content-Length %q, ETag %q", res.StatusCode, len(b),
+			res.Header.Get("Content-Length"), res.Header.Get("ETag"))
+	}
+	if a := get(t, "/strategi"); a.header.Get("Content-Language") != "nb" {
+		t.Errorf("Content-Language %q", a.header.Get("Content-Language"))
+	}
+}
