@@ -218,7 +218,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 		Contacts: d.Contacts, Now: cfg.Now,
-		Web:      site.Handler(),
+		Web: site.Handler(),
 	})
 	if err != nil {
 		return nil, err
