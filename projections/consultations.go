@@ -98,6 +98,16 @@ type ConsultationResponseView struct {
 // Current reports whether the response has not been replaced.
 func (r ConsultationResponseView) Current() bool { return r.ReplacedBy == "" }
 
+// Response returns the response with the id.
+func (d ConsultationDetail) Response(id string) (ConsultationResponseView, bool) {
+	for _, r := range d.Responses {
+		if r.ResponseID == id {
+			return r, true
+		}
+	}
+	return ConsultationResponseView{}, false
+}
+
 // Answer returns the response's answer to question q (from 1), or "".
 func (r ConsultationResponseView) Answer(q int) string {
 	for _, a := range r.Answers {

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
 )
@@ -63,6 +65,14 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock (today's marker on the time lines); default time.Now.
 	Now func() time.Time
+	// Responses records responses from the public consultation form; nil:
+	// the form is not offered.
+	Responses ResponseRecorder
+	// FormPosts and FormBurst bound the form posts per client address:
+	// FormBurst at once, then FormPosts per second; defaults one per six
+	// seconds, ten at once.
+	FormPosts rate.Limit
+	FormBurst int
 }
 
 // Server is the web site.
@@ -77,6 +87,11 @@ type Server struct {
 	done    context.Context
 	close   context.CancelFunc
 	streams chan struct{}
+
+	// crossOrigin refuses cross-site form posts; posts bounds them per
+	// client address.
+	crossOrigin *http.CrossOriginProtection
+	posts       *postLimiter
 
 	lookup  sync.Mutex // serialises EventTime calls
 	mu      sync.Mutex // guards changed
@@ -105,7 +120,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, pages: p, assets: a, streams: make(chan struct{}, maxStreams)}
+	if cfg.FormPosts <= 0 {
+		cfg.FormPosts = rate.Every(6 * time.Second)
+	}
+	if cfg.FormBurst <= 0 {
+		cfg.FormBurst = 10
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, pages: p, assets: a, streams: make(chan struct{}, maxStreams),
+		crossOrigin: http.NewCrossOriginProtection(), posts: newPostLimiter(cfg.FormPosts, cfg.FormBurst, cfg.Now)}
 	s.done, s.close = context.WithCancel(context.Background())
 	s.handler = s.secure(s.routes())
 	return s, nil
@@ -131,6 +153,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /radsmodell/saker/{id}", s.page(s.handleCase))
 	mux.HandleFunc("GET /vedtak", s.page(s.handleDecisions))
 	mux.HandleFunc("GET /feed/vedtak.atom", s.page(s.handleDecisionFeed))
+	mux.HandleFunc("GET /horinger", s.page(s.handleConsultations))
+	mux.HandleFunc("GET /horinger/{id}", s.formPage(s.handleConsultation))
+	mux.HandleFunc("POST /horinger/{id}", s.handleRespond)
 	mux.HandleFunc("GET /hendelser", s.handleEvents)
 	mux.HandleFunc("GET /assets/{name}", s.assets.serve)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {

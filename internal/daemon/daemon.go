@@ -209,7 +209,8 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 
-	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now})
+	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now,
+		Responses: &services.ConsultationForms{Exec: d.Cmds, Sealer: d.Contacts, Now: cfg.Now}})
 	if err != nil {
 		return nil, err
 	}
