@@ -238,7 +238,9 @@ func (s *Server) consultationPage(d projections.ConsultationDetail, form *formVi
 // newForm is an empty form with a fresh form id: the id makes a second
 // submission of the same rendered form a repeat of the first.
 func (s *Server) newForm(d projections.ConsultationDetail) *formView {
-	f := &formView{Action: "/horinger/" + url.PathEscape(d.ConsultationID) + "#skjema", FormID: services.NewID()}
+	// No fragment: the page shown again with errors puts the focus on its
+	// error summary (autofocus), which a fragment would prevent.
+	f := &formView{Action: "/horinger/" + url.PathEscape(d.ConsultationID), FormID: services.NewID()}
 	f.limits()
 	for i, q := range d.Questions {
 		f.Answers = append(f.Answers, formAnswer{N: i + 1, Question: q, ID: "svar-" + strconv.Itoa(i+1), Name: "svar" + strconv.Itoa(i+1)})
