@@ -120,6 +120,27 @@ func (s *Server) handleConsultations(r *http.Request) (*response, error) {
 	return &response{tmpl: "consultations", lay: layout{Title: "Høringer", Section: "horinger", Page: v}}, nil
 }
 
+// openConsultations are the consultations open today, for the front page;
+// none when the read models have no consultations.
+func (s *Server) openConsultations() ([]consultationRow, error) {
+	cr, ok := s.cfg.Queries.(ConsultationReader)
+	if !ok {
+		return nil, nil
+	}
+	all, err := cr.Consultations()
+	if err != nil {
+		return nil, err
+	}
+	var out []consultationRow
+	for _, d := range all {
+		if st, tag := s.statusOf(d); st == projections.ConsultationOpen {
+			out = append(out, consultationRow{Href: "/horinger/" + url.PathEscape(d.ConsultationID), Title: d.Title,
+				ArchiveRef: d.ArchiveRef, Opened: dateNO(d.OpenedDate), Deadline: dateNO(d.Deadline), Status: tag})
+		}
+	}
+	return out, nil
+}
+
 // ---- one consultation ----
 
 type consultationView struct {

@@ -15,6 +15,8 @@ type frontView struct {
 	InPortfolio int
 	RAG         []ragShare
 	Decisions   []decisionRow
+	// Consultations are the open consultations (høringer).
+	Consultations []consultationRow
 }
 
 type phaseHead struct {
@@ -108,6 +110,9 @@ func (s *Server) handleFront(r *http.Request) (*response, error) {
 		d := ds[i]
 		v.Decisions = append(v.Decisions, decisionRow{Date: dateNO(d.MeetingDate), Forum: string(d.Forum), CaseNumber: d.CaseNumber,
 			Outcome: outcomeNO(d.Outcome), Case: linkView{Href: "/radsmodell/saker/" + url.PathEscape(d.CaseID), Text: d.CaseTitle}})
+	}
+	if v.Consultations, err = s.openConsultations(); err != nil {
+		return nil, err
 	}
 	return &response{tmpl: "front", lay: layout{Title: "Forside", Page: v}}, nil
 }
