@@ -50,6 +50,7 @@ func aggregateOf(eventType string, data []byte) (string, string) {
 		InitiativeID string `json:"initiativeId"`
 		MeetingID    string `json:"meetingId"`
 		CaseID       string `json:"caseId"`
+		Consultation string `json:"consultationId"`
 		Forum        string `json:"forum"`
 		Year         int    `json:"year"`
 	}
@@ -65,6 +66,8 @@ func aggregateOf(eventType string, data []byte) (string, string) {
 		return string(at), d.CaseID
 	case domain.Series:
 		return string(at), domain.SeriesRef(domain.Forum(d.Forum), d.Year).ID
+	case domain.Consultation:
+		return string(at), d.Consultation
 	}
 	return string(at), "x"
 }
