@@ -332,6 +332,7 @@ func TestE2ERoleMatrix(t *testing.T) {
 		"proposedResolution": "Saken drøftes."})
 
 	council := obj{"caseId": cs, "meetingId": mtg}
+	cons := newULID()
 	with := func(o obj, kv ...any) obj {
 		n := obj{}
 		for k, v := range o {
@@ -366,6 +367,14 @@ func TestE2ERoleMatrix(t *testing.T) {
 		"DeferCase":          with(council, "reason", "Utsatt."),
 		"CorrectDecision": {"caseId": adm.caseID, "correctsEventId": adm.res.Events[0].ID,
 			"reason": "Skrivefeil i vedtaket.", "resolution": "E-helserådet gir sin tilslutning (rettet)."},
+
+		"OpenConsultation": {"consultationId": cons, "title": "Høring", "description": "Forslag.", "questions": []string{"Enig?"},
+			"invitedBodies": []string{"KS"}, "deadline": time.Now().AddDate(0, 1, 0).Format(time.DateOnly)},
+		"InviteToConsultation": {"consultationId": cons, "bodies": []string{"Sametinget"}},
+		"RegisterConsultationResponse": {"consultationId": cons, "organisation": "Eksempelkommune (illustrativ)",
+			"receivedDate": time.Now().Format(time.DateOnly), "answers": []obj{{"question": 1, "text": "Illustrativt svar: ja."}}},
+		"PublishConsultationResponse": {"consultationId": cons, "responseId": newULID()},
+		"CloseConsultation":           {"consultationId": cons, "summary": "Oppsummert."},
 	}
 	ownerCommands := map[string]bool{"ProposeInitiative": true, "WithdrawInitiative": true, "ReportStatus": true,
 		"ReportMilestone": true, "CloseInitiative": true}
