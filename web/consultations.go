@@ -220,7 +220,7 @@ func (s *Server) consultationPage(d projections.ConsultationDetail, form *formVi
 		Opened: dateNO(d.OpenedDate), Deadline: dateNO(d.Deadline), Description: paragraphs(d.Description), Status: tag,
 		DeadlinePassed: st == projections.ConsultationDeadlinePassed, Closed: d.Closed, Summary: paragraphs(d.Summary),
 		Published: pub.PublishedCount, InvitedCount: len(pub.InvitedBodies), Received: received,
-		CSV: "/v1/consultations/" + url.PathEscape(d.ConsultationID) + "?format=csv"}
+		CSV: "/horinger/" + url.PathEscape(d.ConsultationID) + "?format=csv"}
 	if d.ResultingCaseID != "" {
 		v.ResultingCase = &linkView{Href: "/radsmodell/saker/" + url.PathEscape(d.ResultingCaseID), Text: "Saken i rådsmodellen"}
 	}
@@ -289,6 +289,13 @@ func (s *Server) handleConsultation(r *http.Request) (*response, error) {
 		}
 		return nil, err
 	}
+	switch format := r.URL.Query().Get("format"); format {
+	case "", "html":
+	case "csv":
+		return &response{body: consultationCSV(d.Public()), contentType: "text/csv; charset=utf-8", filename: "horingssvar.csv"}, nil
+	default:
+		return nil, errBadRequest("Ukjent format «%s». Velg csv.", truncate(format, 40))
+	}
 	v := s.consultationPage(d, nil, r.URL.Query().Get("mottatt") != "")
 	return &response{tmpl: "consultation", lay: layout{Title: d.Title, Section: "horinger", Page: v}}, nil
 }
@@ -302,6 +309,12 @@ func (s *Server) formPage(fn func(r *http.Request) (*response, error)) http.Hand
 		resp, err := fn(r)
 		if err != nil {
 			s.renderError(w, r, err)
+			return
+		}
+		if resp.body != nil {
+			w.Header().Set("Content-Type", resp.contentType)
+			w.Header().Set("Content-Disposition", `attachment; filename="`+resp.filename+`"`)
+			s.write(w, r, orOK(resp.status), resp.body)
 			return
 		}
 		s.renderPage(w, r, resp)
@@ -512,4 +525,27 @@ func spaced(n int) string {
 		s = s[:i] + " " + s[i:]
 	}
 	return s
+}
+
+// consultationCSV is the published responses for Excel: one row per
+// organisation, one column per question.
+func consultationCSV(d projections.ConsultationDetail) []byte {
+	head := []string{"Organisasjon", "Mottatt", "Etter fristen"}
+	for i, q := range d.Questions {
+		head = append(head, "Spørsmål "+strconv.Itoa(i+1)+": "+q)
+	}
+	head = append(head, "Andre merknader", "Dokument")
+	rows := [][]string{head}
+	for _, r := range d.Responses {
+		late := "nei"
+		if r.Late {
+			late = "ja"
+		}
+		row := []string{r.Organisation, string(r.ReceivedDate), late}
+		for i := range d.Questions {
+			row = append(row, r.Answer(i+1))
+		}
+		rows = append(rows, append(row, r.Comments, r.DocumentURL))
+	}
+	return excelCSV(rows)
 }

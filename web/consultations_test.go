@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net"
@@ -153,6 +154,27 @@ func TestConsultationPages(t *testing.T) {
 	}
 	if inlineScript.MatchString(page.body) && strings.Contains(page.body, "<script>") || styleAttr.MatchString(page.body) || handlerAttr.MatchString(page.body) {
 		t.Error("inline script or style on the consultation page")
+	}
+	csvA := get(t, "/horinger/"+c.ConsultationID+"?format=csv")
+	if csvA.status != 200 || !strings.HasPrefix(csvA.header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(csvA.body, "\uFEFF") {
+		t.Fatalf("csv: %d %q", csvA.status, csvA.header.Get("Content-Type"))
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(csvA.body, "\uFEFF")))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || len(rows[0]) != 8 || !strings.HasPrefix(rows[0][3], "Spørsmål 1: Kan dere stille") {
+		t.Fatalf("csv rows %q", rows)
+	}
+	for _, row := range rows[1:] {
+		if !strings.Contains(row[0], "(illustrativ)") {
+			t.Errorf("csv row of %q", row[0])
+		}
+	}
+	if bad := get(t, "/horinger/"+c.ConsultationID+"?format=xml"); bad.status != 400 {
+		t.Errorf("format=xml: %d", bad.status)
 	}
 	if nf := get(t, "/horinger/01JDQAC0NSXTAT10N000000009"); nf.status != 404 {
 		t.Errorf("unknown consultation: %d", nf.status)
