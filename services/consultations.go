@@ -1,10 +1,13 @@
 package services
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -28,6 +31,7 @@ const ContactKeyFile = "consultation-contact.key"
 // every address.
 type ContactSealer struct {
 	aead cipher.AEAD
+	key  []byte
 }
 
 // NewContactSealer returns a sealer with a 32-byte key.
@@ -43,7 +47,16 @@ func NewContactSealer(key []byte) (*ContactSealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("services: contact key: %w", err)
 	}
-	return &ContactSealer{aead: aead}, nil
+	return &ContactSealer{aead: aead, key: bytes.Clone(key)}, nil
+}
+
+// DeriveKey returns a 32-byte key for another purpose (label), derived
+// from the sealing key (HMAC-SHA256), so that one secret file serves the
+// consultation form: the web form signs its form ids with one.
+func (s *ContactSealer) DeriveKey(label string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }
 
 // LoadContactSealer reads the key file at path, writing a fresh random key

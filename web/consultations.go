@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -177,7 +180,9 @@ type answerView struct {
 // formView is the response form as rendered: the values given so far and
 // the messages next to the fields.
 type formView struct {
-	Action, FormID                string
+	// FormID is the response's id; Token, in the form's hidden field, is
+	// the id signed for the consultation.
+	Action, FormID, Token         string
 	Organisation, Email, Comments string
 	Replaces                      bool
 	Answers                       []formAnswer
@@ -261,7 +266,8 @@ func (s *Server) consultationPage(d projections.ConsultationDetail, form *formVi
 func (s *Server) newForm(d projections.ConsultationDetail) *formView {
 	// No fragment: the page shown again with errors puts the focus on its
 	// error summary (autofocus), which a fragment would prevent.
-	f := &formView{Action: "/horinger/" + url.PathEscape(d.ConsultationID), FormID: services.NewID()}
+	id := services.NewID()
+	f := &formView{Action: "/horinger/" + url.PathEscape(d.ConsultationID), FormID: id, Token: s.formToken(d.ConsultationID, id)}
 	f.limits()
 	for i, q := range d.Questions {
 		f.Answers = append(f.Answers, formAnswer{N: i + 1, Question: q, ID: "svar-" + strconv.Itoa(i+1), Name: "svar" + strconv.Itoa(i+1)})
@@ -427,8 +433,8 @@ func (s *Server) handleRespond(w http.ResponseWriter, r *http.Request) {
 // the response to record.
 func (s *Server) readForm(r *http.Request, d projections.ConsultationDetail) (*formView, services.ConsultationResponseForm) {
 	f := s.newForm(d)
-	if id := r.PostForm.Get("skjema"); domain.ValidID(id) {
-		f.FormID = id
+	if id, ok := s.formIDOf(d.ConsultationID, r.PostForm.Get("skjema")); ok {
+		f.FormID, f.Token = id, s.formToken(d.ConsultationID, id)
 	}
 	f.Organisation = strings.TrimSpace(r.PostForm.Get("organisasjon"))
 	f.Email = strings.TrimSpace(r.PostForm.Get("epost"))
@@ -483,6 +489,30 @@ func (s *Server) readForm(r *http.Request, d projections.ConsultationDetail) (*f
 		f.Errors = append(f.Errors, formError{f.Answers[0].ID, f.Answers[0].Error})
 	}
 	return f, form
+}
+
+// formToken is the form id signed for the consultation: "<id>.<mac>". A
+// form id is accepted back only with its signature, so an id cannot be
+// made up or carried to another consultation (the id becomes the command
+// and response id). Without a key the token is the id alone.
+func (s *Server) formToken(consultationID, id string) string {
+	if len(s.cfg.FormKey) == 0 {
+		return id
+	}
+	m := hmac.New(sha256.New, s.cfg.FormKey)
+	m.Write([]byte(consultationID + "|" + id))
+	return id + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// formIDOf is the form id of a token this site signed for the
+// consultation; false for anything else (the post then counts as a new
+// form).
+func (s *Server) formIDOf(consultationID, token string) (string, bool) {
+	id, _, _ := strings.Cut(token, ".")
+	if !domain.ValidID(id) || !hmac.Equal([]byte(s.formToken(consultationID, id)), []byte(token)) {
+		return "", false
+	}
+	return id, true
 }
 
 // checkReplace checks the one-response-per-organisation rule against the

@@ -58,7 +58,7 @@ func waitFor(t *testing.T, pos uint64) {
 }
 
 // formID is the hidden form id of a rendered page.
-var formIDRE = regexp.MustCompile(`name="skjema" value="([0-9A-Z]{26})"`)
+var formIDRE = regexp.MustCompile(`name="skjema" value="([0-9A-Z]{26}\.[A-Za-z0-9_-]{22})"`)
 
 func formID(t *testing.T, body string) string {
 	t.Helper()
@@ -263,6 +263,25 @@ func TestResponseForm(t *testing.T) {
 		}
 		if n := len(responsesOf(t, id)); n != before {
 			t.Fatalf("refused posts recorded %d responses", n-before)
+		}
+	})
+
+	t.Run("a form id is accepted only as the site signed it for this consultation", func(t *testing.T) {
+		p := newPoster("127.0.0.7")
+		other := openConsultation(t, "Annen høring "+time.Now().Format(time.RFC3339Nano))
+		foreign := formID(t, get(t, "/horinger/"+other).body)
+		made := "01JDQAR0SP0NSE0000000000ZZ"
+		for i, token := range []string{foreign, made, made + ".AAAAAAAAAAAAAAAAAAAAAA"} {
+			f := valid(fmt.Sprintf("Falsk skjema %d (illustrativ)", i))
+			f.Set("skjema", token)
+			if a := p.post(t, path, f); a.status != http.StatusSeeOther {
+				t.Fatalf("token %q: %d", token, a.status)
+			}
+			rs := responsesOf(t, id)
+			last := rs[len(rs)-1]
+			if last.Organisation != f.Get("organisasjon") || strings.HasPrefix(token, last.ResponseID) {
+				t.Fatalf("token %q: recorded %+v", token, last)
+			}
 		}
 	})
 

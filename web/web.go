@@ -68,6 +68,11 @@ type Config struct {
 	// Responses records responses from the public consultation form; nil:
 	// the form is not offered.
 	Responses ResponseRecorder
+	// FormKey signs the response form's ids (HMAC-SHA256), so that a
+	// posted id is one the site rendered for that consultation; it must
+	// be the same on every instance and across restarts. Empty: ids are
+	// not signed.
+	FormKey []byte
 	// FormPosts and FormBurst bound the form posts per client address:
 	// FormBurst at once, then FormPosts per second; defaults one per six
 	// seconds, ten at once.
