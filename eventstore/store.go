@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // Defaults of Config.
@@ -51,7 +52,7 @@ func StreamConfig(cfg Config) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:               cfg.Stream,
 		Description:        "Portfolio event log (CloudEvents 1.0, one subject per event)",
-		Subjects:           []string{StreamSubjects},
+		Subjects:           []string{eventlog.StreamSubjects},
 		Retention:          jetstream.LimitsPolicy,
 		Storage:            jetstream.FileStorage,
 		Discard:            jetstream.DiscardOld,
@@ -77,7 +78,7 @@ func withDefaults(cfg Config) Config {
 		cfg.Replicas = 1
 	}
 	if cfg.Source == "" {
-		cfg.Source = DefaultSource
+		cfg.Source = eventlog.DefaultSource
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -101,7 +102,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 		return nil, internal("eventstore.Open", errors.New("nil JetStream"))
 	}
 	cfg = withDefaults(cfg)
-	if !ValidToken(cfg.Stream) {
+	if !eventlog.ValidToken(cfg.Stream) {
 		return nil, &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("eventstore: invalid stream name %q", cfg.Stream)}
 	}
 	opts := js.Options()

@@ -49,7 +49,7 @@ skipped the same way.
 
 ReadModels.Run follows the stream with one JetStream ordered consumer
 (filter "portfolio.events.>", starting after the checkpoint), decodes each
-message once with eventstore.DecodeRecord and domain.DecodeEvent, and
+message once with eventlog.DecodeRecord and domain.DecodeEvent, and
 applies up to Config.BatchSize events per bbolt transaction. A batch is
 committed when it is full, or when the consumer reports nothing more
 pending and every message that has already arrived is in it (group commit:

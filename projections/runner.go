@@ -16,7 +16,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // Sentinel errors, wrapped by the errors the package returns.
@@ -384,7 +384,7 @@ func verify(ctx context.Context, stream jetstream.Stream, info *jetstream.Stream
 		if err != nil {
 			return fmt.Errorf("projections: read position %d: %w", seq, err)
 		}
-		rec, err := eventstore.DecodeRecord(msg.Subject, msg.Sequence, msg.Data)
+		rec, err := eventlog.DecodeRecord(msg.Subject, msg.Sequence, msg.Data)
 		if err != nil || rec.ID != want {
 			return fmt.Errorf("%w: the %s event (position %d) is not %s", ErrStreamMismatch, what, seq, want)
 		}

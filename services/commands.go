@@ -17,14 +17,14 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // EventLog is what the command path needs of the event store.
 // *eventstore.Store implements it.
 type EventLog interface {
-	Append(ctx context.Context, meta eventstore.Meta, aggs ...eventstore.AggregateAppend) (eventstore.Result, error)
-	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventstore.Record, error)
+	Append(ctx context.Context, meta eventlog.Meta, aggs ...eventlog.AggregateAppend) (eventlog.Result, error)
+	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventlog.Record, error)
 }
 
 // CommandConfig configures a CommandService.
@@ -179,13 +179,13 @@ func (s *CommandService) Execute(ctx context.Context, p Principal, cmd domain.Co
 		if err == nil {
 			return r, nil
 		}
-		if errors.Is(err, eventstore.ErrConflict) && opts.IfMatch == nil {
+		if errors.Is(err, eventlog.ErrConflict) && opts.IfMatch == nil {
 			if tries > 1 && tries%16 == 0 {
 				s.cfg.Logger.Debug("command keeps conflicting", "command", cmd.CommandName(), "tries", tries)
 			}
 			return r, err // retry on fresh state
 		}
-		if errors.Is(err, eventstore.ErrUnavailable) {
+		if errors.Is(err, eventlog.ErrUnavailable) {
 			// The append's outcome is unknown; the retry uses the same
 			// command id, so the log cannot hold it twice.
 			maybeDone = true
@@ -197,7 +197,7 @@ func (s *CommandService) Execute(ctx context.Context, p Principal, cmd domain.Co
 // retryable lets up to three ErrUnavailable failures be retried (a cluster
 // electing a new stream leader) and makes every other error final.
 func retryable(err error, unavailable *int) error {
-	if errors.Is(err, eventstore.ErrUnavailable) && *unavailable < 3 {
+	if errors.Is(err, eventlog.ErrUnavailable) && *unavailable < 3 {
 		*unavailable++
 		return err
 	}
@@ -216,7 +216,7 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 	if err != nil {
 		return CommandResult{}, false, err
 	}
-	var mine []eventstore.Record
+	var mine []eventlog.Record
 	for _, r := range recs {
 		if r.CausationID == commandID {
 			mine = append(mine, r)
@@ -226,7 +226,7 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 		return CommandResult{}, false, nil
 	}
 	if rd, ok := s.cfg.Log.(interface {
-		Read(ctx context.Context, afterPosition uint64, limit int) ([]eventstore.Record, error)
+		Read(ctx context.Context, afterPosition uint64, limit int) ([]eventlog.Record, error)
 	}); ok {
 		from := mine[0].Position
 		after := uint64(0)
@@ -244,9 +244,9 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 			}
 		}
 	}
-	res := eventstore.Result{Duplicate: true}
+	res := eventlog.Result{Duplicate: true}
 	for _, r := range mine {
-		res.Events = append(res.Events, eventstore.Appended{ID: r.ID, Type: r.Type, AggregateType: r.AggregateType,
+		res.Events = append(res.Events, eventlog.Appended{ID: r.ID, Type: r.Type, AggregateType: r.AggregateType,
 			AggregateID: r.AggregateID, Version: r.Version, Position: r.Position, Hash: r.Hash})
 	}
 	return resultFor(target, res), true, nil
@@ -321,7 +321,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 				return CommandResult{}, errStale
 			}
 			return CommandResult{}, &domain.Error{Kind: domain.KindConflict,
-				Message: fmt.Sprintf("%s is at version %d, not %d", target, v, *opts.IfMatch), Err: eventstore.ErrConflict}
+				Message: fmt.Sprintf("%s is at version %d, not %d", target, v, *opts.IfMatch), Err: eventlog.ErrConflict}
 		}
 	}
 	now := s.cfg.Now().UTC()
@@ -337,7 +337,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 	}
 
 	// One AggregateAppend per aggregate, in the order Decide named them.
-	var aggs []eventstore.AggregateAppend
+	var aggs []eventlog.AggregateAppend
 	index := map[domain.Ref]int{}
 	events := make([]domain.Event, 0, len(changes))
 	for _, ch := range changes {
@@ -353,7 +353,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			if st, ok := states[ch.Ref]; ok {
 				v = st.StateVersion()
 			}
-			aggs = append(aggs, eventstore.AggregateAppend{
+			aggs = append(aggs, eventlog.AggregateAppend{
 				Type: string(ch.Ref.Type), ID: ch.Ref.ID,
 				ExpectedVersion: v, ExpectedPosition: positions[ch.Ref],
 			})
@@ -361,7 +361,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 				aggs[j].PrevHash = hashes[ch.Ref]
 			}
 		}
-		aggs[j].Events = append(aggs[j].Events, eventstore.NewEvent{
+		aggs[j].Events = append(aggs[j].Events, eventlog.NewEvent{
 			ID: NewID(), Type: ch.Event.EventType(), Data: json.RawMessage(data),
 		})
 		events = append(events, ch.Event)
@@ -381,10 +381,10 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			return CommandResult{}, errStale
 		}
 	}
-	meta := eventstore.Meta{CommandID: opts.CommandID, CorrelationID: opts.CorrelationID, Actor: p.Name, Time: now}
+	meta := eventlog.Meta{CommandID: opts.CommandID, CorrelationID: opts.CorrelationID, Actor: p.Name, Time: now}
 	res, err := s.cfg.Log.Append(ctx, meta, aggs...)
 	if err != nil {
-		if errors.Is(err, eventstore.ErrConflict) {
+		if errors.Is(err, eventlog.ErrConflict) {
 			for r := range index {
 				s.cache.Remove(r)
 			}
@@ -412,7 +412,7 @@ func anyTrue(m map[domain.Ref]bool) bool {
 
 // remember folds the appended events into the cached states, so the next
 // command on these aggregates needs no history read.
-func (s *CommandService) remember(states map[domain.Ref]domain.State, positions map[domain.Ref]uint64, hashes map[domain.Ref]string, res eventstore.Result, events []domain.Event, now time.Time, actor string) {
+func (s *CommandService) remember(states map[domain.Ref]domain.State, positions map[domain.Ref]uint64, hashes map[domain.Ref]string, res eventlog.Result, events []domain.Event, now time.Time, actor string) {
 	if len(res.Events) != len(events) {
 		return
 	}
@@ -451,7 +451,7 @@ func (s *CommandService) remember(states map[domain.Ref]domain.State, positions 
 // one, instead of from the beginning.
 func (s *CommandService) load(ctx context.Context, ref domain.Ref) (cached, error) {
 	c, hit := s.cache.Get(ref)
-	var recs []eventstore.Record
+	var recs []eventlog.Record
 	var err error
 	fromSnapshot := false
 	if !hit {
@@ -511,7 +511,7 @@ func (s *CommandService) load(ctx context.Context, ref domain.Ref) (cached, erro
 // position with that hash: a snapshot that does not match the log (the
 // stream was restored from a backup or recreated) is ignored. An error is
 // the log's; the snapshot store's are logged and taken as a miss.
-func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (cached, []eventstore.Record, bool, error) {
+func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (cached, []eventlog.Record, bool, error) {
 	if s.cfg.Snapshots == nil {
 		return cached{}, nil, false, nil
 	}
@@ -524,7 +524,7 @@ func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (
 		return cached{}, nil, false, nil
 	}
 	if ll, ok := s.cfg.Log.(interface {
-		LoadLast(ctx context.Context, aggType, aggID string) (eventstore.Record, bool, error)
+		LoadLast(ctx context.Context, aggType, aggID string) (eventlog.Record, bool, error)
 	}); ok {
 		last, found, err := ll.LoadLast(ctx, string(ref.Type), ref.ID)
 		if err != nil {
@@ -536,7 +536,7 @@ func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (
 		}
 		if found && last.Version == snap.State.StateVersion()+1 && last.PrevHash == snap.Hash &&
 			(s.keys == nil || verifyRecord(s.keys, last, snap.State.StateVersion(), snap.Hash) == nil) {
-			return c, []eventstore.Record{last}, true, nil
+			return c, []eventlog.Record{last}, true, nil
 		}
 	}
 	recs, err := s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, snap.Position-1)
@@ -629,7 +629,7 @@ func (s *CommandService) writeSnapshots() {
 
 // verifyRecord checks one record of an aggregate whose last good event is
 // at version with hash: signature by a trusted key, envelope, and chain.
-func verifyRecord(keys audit.Keyring, r eventstore.Record, version uint64, hash string) error {
+func verifyRecord(keys audit.Keyring, r eventlog.Record, version uint64, hash string) error {
 	c, err := audit.Inspect(keys, r.AuditEvent())
 	if err != nil {
 		return err
@@ -646,7 +646,7 @@ func verifyRecord(keys audit.Keyring, r eventstore.Record, version uint64, hash 
 }
 
 // recordedOf decodes a stored record for Evolve.
-func recordedOf(r eventstore.Record) (domain.Recorded, error) {
+func recordedOf(r eventlog.Record) (domain.Recorded, error) {
 	e, err := domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data)
 	if err != nil {
 		return domain.Recorded{}, &domain.Error{Kind: domain.KindInternal, Message: fmt.Sprintf("event at position %d", r.Position), Err: err}
@@ -656,7 +656,7 @@ func recordedOf(r eventstore.Record) (domain.Recorded, error) {
 
 // resultFor builds the response: the target aggregate's version and the
 // position of the command's last event.
-func resultFor(target domain.Ref, res eventstore.Result) CommandResult {
+func resultFor(target domain.Ref, res eventlog.Result) CommandResult {
 	out := CommandResult{AggregateType: string(target.Type), AggregateID: target.ID}
 	for _, a := range res.Events {
 		out.Events = append(out.Events, EventRef{ID: a.ID, Type: a.Type, Position: a.Position})

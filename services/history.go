@@ -7,13 +7,13 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // HistoryLog is what History needs of the event store.
 type HistoryLog interface {
-	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventstore.Record, error)
-	Read(ctx context.Context, afterPosition uint64, limit int) ([]eventstore.Record, error)
+	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventlog.Record, error)
+	Read(ctx context.Context, afterPosition uint64, limit int) ([]eventlog.Record, error)
 }
 
 // History answers questions from the event log itself, not the read
@@ -31,12 +31,12 @@ type History struct {
 // auditReader is implemented by *eventstore.Store: Read that returns
 // messages which are not valid events instead of failing.
 type auditReader interface {
-	ReadAudit(ctx context.Context, afterPosition uint64, limit int) ([]eventstore.Record, error)
+	ReadAudit(ctx context.Context, afterPosition uint64, limit int) ([]eventlog.Record, error)
 }
 
 // Events returns every event of one aggregate, in order. It returns a
 // KindNotFound error when the aggregate has none, and the store's errors.
-func (h *History) Events(ctx context.Context, aggType, id string) ([]eventstore.Record, error) {
+func (h *History) Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error) {
 	recs, err := h.Log.Load(ctx, aggType, id, 0)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (h *History) InitiativeAt(ctx context.Context, id string, asOf *time.Time, 
 // AuditEvents returns up to limit events after position after, in log
 // order. When the log is an *eventstore.Store, a stored message that is not
 // a valid event is returned with Record.Invalid set rather than failing.
-func (h *History) AuditEvents(ctx context.Context, after uint64, limit int) ([]eventstore.Record, error) {
+func (h *History) AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
@@ -94,7 +95,7 @@ type recordingLog struct {
 	loads []loadCall
 }
 
-func (l *recordingLog) Load(ctx context.Context, aggType, aggID string, after uint64) ([]eventstore.Record, error) {
+func (l *recordingLog) Load(ctx context.Context, aggType, aggID string, after uint64) ([]eventlog.Record, error) {
 	recs, err := l.EventLog.Load(ctx, aggType, aggID, after)
 	l.mu.Lock()
 	l.loads = append(l.loads, loadCall{after, len(recs)})
@@ -495,9 +496,9 @@ func TestSnapshotThenUnsignedEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := domain.EncodeEvent(domain.StrategicGoalDefined{GoalID: "EVIL", Strategy: "2023-2030", Title: "forged"})
-	if _, err := intruder.Append(ctx, eventstore.Meta{CommandID: NewID(), Actor: "intruder"}, eventstore.AggregateAppend{
+	if _, err := intruder.Append(ctx, eventlog.Meta{CommandID: NewID(), Actor: "intruder"}, eventlog.AggregateAppend{
 		Type: string(domain.Strategy), ID: domain.StrategyCatalogID, ExpectedVersion: 5, ExpectedPosition: snap.Position, PrevHash: snap.Hash,
-		Events: []eventstore.NewEvent{{ID: NewID(), Type: "StrategicGoalDefined", Data: data}},
+		Events: []eventlog.NewEvent{{ID: NewID(), Type: "StrategicGoalDefined", Data: data}},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@
 //     not know;
 //   - each data schema lists exactly the event's JSON fields, requires the
 //     ones that are never omitted, and gives their types, enums and formats;
-//   - each message example is a valid envelope (eventstore.DecodeRecord on
+//   - each message example is a valid envelope (eventlog.DecodeRecord on
 //     the channel's subject), validates against the message's JSON Schema,
 //     and its data is the event's golden file
 //     (domain/testdata/events/<EventType>.json), decodes with

@@ -20,7 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
 )
@@ -275,9 +275,9 @@ type fakeHistory struct {
 	}
 }
 
-func record(pos uint64, typ, aggType, aggID string, version uint64, data string) eventstore.Record {
+func record(pos uint64, typ, aggType, aggID string, version uint64, data string) eventlog.Record {
 	raw := `{"specversion":"1.0","id":"` + idEvent + `","type":"no.ehelse.portfolio.` + typ + `.v1","data":` + data + `}`
-	return eventstore.Record{Position: pos, Subject: "portfolio.events." + aggType + "." + aggID + "." + typ,
+	return eventlog.Record{Position: pos, Subject: "portfolio.events." + aggType + "." + aggID + "." + typ,
 		ID: idEvent, Type: typ, SchemaVersion: 1, AggregateType: aggType, AggregateID: aggID, Version: version,
 		Time: t0, Actor: "hso", CausationID: idMile, CorrelationID: "corr-1", Data: json.RawMessage(data), Raw: []byte(raw)}
 }
@@ -300,21 +300,21 @@ func (h *fakeHistory) InitiativeAt(ctx context.Context, id string, asOf *time.Ti
 		Lifecycle: domain.LifecycleProposed, Phase: domain.PhaseConcept}, v, nil
 }
 
-func (h *fakeHistory) Events(ctx context.Context, aggType, id string) ([]eventstore.Record, error) {
+func (h *fakeHistory) Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error) {
 	switch {
 	case aggType == "initiative" && id == idInit:
-		return []eventstore.Record{
+		return []eventlog.Record{
 			record(10, "InitiativeProposed", "initiative", idInit, 1, `{"initiativeId":"`+idInit+`","owner":"`+orgHSO+`"}`),
 			record(12, "StatusReported", "initiative", idInit, 2, `{"initiativeId":"`+idInit+`","overall":"green"}`),
 		}, nil
 	case aggType == "case" && id == idCase:
-		return []eventstore.Record{record(11, "CaseRegistered", "case", idCase, 1, `{"caseId":"`+idCase+`"}`)}, nil
+		return []eventlog.Record{record(11, "CaseRegistered", "case", idCase, 1, `{"caseId":"`+idCase+`"}`)}, nil
 	}
 	return nil, domain.Errorf(domain.KindNotFound, "no %s %s", aggType, id)
 }
 
-func (h *fakeHistory) AuditEvents(ctx context.Context, after uint64, limit int) ([]eventstore.Record, error) {
-	var out []eventstore.Record
+func (h *fakeHistory) AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error) {
+	var out []eventlog.Record
 	for p := after + 1; p <= 25 && len(out) < limit; p++ {
 		out = append(out, record(p, "StatusReported", "initiative", idInit, p, `{"n":1}`))
 	}

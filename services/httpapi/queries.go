@@ -13,7 +13,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
 )
@@ -506,7 +506,7 @@ type AuditEventList struct {
 	Next   uint64      `json:"next"`
 }
 
-func eventViews(recs []eventstore.Record, raw bool) []EventView {
+func eventViews(recs []eventlog.Record, raw bool) []EventView {
 	out := make([]EventView, 0, len(recs))
 	for _, r := range recs {
 		v := EventView{
@@ -556,7 +556,7 @@ func (s *Server) handleInitiativeEvents(w http.ResponseWriter, r *http.Request) 
 }
 
 // initiativeOwner is the owner named by the initiative's InitiativeProposed.
-func initiativeOwner(recs []eventstore.Record) string {
+func initiativeOwner(recs []eventlog.Record) string {
 	for _, r := range recs {
 		if r.Type != "InitiativeProposed" {
 			continue

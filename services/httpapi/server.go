@@ -37,7 +37,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
 )
@@ -82,9 +82,9 @@ type History interface {
 	// atVersion; KindNotFound when it did not exist then.
 	InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error)
 	// Events returns one aggregate's events in order; KindNotFound when none.
-	Events(ctx context.Context, aggType, id string) ([]eventstore.Record, error)
+	Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error)
 	// AuditEvents returns up to limit events after position after.
-	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventstore.Record, error)
+	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error)
 }
 
 // VerifyResult is the answer of GET /v1/audit/verify. OK, Events, Head and
