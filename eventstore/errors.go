@@ -42,6 +42,10 @@ func conflictError(format string, args ...any) error {
 
 // unavailable wraps cause as a KindUnavailable error; errors.Is matches both
 // ErrUnavailable and cause.
+// Unavailable is unavailable for the other JetStream adapters (the key-value
+// buckets of package idempotency and package snapshots).
+func Unavailable(op string, cause error) error { return unavailable(op, cause) }
+
 func unavailable(op string, cause error) error {
 	return &domain.Error{Kind: domain.KindUnavailable, Message: op, Err: fmt.Errorf("%w: %w", eventlog.ErrUnavailable, cause)}
 }

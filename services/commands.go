@@ -610,7 +610,7 @@ func (s *CommandService) writeSnapshots() {
 	for {
 		select {
 		case j := <-s.snapq:
-			snap := Snapshot{State: j.c.state, Position: j.c.position, Hash: j.c.hash}
+			snap := eventlog.Snapshot{State: j.c.state, Position: j.c.position, Hash: j.c.hash}
 			if err := s.cfg.Snapshots.Put(context.Background(), j.ref, snap); err != nil {
 				s.cfg.Logger.Warn("command path: snapshot not written", "aggregate", j.ref.String(),
 					"version", j.c.state.StateVersion(), "err", err)

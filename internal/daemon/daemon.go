@@ -30,6 +30,8 @@ import (
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/embedded"
+	"github.com/ehelse/portfolio/eventstore/idempotency"
+	"github.com/ehelse/portfolio/eventstore/snapshots"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
 	"github.com/ehelse/portfolio/services/httpapi"
@@ -177,8 +179,8 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	reg := prometheus.NewRegistry()
 	m := newMetrics(reg, d)
 	// Snapshots are signed with the event signing key and trusted only
-	// when a trusted key signed them (see services.SnapshotStore).
-	snaps, err := services.OpenSnapshotStore(ctx, d.js, services.SnapshotConfig{Bucket: cfg.Stream + "_SNAPSHOTS",
+	// when a trusted key signed them (see package eventstore/snapshots).
+	snaps, err := snapshots.Open(ctx, d.js, snapshots.Config{Bucket: cfg.Stream + "_SNAPSHOTS",
 		Replicas: cfg.Replicas, Logger: cfg.Logger, Signer: d.signer, TrustedKeys: d.trusted})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot store: %w", err)
@@ -193,7 +195,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	idem, err := services.OpenIdempotencyStore(ctx, d.js, services.IdempotencyConfig{Replicas: cfg.Replicas, Logger: cfg.Logger, Instance: instance})
+	idem, err := idempotency.Open(ctx, d.js, idempotency.Config{Replicas: cfg.Replicas, Logger: cfg.Logger, Instance: instance})
 	if err != nil {
 		return nil, fmt.Errorf("idempotency store: %w", err)
 	}

@@ -8,7 +8,7 @@
 //	srv, err := httpapi.New(httpapi.Config{
 //		Logger:      logger,          // JSON slog logger for the access log
 //		Auth:        authenticator,   // *services.Authenticator
-//		Idempotency: idemStore,       // *services.IdempotencyStore
+//		Idempotency: idemStore,       // *idempotency.Store (eventstore/idempotency)
 //		Executor:    commandService,  // *services.CommandService
 //		Queries:     readModels,      // *projections.ReadModels
 //		History:     history,         // *services.History
@@ -47,14 +47,6 @@ import (
 // implements it.
 type Authenticator interface {
 	Authenticate(token string) (services.Principal, error)
-}
-
-// Idempotency remembers Idempotency-Key responses.
-// *services.IdempotencyStore implements it.
-type Idempotency interface {
-	Begin(ctx context.Context, principal, key, fingerprint string) (services.BeginResult, error)
-	Complete(ctx context.Context, r *services.Reservation, resp services.StoredResponse) error
-	Release(ctx context.Context, r *services.Reservation) error
 }
 
 // Executor runs commands. *services.CommandService implements it.
@@ -164,7 +156,7 @@ type Config struct {
 	Auth   Authenticator
 	// Idempotency backs Idempotency-Key; nil: requests with the header
 	// get 503.
-	Idempotency Idempotency
+	Idempotency services.Idempotency
 	Executor    Executor
 	Queries     Queries
 	History     History
