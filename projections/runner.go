@@ -17,6 +17,7 @@ import (
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventlog"
+	"github.com/ehelse/portfolio/services"
 )
 
 // Sentinel errors, wrapped by the errors the package returns.
@@ -27,7 +28,9 @@ var (
 	// rebuilds when it sees it.
 	ErrStreamMismatch = errors.New("projections: read models do not match the event stream")
 	// ErrRebuildInProgress: Rebuild was called while a rebuild is running.
-	ErrRebuildInProgress = errors.New("projections: a rebuild is already running")
+	// It wraps services.ErrRebuildInProgress, which the rebuild use case
+	// (services.Rebuilds) recognises.
+	ErrRebuildInProgress = fmt.Errorf("projections: %w", services.ErrRebuildInProgress)
 	// ErrClosed: the read models were closed. Queries return it inside a
 	// KindUnavailable *domain.Error.
 	ErrClosed = errors.New("projections: read models closed")

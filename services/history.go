@@ -28,9 +28,10 @@ type History struct {
 	TrustedKeys []ed25519.PublicKey
 }
 
-// auditReader is implemented by *eventstore.Store: Read that returns
-// messages which are not valid events instead of failing.
-type auditReader interface {
+// AuditReader is an optional capability of a HistoryLog: Read that
+// returns messages which are not valid events (Record.Invalid) instead of
+// failing. *eventstore.Store has it.
+type AuditReader interface {
 	ReadAudit(ctx context.Context, afterPosition uint64, limit int) ([]eventlog.Record, error)
 }
 
@@ -47,6 +48,31 @@ func (h *History) Events(ctx context.Context, aggType, id string) ([]eventlog.Re
 	return recs, nil
 }
 
+// InitiativeEvents returns an initiative's events for p, who must be
+// allowed to read its history: the auditor, the secretariat, or an owner
+// of the organisation that owns the initiative (by its events, those that
+// fail verification left out). It returns a KindNotFound error when the
+// initiative has no events, KindUnauthorized or KindForbidden when p may
+// not read them, and the store's errors.
+func (h *History) InitiativeEvents(ctx context.Context, p Principal, id string) ([]eventlog.Record, error) {
+	recs, err := h.Events(ctx, string(domain.Initiative), id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := h.fold(domain.Ref{Type: domain.Initiative, ID: id}, recs, func(eventlog.Record) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	owner := ""
+	if is, ok := st.(*domain.InitiativeState); ok {
+		owner = is.Owner
+	}
+	if err := AuthorizeRead(p, ReadInitiativeHistory, owner); err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
 // InitiativeAt folds an initiative's events up to and including asOf (by
 // the time each was recorded) or atVersion, whichever is given (both:
 // both limits apply; neither: the current state). It returns the state
@@ -57,33 +83,11 @@ func (h *History) InitiativeAt(ctx context.Context, id string, asOf *time.Time, 
 	if err != nil {
 		return nil, 0, err
 	}
-	ref := domain.Ref{Type: domain.Initiative, ID: id}
-	st := domain.NewState(ref)
-	var keys audit.Keyring
-	if len(h.TrustedKeys) > 0 {
-		keys = audit.NewKeyring(h.TrustedKeys...)
-	}
-	hash := ""
-	for _, r := range recs {
-		if keys != nil {
-			if verifyRecord(keys, r, st.StateVersion(), hash) != nil {
-				continue
-			}
-		}
-		if asOf != nil && r.Time.After(*asOf) {
-			break
-		}
-		if atVersion != nil && r.Version > *atVersion {
-			break
-		}
-		hash = r.Hash
-		d, err := recordedOf(r)
-		if err != nil {
-			return nil, 0, err
-		}
-		if st, err = domain.Evolve(st, d); err != nil {
-			return nil, 0, err
-		}
+	st, err := h.fold(domain.Ref{Type: domain.Initiative, ID: id}, recs, func(r eventlog.Record) bool {
+		return (asOf == nil || !r.Time.After(*asOf)) && (atVersion == nil || r.Version <= *atVersion)
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	if st.StateVersion() == 0 {
 		return nil, 0, domain.Errorf(domain.KindNotFound, "initiative %s did not exist then", id)
@@ -95,6 +99,34 @@ func (h *History) InitiativeAt(ctx context.Context, id string, asOf *time.Time, 
 	return is, st.StateVersion(), nil
 }
 
+// fold folds the records of ref while upTo holds, skipping those that fail
+// verification when TrustedKeys are set.
+func (h *History) fold(ref domain.Ref, recs []eventlog.Record, upTo func(eventlog.Record) bool) (domain.State, error) {
+	st := domain.NewState(ref)
+	var keys audit.Keyring
+	if len(h.TrustedKeys) > 0 {
+		keys = audit.NewKeyring(h.TrustedKeys...)
+	}
+	hash := ""
+	for _, r := range recs {
+		if keys != nil && verifyRecord(keys, r, st.StateVersion(), hash) != nil {
+			continue
+		}
+		if !upTo(r) {
+			break
+		}
+		hash = r.Hash
+		d, err := recordedOf(r)
+		if err != nil {
+			return nil, err
+		}
+		if st, err = domain.Evolve(st, d); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
 // AuditEvents returns up to limit events after position after, in log
 // order. When the log is an *eventstore.Store, a stored message that is not
 // a valid event is returned with Record.Invalid set rather than failing.
@@ -102,7 +134,7 @@ func (h *History) AuditEvents(ctx context.Context, after uint64, limit int) ([]e
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	if ar, ok := h.Log.(auditReader); ok {
+	if ar, ok := h.Log.(AuditReader); ok {
 		return ar.ReadAudit(ctx, after, limit)
 	}
 	return h.Log.Read(ctx, after, limit)

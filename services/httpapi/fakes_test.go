@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/projections"
@@ -313,6 +314,19 @@ func (h *fakeHistory) Events(ctx context.Context, aggType, id string) ([]eventlo
 	return nil, domain.Errorf(domain.KindNotFound, "no %s %s", aggType, id)
 }
 
+// InitiativeEvents is Events with the real read authorization; the
+// fake initiative is owned by orgHSO.
+func (h *fakeHistory) InitiativeEvents(ctx context.Context, p services.Principal, id string) ([]eventlog.Record, error) {
+	recs, err := h.Events(ctx, "initiative", id)
+	if err != nil {
+		return nil, err
+	}
+	if err := services.AuthorizeRead(p, services.ReadInitiativeHistory, orgHSO); err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
 func (h *fakeHistory) AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error) {
 	var out []eventlog.Record
 	for p := after + 1; p <= 25 && len(out) < limit; p++ {
@@ -389,9 +403,9 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 		Executor: h.exec,
 		Queries:  h.queries,
 		History:  h.history,
-		Verify: func(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
+		Verify: func(ctx context.Context, req services.VerifyRequest) (services.VerifyResult, error) {
 			bad := uint64(17)
-			return VerifyResult{OK: false, Events: 25, Head: "sha256:abc", FirstBad: &bad}, nil
+			return services.VerifyResult{Result: audit.Result{OK: false, Events: 25, Head: "sha256:abc", FirstBad: &bad}}, nil
 		},
 		LagTimeout: 150 * time.Millisecond,
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
 )
 
 func newCounterForTest() prometheus.Counter {
@@ -308,7 +309,7 @@ func TestHistoryAndAudit(t *testing.T) {
 	}
 
 	rec = h.do("GET", "/v1/audit/verify", "", bearer(tokAudit))
-	var v VerifyResult
+	var v services.VerifyResult
 	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v.OK || v.Events != 25 || v.FirstBad == nil || *v.FirstBad != 17 {
 		t.Fatalf("verify %+v %v", v, err)
 	}

@@ -12,9 +12,9 @@
 //		Executor:    commandService,  // *services.CommandService
 //		Queries:     readModels,      // *projections.ReadModels
 //		History:     history,         // *services.History
-//		Verify:      func(ctx context.Context, req httpapi.VerifyRequest) (httpapi.VerifyResult, error) { … },
+//		Verify:      verifier.Verify, // *services.Verifier
 //		ReadyCheck:  func(ctx context.Context) error { … },
-//		Rebuild:     rebuilder,       // httpapi.Rebuilder, for /v1/admin/rebuild
+//		Rebuild:     rebuilds,        // *services.Rebuilds, for /v1/admin/rebuild
 //		Collectors:  []prometheus.Collector{…}, // optional extra metrics
 //	})
 //	httpServer := httpapi.NewHTTPServer(addr, srv.Handler())
@@ -75,49 +75,11 @@ type History interface {
 	InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error)
 	// Events returns one aggregate's events in order; KindNotFound when none.
 	Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error)
+	// InitiativeEvents returns an initiative's events when p may read
+	// them (KindUnauthorized, KindForbidden otherwise); KindNotFound when none.
+	InitiativeEvents(ctx context.Context, p services.Principal, id string) ([]eventlog.Record, error)
 	// AuditEvents returns up to limit events after position after.
 	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error)
-}
-
-// VerifyResult is the answer of GET /v1/audit/verify. OK, Events, Head and
-// FirstBad are the contract's; the rest are additions (see docs/AUDIT.md).
-type VerifyResult struct {
-	OK       bool    `json:"ok"`
-	Events   uint64  `json:"events"`
-	Head     string  `json:"head"`
-	FirstBad *uint64 `json:"firstBad,omitempty"`
-
-	// Position is the position of the last event verified.
-	Position uint64 `json:"position"`
-	// Reason says why OK is false ("" when it is true).
-	Reason string `json:"reason,omitempty"`
-	// Bad counts bad events; Missing counts missing positions, the first
-	// being FirstMissing.
-	Bad          uint64  `json:"bad"`
-	Missing      uint64  `json:"missing"`
-	FirstMissing *uint64 `json:"firstMissing,omitempty"`
-	// KeyID is the id of the server's signing key; TrustedKeys the ids of
-	// the keys events were checked against.
-	KeyID       string   `json:"keyId,omitempty"`
-	TrustedKeys []string `json:"trustedKeys,omitempty"`
-	// Since compares the log with a saved digest (sinceEvents, sinceHead).
-	Since *audit.SinceResult `json:"since,omitempty"`
-	// CheckpointEvery and Checkpoints: heads at every CheckpointEvery
-	// events, when asked for (checkpoints=true or checkpointEvery=K).
-	CheckpointEvery uint64             `json:"checkpointEvery,omitempty"`
-	Checkpoints     []audit.Checkpoint `json:"checkpoints,omitempty"`
-	// VerifiedAt is when the verification finished.
-	VerifiedAt time.Time `json:"verifiedAt"`
-}
-
-// VerifyRequest are the parameters of GET /v1/audit/verify.
-type VerifyRequest struct {
-	// Since, when set, is the saved digest the log must extend.
-	Since *audit.Digest
-	// Checkpoints asks for checkpoints at an interval chosen for the log's
-	// length (audit.CheckpointInterval); CheckpointEvery at a given one.
-	Checkpoints     bool
-	CheckpointEvery uint64
 }
 
 // AuditKey is the answer of GET /v1/audit/key: the public key events are
@@ -161,7 +123,7 @@ type Config struct {
 	Queries     Queries
 	History     History
 	// Verify checks the whole event log (GET /v1/audit/verify).
-	Verify func(ctx context.Context, req VerifyRequest) (VerifyResult, error)
+	Verify func(ctx context.Context, req services.VerifyRequest) (services.VerifyResult, error)
 	// AuditKey is served at GET /v1/audit/key (to anyone); nil: 503.
 	AuditKey *AuditKey
 	// Rebuild runs the read-model rebuild of /v1/admin/rebuild; nil: 503.

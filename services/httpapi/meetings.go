@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
+)
+
+// MeetingList is the answer of GET /v1/council/meetings.
+type MeetingList struct {
+	Meetings []projections.MeetingSummary `json:"meetings"`
+}
+
+func (s *Server) handleMeetings(w http.ResponseWriter, r *http.Request) {
+	if !s.needQueries(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	forum := q.Get("forum")
+	year := 0
+	check := func() error {
+		if y := q.Get("year"); y != "" {
+			n, err := strconv.Atoi(y)
+			if err != nil {
+				return errMalformedField("year", "must be an integer, like 2026")
+			}
+			if n < 1900 || n > 9999 {
+				return errInvalidField("year", "must be a four-digit year")
+			}
+			year = n
+		}
+		var v domain.Validation
+		checkForum(&v, "forum", forum)
+		return v.Err()
+	}
+	if _, ok := s.startQuery(w, r, services.ReadPublic, check); !ok {
+		return
+	}
+	list, err := s.cfg.Queries.Meetings(forum, year)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []projections.MeetingSummary{}
+	}
+	writeJSON(w, http.StatusOK, MeetingList{Meetings: list})
+}
+
+func (s *Server) handleMeeting(w http.ResponseWriter, r *http.Request) {
+	if !s.needQueries(w, r) {
+		return
+	}
+	if _, ok := s.startQuery(w, r, services.ReadPublic, nil); !ok {
+		return
+	}
+	m, err := s.cfg.Queries.Meeting(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if m.Agenda == nil {
+		m.Agenda = []projections.AgendaItem{}
+	}
+	writeJSON(w, http.StatusOK, m)
+}
