@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
@@ -366,22 +367,28 @@ func (s *Store) appendFailed(ctx context.Context, meta eventlog.Meta, aggs []eve
 		return eventlog.Result{}, conflictError("eventstore: command %s: its message ids are already in the log, but not as this command's events", meta.CommandID)
 	case codeDuplicateInProcess:
 		// The same command is being stored right now (a concurrent retry):
-		// wait a little for it to land.
-		for delay := 20 * time.Millisecond; delay < 700*time.Millisecond; delay *= 2 {
+		// wait a little for it to land (20ms, doubling, six looks).
+		b := backoff.NewExponentialBackOff()
+		b.InitialInterval, b.Multiplier, b.RandomizationFactor = 20*time.Millisecond, 2, 0
+		res, err := backoff.Retry(ctx, func() (eventlog.Result, error) {
 			res, found, err := s.findStored(ctx, meta, aggs, plan)
-			if err != nil {
-				return eventlog.Result{}, err
+			switch {
+			case err != nil:
+				return eventlog.Result{}, backoff.Permanent(err)
+			case !found:
+				return eventlog.Result{}, ae
 			}
-			if found {
-				return res, nil
-			}
-			select {
-			case <-ctx.Done():
-				return eventlog.Result{}, unavailable("eventstore: append", ctx.Err())
-			case <-time.After(delay):
-			}
+			return res, nil
+		}, backoff.WithBackOff(b), backoff.WithMaxTries(6), backoff.WithMaxElapsedTime(0))
+		switch {
+		case err == nil:
+			return res, nil
+		case err == ae:
+			return eventlog.Result{}, unavailable("eventstore: append", ae)
+		case ctx.Err() != nil && !errors.As(err, new(*domain.Error)):
+			return eventlog.Result{}, unavailable("eventstore: append", ctx.Err())
 		}
-		return eventlog.Result{}, unavailable("eventstore: append", ae)
+		return eventlog.Result{}, err
 	}
 	return eventlog.Result{}, translate("eventstore: append", ae)
 }

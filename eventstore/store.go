@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -187,20 +188,21 @@ func (s *Store) ensureStream(ctx context.Context) error {
 // after Open does not meet "no responders" while a replicated stream is
 // still electing one.
 func (s *Store) waitLeader(ctx context.Context, name string) error {
-	for {
+	errNoLeader := errors.New("no leader yet")
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		st, err := s.js.Stream(ctx, name)
 		if err == nil {
 			info := st.CachedInfo()
 			if info.Cluster == nil || info.Cluster.Leader != "" {
-				return nil
+				return struct{}{}, nil
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return translate("eventstore: wait for the leader of stream "+name, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+		return struct{}{}, errNoLeader
+	}, backoff.WithBackOff(backoff.NewConstantBackOff(50*time.Millisecond)), backoff.WithMaxElapsedTime(0))
+	if err != nil {
+		return translate("eventstore: wait for the leader of stream "+name, ctx.Err())
 	}
+	return nil
 }
 
 // reconcile compares an existing stream's config with the wanted one. It

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 
@@ -295,7 +296,10 @@ func (m *ReadModels) isInvalid() string {
 // its consumer from the checkpoint after errors, and rebuilds the read
 // models when the stream no longer matches them.
 func (m *ReadModels) Run(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	// 100ms after a failure, doubling up to 5s; back to 100ms after a
+	// successful rebuild.
+	wait := backoff.NewExponentialBackOff()
+	wait.InitialInterval, wait.Multiplier, wait.MaxInterval, wait.RandomizationFactor = 100*time.Millisecond, 2, 5*time.Second, 0
 	for {
 		err := m.follow(ctx)
 		if ctx.Err() != nil {
@@ -308,20 +312,20 @@ func (m *ReadModels) Run(ctx context.Context) error {
 			err = m.rebuild(ctx, m.logProgress(), true)
 			m.rebuildMu.Unlock()
 			if err == nil {
-				backoff = 100 * time.Millisecond
+				wait.Reset()
 				continue
 			}
 			if ctx.Err() != nil {
 				return nil
 			}
 		}
-		m.log.Error("projections: runner failed; restarting from the checkpoint", "err", err, "retryIn", backoff)
+		retryIn := wait.NextBackOff()
+		m.log.Error("projections: runner failed; restarting from the checkpoint", "err", err, "retryIn", retryIn)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(retryIn):
 		}
-		backoff = min(backoff*2, 5*time.Second)
 	}
 }
 
