@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -50,16 +51,37 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 }
 
 func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
-	tx := a.tx
 	pi, err := a.pending(id)
 	if err != nil {
 		return false, err
 	}
+	applied, status := evolveInitiative(&pi.d, pi.exists, id, r)
+	if !applied {
+		return false, nil
+	}
+	if status != nil {
+		if err := putJSON(a.tx, BucketStatusHistory, key(id, posKey(r.Position)), *status); err != nil {
+			return false, err
+		}
+	}
+	if !pi.dirty {
+		pi.dirty = true
+		a.dirty++
+	}
+	pi.exists = true
+	return true, nil
+}
+
+// evolveInitiative applies one initiative event to the initiative's view d
+// (exists: d holds a proposed initiative), the projection's one rule for
+// both the stored read model and time travel (InitiativeAt). It reports
+// whether the event changed d, and returns the status report an event
+// adds to the status history, which d keeps only as LatestStatus.
+func evolveInitiative(d *InitiativeDetail, exists bool, id string, r domain.Recorded) (bool, *StatusView) {
 	p, isProposal := r.Event.(domain.InitiativeProposed)
-	if !pi.exists && !isProposal {
+	if !exists && !isProposal {
 		return false, nil // an event about an initiative we never saw proposed
 	}
-	d := &pi.d
 	at := r.Time.UTC()
 	change := func(event, reason, caseID, meetingID string) {
 		d.History = append(d.History, LifecycleChange{
@@ -67,7 +89,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 			CaseID: caseID, Meeting: meetingID, At: at, EventID: r.ID, Position: r.Position,
 		})
 	}
-
+	var status *StatusView
 	switch e := r.Event.(type) {
 	case domain.InitiativeProposed:
 		phase := e.Phase
@@ -131,9 +153,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 			Benefit: e.Benefit, Comment: e.Comment, ReportedAt: at, ReportedBy: r.Actor,
 			EventID: r.ID, Position: r.Position,
 		}
-		if err := putJSON(tx, BucketStatusHistory, key(id, posKey(r.Position)), s); err != nil {
-			return false, err
-		}
+		status = &s
 		if d.LatestStatus == nil || s.ReportDate >= d.LatestStatus.ReportDate {
 			d.LatestStatus = &s
 		}
@@ -174,12 +194,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 	d.Version = r.Version
 	d.LastUpdated = at
 	d.Position = r.Position
-	if !pi.dirty {
-		pi.dirty = true
-		a.dirty++
-	}
-	pi.exists = true
-	return true, nil
+	return true, status
 }
 
 func milestoneIndex(ms []MilestoneView, id string) int {
@@ -333,24 +348,10 @@ func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 			return err
 		}
 		d.Cases = []InitiativeCase{}
-		var regs []CaseDetail
-		err = scanPrefix(tx, BucketInitiativeCases, key(id, ""), func(k, _ []byte) error {
-			var c CaseDetail
-			ok, err := getJSON(tx, BucketCases, []byte(lastPart(k)), &c)
-			if ok {
-				regs = append(regs, c)
-			}
-			return err
-		})
+		regs, err := initiativeCases(tx, id)
 		if err != nil {
 			return err
 		}
-		sort.SliceStable(regs, func(i, j int) bool {
-			if !regs[i].RegisteredAt.Equal(regs[j].RegisteredAt) {
-				return regs[i].RegisteredAt.Before(regs[j].RegisteredAt)
-			}
-			return regs[i].CaseID < regs[j].CaseID
-		})
 		for _, c := range regs {
 			d.Cases = append(d.Cases, initiativeCaseOf(c))
 		}
@@ -366,6 +367,82 @@ func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 		return InitiativeDetail{}, err
 	}
 	return d, nil
+}
+
+// InitiativeAt is the initiative as it was after events, its own events
+// up to a time or version in log order (services.History.InitiativeUntil),
+// in the shape of the current state (Initiative): the events are folded
+// with the projection's own rule, and the council cases are those
+// registered by asOf, with their path up to asOf. It returns a
+// KindNotFound error when the events do not propose the initiative.
+func (m *ReadModels) InitiativeAt(id string, events []domain.Recorded, asOf time.Time) (InitiativeDetail, error) {
+	var d InitiativeDetail
+	exists := false
+	statuses := []StatusView{}
+	for _, r := range events {
+		applied, status := evolveInitiative(&d, exists, id, r)
+		exists = exists || applied
+		if status != nil {
+			statuses = append(statuses, *status)
+		}
+	}
+	if !exists || id == "" {
+		return InitiativeDetail{}, notFound("initiative", id)
+	}
+	sort.SliceStable(statuses, func(i, j int) bool { return statuses[i].Position < statuses[j].Position })
+	d.StatusHistory = statuses
+	if d.Milestones == nil {
+		d.Milestones = []MilestoneView{}
+	}
+	if d.History == nil {
+		d.History = []LifecycleChange{}
+	}
+	d.Cases = []InitiativeCase{}
+	err := m.view(func(tx *bolt.Tx) error {
+		regs, err := initiativeCases(tx, id)
+		for _, c := range regs {
+			if c.RegisteredAt.After(asOf) {
+				continue
+			}
+			path := c.Path[:0:0]
+			for _, st := range c.Path {
+				if !st.RecordedAt.After(asOf) {
+					path = append(path, st)
+				}
+			}
+			c.Path = path
+			d.Cases = append(d.Cases, initiativeCaseOf(c))
+		}
+		return err
+	})
+	if err != nil {
+		return InitiativeDetail{}, err
+	}
+	return d, nil
+}
+
+// initiativeCases reads the cases registered about an initiative, in the
+// order they were registered.
+func initiativeCases(tx *bolt.Tx, id string) ([]CaseDetail, error) {
+	var regs []CaseDetail
+	err := scanPrefix(tx, BucketInitiativeCases, key(id, ""), func(k, _ []byte) error {
+		var c CaseDetail
+		ok, err := getJSON(tx, BucketCases, []byte(lastPart(k)), &c)
+		if ok {
+			regs = append(regs, c)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(regs, func(i, j int) bool {
+		if !regs[i].RegisteredAt.Equal(regs[j].RegisteredAt) {
+			return regs[i].RegisteredAt.Before(regs[j].RegisteredAt)
+		}
+		return regs[i].CaseID < regs[j].CaseID
+	})
+	return regs, nil
 }
 
 func initiativeCaseOf(c CaseDetail) InitiativeCase {

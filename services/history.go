@@ -59,7 +59,7 @@ func (h *History) InitiativeEvents(ctx context.Context, p Principal, id string) 
 	if err != nil {
 		return nil, err
 	}
-	st, err := h.fold(domain.Ref{Type: domain.Initiative, ID: id}, recs, func(eventlog.Record) bool { return true })
+	st, err := h.fold(domain.Ref{Type: domain.Initiative, ID: id}, recs, func(eventlog.Record) bool { return true }, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -73,35 +73,53 @@ func (h *History) InitiativeEvents(ctx context.Context, p Principal, id string) 
 	return recs, nil
 }
 
-// InitiativeAt folds an initiative's events up to and including asOf (by
-// the time each was recorded) or atVersion, whichever is given (both:
-// both limits apply; neither: the current state). It returns the state
-// and its version, or a KindNotFound error when the initiative did not
-// exist then.
-func (h *History) InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error) {
+// InitiativeUntil returns an initiative's events up to and including asOf
+// (by the time each was recorded) or atVersion, whichever is given (both:
+// both limits apply; neither: all), decoded, in log order, leaving out
+// those that fail verification when TrustedKeys are set. It returns a
+// KindNotFound error when the initiative did not exist then.
+func (h *History) InitiativeUntil(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) ([]domain.Recorded, error) {
 	recs, err := h.Log.Load(ctx, string(domain.Initiative), id, 0)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	st, err := h.fold(domain.Ref{Type: domain.Initiative, ID: id}, recs, func(r eventlog.Record) bool {
+	var out []domain.Recorded
+	_, err = h.fold(domain.Ref{Type: domain.Initiative, ID: id}, recs, func(r eventlog.Record) bool {
 		return (asOf == nil || !r.Time.After(*asOf)) && (atVersion == nil || r.Version <= *atVersion)
-	})
+	}, func(d domain.Recorded) { out = append(out, d) })
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(out) == 0:
+		return nil, domain.Errorf(domain.KindNotFound, "initiative %s did not exist then", id)
+	case atVersion != nil && out[len(out)-1].Version < *atVersion:
+		return nil, domain.Errorf(domain.KindNotFound, "initiative %s has no version %d", id, *atVersion)
+	}
+	return out, nil
+}
+
+// InitiativeAt is the initiative's state after InitiativeUntil's events,
+// and its version.
+func (h *History) InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error) {
+	events, err := h.InitiativeUntil(ctx, id, asOf, atVersion)
 	if err != nil {
 		return nil, 0, err
 	}
-	if st.StateVersion() == 0 {
-		return nil, 0, domain.Errorf(domain.KindNotFound, "initiative %s did not exist then", id)
-	}
-	if atVersion != nil && st.StateVersion() < *atVersion {
-		return nil, 0, domain.Errorf(domain.KindNotFound, "initiative %s has no version %d", id, *atVersion)
+	var st domain.State = domain.NewState(domain.Ref{Type: domain.Initiative, ID: id})
+	for _, d := range events {
+		if st, err = domain.Evolve(st, d); err != nil {
+			return nil, 0, err
+		}
 	}
 	is, _ := st.(*domain.InitiativeState)
 	return is, st.StateVersion(), nil
 }
 
 // fold folds the records of ref while upTo holds, skipping those that fail
-// verification when TrustedKeys are set.
-func (h *History) fold(ref domain.Ref, recs []eventlog.Record, upTo func(eventlog.Record) bool) (domain.State, error) {
+// verification when TrustedKeys are set, and hands each folded event to
+// each (when not nil).
+func (h *History) fold(ref domain.Ref, recs []eventlog.Record, upTo func(eventlog.Record) bool, each func(domain.Recorded)) (domain.State, error) {
 	st := domain.NewState(ref)
 	var keys audit.Keyring
 	if len(h.TrustedKeys) > 0 {
@@ -122,6 +140,9 @@ func (h *History) fold(ref domain.Ref, recs []eventlog.Record, upTo func(eventlo
 		}
 		if st, err = domain.Evolve(st, d); err != nil {
 			return nil, err
+		}
+		if each != nil {
+			each(d)
 		}
 	}
 	return st, nil

@@ -19,7 +19,7 @@ import (
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/internal/ctl"
 	"github.com/ehelse/portfolio/services"
-	"github.com/ehelse/portfolio/services/httpapi"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func startDemo(t *testing.T, cfg Config) *Daemon {
@@ -88,7 +88,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 	}
 
 	// The key, to anyone.
-	var key httpapi.AuditKey
+	var key wire.AuditKey
 	if st := getJSON(t, d, "", "/v1/audit/key", &key); st != 200 {
 		t.Fatalf("key: %d", st)
 	}
@@ -130,7 +130,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 		func(yield func(audit.Event, error) bool) {
 			after := uint64(0)
 			for {
-				var page httpapi.AuditEventList
+				var page wire.AuditEventList
 				if st := getJSON(t, d, auditor, "/v1/audit/events?limit=100&after="+url.QueryEscape(fmt.Sprint(after)), &page); st != 200 {
 					pageErr = fmt.Errorf("events: %d", st)
 					yield(audit.Event{}, pageErr)

@@ -52,3 +52,11 @@ func TestServicesImportNoNATS(t *testing.T) {
 		t.Fatal("go list -deps services does not list services itself")
 	}
 }
+
+func TestHTTPAPIImportsNoAdapters(t *testing.T) {
+	for _, d := range deps(t, "services/httpapi") {
+		if strings.HasPrefix(d, module+"/eventstore") || strings.HasPrefix(d, module+"/projections") || strings.HasPrefix(d, "github.com/nats-io/") {
+			t.Errorf("services/httpapi depends on %s", d)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // Audit page sizes.
@@ -17,14 +18,6 @@ const (
 	defaultAuditLimit = 100
 	maxAuditLimit     = 1000
 )
-
-// AuditEventList is the answer of GET /v1/audit/events. Next is the
-// position to pass as after to continue (the last event's, or after when
-// there were none).
-type AuditEventList struct {
-	Events []EventView `json:"events"`
-	Next   uint64      `json:"next"`
-}
 
 func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) {
 	if !s.needHistory(w, r) {
@@ -68,7 +61,7 @@ func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) {
 	if n := len(recs); n > 0 {
 		next = recs[n-1].Position
 	}
-	writeJSON(w, http.StatusOK, AuditEventList{Events: eventViews(recs, true), Next: next})
+	writeJSON(w, http.StatusOK, wire.AuditEventList{Events: eventViews(recs, true), Next: next})
 }
 
 // maxCheckpoints bounds the checkpoints one verify answer may carry.

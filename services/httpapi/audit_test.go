@@ -10,6 +10,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func TestAuditKeyAndVerifyParameters(t *testing.T) {
@@ -36,7 +37,7 @@ func TestAuditKeyAndVerifyParameters(t *testing.T) {
 	})
 	// The key: to anyone, but an unknown token is still 401.
 	rec := h.do("GET", "/v1/audit/key", "")
-	var k AuditKey
+	var k wire.AuditKey
 	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &k) != nil || k.KeyID != audit.KeyID(pub) || len(k.TrustedKeys) != 2 {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}

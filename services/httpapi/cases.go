@@ -3,8 +3,8 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
@@ -20,10 +20,10 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.Path == nil {
-		c.Path = []projections.CaseStep{}
+		c.Path = []wire.CaseStep{}
 	}
 	if c.Corrections == nil {
-		c.Corrections = []projections.CorrectionView{}
+		c.Corrections = []wire.CorrectionView{}
 	}
 	w.Header().Set("ETag", etag(c.Version))
 	writeJSON(w, http.StatusOK, c)

@@ -8,21 +8,16 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
-
-// DecisionList is the answer of GET /v1/council/decisions.
-type DecisionList struct {
-	Decisions []projections.DecisionEntry `json:"decisions"`
-}
 
 func (s *Server) handleDecisions(w http.ResponseWriter, r *http.Request) {
 	if !s.needQueries(w, r) {
 		return
 	}
 	q := r.URL.Query()
-	f := projections.DecisionFilter{
+	f := wire.DecisionFilter{
 		Forum: q.Get("forum"), InitiativeID: q.Get("initiativeId"),
 		From: domain.Date(q.Get("from")), To: domain.Date(q.Get("to")),
 	}
@@ -55,13 +50,13 @@ func (s *Server) handleDecisions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if list == nil {
-		list = []projections.DecisionEntry{}
+		list = []wire.DecisionEntry{}
 	}
 	if format == "csv" {
 		writeDecisionsCSV(w, list)
 		return
 	}
-	writeJSON(w, http.StatusOK, DecisionList{Decisions: list})
+	writeJSON(w, http.StatusOK, wire.DecisionList{Decisions: list})
 }
 
 // decisionCSVHeader are the columns of the CSV decision register.
@@ -75,7 +70,7 @@ var decisionCSVHeader = []string{
 // per decision; correctedResolution is the resolution in force after the
 // last correction. Cells that a spreadsheet would run as a formula get a
 // leading apostrophe.
-func writeDecisionsCSV(w http.ResponseWriter, list []projections.DecisionEntry) {
+func writeDecisionsCSV(w http.ResponseWriter, list []wire.DecisionEntry) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8; header=present")
 	w.Header().Set("Content-Disposition", `attachment; filename="decisions.csv"`)
 	w.WriteHeader(http.StatusOK)

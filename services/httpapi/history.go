@@ -3,49 +3,18 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
-// EventView is one event of the log as the history and audit endpoints
-// show it. Raw (base64 of the stored CloudEvent, byte for byte) is given
-// by the audit endpoint only.
-type EventView struct {
-	Position      uint64          `json:"position"`
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	SchemaVersion int             `json:"schemaVersion"`
-	Subject       string          `json:"subject"`
-	AggregateType string          `json:"aggregateType"`
-	AggregateID   string          `json:"aggregateId"`
-	Version       uint64          `json:"version"`
-	Time          time.Time       `json:"time"`
-	Actor         string          `json:"actor"`
-	CausationID   string          `json:"causationId,omitempty"`
-	CorrelationID string          `json:"correlationId,omitempty"`
-	Data          json.RawMessage `json:"data"`
-	Raw           []byte          `json:"raw,omitempty"`
-	// Hash (lowercase hex SHA-256 of raw), Signature (the message's
-	// Portfolio-Signature header) and Invalid (why a stored message is not
-	// a valid event) are given by the audit endpoint only.
-	Hash      string `json:"hash,omitempty"`
-	Signature string `json:"signature,omitempty"`
-	Invalid   string `json:"invalid,omitempty"`
-}
-
-// EventList is the answer of the history endpoints.
-type EventList struct {
-	Events []EventView `json:"events"`
-}
-
-func eventViews(recs []eventlog.Record, raw bool) []EventView {
-	out := make([]EventView, 0, len(recs))
+func eventViews(recs []eventlog.Record, raw bool) []wire.EventView {
+	out := make([]wire.EventView, 0, len(recs))
 	for _, r := range recs {
-		v := EventView{
+		v := wire.EventView{
 			Position: r.Position, ID: r.ID, Type: r.Type, SchemaVersion: r.SchemaVersion,
 			Subject: r.Subject, AggregateType: r.AggregateType, AggregateID: r.AggregateID,
 			Version: r.Version, Time: r.Time, Actor: r.Actor,
@@ -79,7 +48,7 @@ func (s *Server) handleInitiativeEvents(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, EventList{Events: eventViews(recs, false)})
+	writeJSON(w, http.StatusOK, wire.EventList{Events: eventViews(recs, false)})
 }
 
 func (s *Server) handleCaseEvents(w http.ResponseWriter, r *http.Request) {
@@ -98,5 +67,5 @@ func (s *Server) handleCaseEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.KindNotFound, "no case %s", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, http.StatusOK, EventList{Events: eventViews(recs, false)})
+	writeJSON(w, http.StatusOK, wire.EventList{Events: eventViews(recs, false)})
 }

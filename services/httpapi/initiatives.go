@@ -6,21 +6,16 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
-
-// InitiativeList is the answer of GET /v1/initiatives.
-type InitiativeList struct {
-	Initiatives []projections.InitiativeSummary `json:"initiatives"`
-}
 
 func (s *Server) handleInitiatives(w http.ResponseWriter, r *http.Request) {
 	if !s.needQueries(w, r) {
 		return
 	}
 	q := r.URL.Query()
-	f := projections.InitiativeFilter{
+	f := wire.InitiativeFilter{
 		Goal: q.Get("goal"), SubGoal: q.Get("subGoal"), Owner: q.Get("owner"),
 		Phase: q.Get("phase"), State: q.Get("state"), UserGroup: q.Get("userGroup"), Q: q.Get("q"),
 	}
@@ -39,19 +34,9 @@ func (s *Server) handleInitiatives(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if list == nil {
-		list = []projections.InitiativeSummary{}
+		list = []wire.InitiativeSummary{}
 	}
-	writeJSON(w, http.StatusOK, InitiativeList{Initiatives: list})
-}
-
-// InitiativeAt is the answer of GET /v1/initiatives/{id}?asOf=…|atVersion=…:
-// the initiative's state then, folded from the event log.
-type InitiativeAt struct {
-	InitiativeID string                  `json:"initiativeId"`
-	Version      uint64                  `json:"version"`
-	AsOf         *time.Time              `json:"asOf,omitempty"`
-	AtVersion    *uint64                 `json:"atVersion,omitempty"`
-	State        *domain.InitiativeState `json:"state"`
+	writeJSON(w, http.StatusOK, wire.InitiativeList{Initiatives: list})
 }
 
 func (s *Server) handleInitiative(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +65,7 @@ func (s *Server) handleInitiative(w http.ResponseWriter, r *http.Request) {
 		if (asOf != nil || atVersion != nil) && s.cfg.History == nil {
 			return errNotConfigured("the event history")
 		}
-		if asOf == nil && atVersion == nil && s.cfg.Queries == nil {
+		if s.cfg.Queries == nil {
 			return errNotConfigured("the read models")
 		}
 		return nil
@@ -90,13 +75,24 @@ func (s *Server) handleInitiative(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if asOf != nil || atVersion != nil {
-		st, version, err := s.cfg.History.InitiativeAt(r.Context(), id, asOf, atVersion)
+		// The state then, in the shape of the current state: the
+		// initiative's events up to then, folded by the read models.
+		events, err := s.cfg.History.InitiativeUntil(r.Context(), id, asOf, atVersion)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		w.Header().Set("ETag", etag(version))
-		writeJSON(w, http.StatusOK, InitiativeAt{InitiativeID: id, Version: version, AsOf: asOf, AtVersion: atVersion, State: st})
+		then := events[len(events)-1].Time
+		if asOf != nil {
+			then = *asOf
+		}
+		d, err := s.cfg.Queries.InitiativeAt(id, events, then)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", etag(d.Version))
+		writeJSON(w, http.StatusOK, d)
 		return
 	}
 	d, err := s.cfg.Queries.Initiative(id)

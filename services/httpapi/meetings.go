@@ -5,14 +5,9 @@ import (
 	"strconv"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
-
-// MeetingList is the answer of GET /v1/council/meetings.
-type MeetingList struct {
-	Meetings []projections.MeetingSummary `json:"meetings"`
-}
 
 func (s *Server) handleMeetings(w http.ResponseWriter, r *http.Request) {
 	if !s.needQueries(w, r) {
@@ -45,9 +40,9 @@ func (s *Server) handleMeetings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if list == nil {
-		list = []projections.MeetingSummary{}
+		list = []wire.MeetingSummary{}
 	}
-	writeJSON(w, http.StatusOK, MeetingList{Meetings: list})
+	writeJSON(w, http.StatusOK, wire.MeetingList{Meetings: list})
 }
 
 func (s *Server) handleMeeting(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +58,7 @@ func (s *Server) handleMeeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m.Agenda == nil {
-		m.Agenda = []projections.AgendaItem{}
+		m.Agenda = []wire.AgendaItem{}
 	}
 	writeJSON(w, http.StatusOK, m)
 }

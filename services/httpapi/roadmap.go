@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func (s *Server) handleRoadmap(w http.ResponseWriter, r *http.Request) {
@@ -13,7 +13,7 @@ func (s *Server) handleRoadmap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := projections.RoadmapFilter{
+	f := wire.RoadmapFilter{
 		Goal: q.Get("goal"), SubGoal: q.Get("subGoal"), Owner: q.Get("owner"),
 		UserGroup: q.Get("userGroup"), Phase: q.Get("phase"), Q: q.Get("q"),
 	}
@@ -31,7 +31,7 @@ func (s *Server) handleRoadmap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rm.Goals == nil {
-		rm.Goals = []projections.RoadmapGoal{}
+		rm.Goals = []wire.RoadmapGoal{}
 	}
 	writeJSON(w, http.StatusOK, rm)
 }

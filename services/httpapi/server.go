@@ -38,8 +38,8 @@ import (
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventlog"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // Authenticator turns a bearer token into a principal; "" is anonymous.
@@ -58,21 +58,25 @@ type Queries interface {
 	// WaitFor blocks until Position() >= pos, or returns a KindLagging
 	// error when ctx is done first.
 	WaitFor(ctx context.Context, pos uint64) error
-	Strategy() (projections.StrategyView, error)
-	Initiatives(f projections.InitiativeFilter) ([]projections.InitiativeSummary, error)
-	Initiative(id string) (projections.InitiativeDetail, error)
-	Roadmap(f projections.RoadmapFilter) (projections.RoadmapView, error)
-	Meetings(forum string, year int) ([]projections.MeetingSummary, error)
-	Meeting(id string) (projections.MeetingDetail, error)
-	Case(id string) (projections.CaseDetail, error)
-	Decisions(f projections.DecisionFilter) ([]projections.DecisionEntry, error)
+	Strategy() (wire.StrategyView, error)
+	Initiatives(f wire.InitiativeFilter) ([]wire.InitiativeSummary, error)
+	Initiative(id string) (wire.InitiativeDetail, error)
+	// InitiativeAt folds an initiative's events up to a point (History's
+	// InitiativeUntil) into the shape of Initiative; asOf bounds the
+	// council cases it lists.
+	InitiativeAt(id string, events []domain.Recorded, asOf time.Time) (wire.InitiativeDetail, error)
+	Roadmap(f wire.RoadmapFilter) (wire.RoadmapView, error)
+	Meetings(forum string, year int) ([]wire.MeetingSummary, error)
+	Meeting(id string) (wire.MeetingDetail, error)
+	Case(id string) (wire.CaseDetail, error)
+	Decisions(f wire.DecisionFilter) ([]wire.DecisionEntry, error)
 }
 
 // History answers from the event log itself. *services.History implements it.
 type History interface {
-	// InitiativeAt folds an initiative's events up to asOf and/or
+	// InitiativeUntil returns an initiative's events up to asOf and/or
 	// atVersion; KindNotFound when it did not exist then.
-	InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error)
+	InitiativeUntil(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) ([]domain.Recorded, error)
 	// Events returns one aggregate's events in order; KindNotFound when none.
 	Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error)
 	// InitiativeEvents returns an initiative's events when p may read
@@ -82,29 +86,13 @@ type History interface {
 	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error)
 }
 
-// AuditKey is the answer of GET /v1/audit/key: the public key events are
-// signed with, and all keys the server trusts.
-type AuditKey struct {
-	Algorithm    string       `json:"algorithm"`
-	KeyID        string       `json:"keyId"`
-	PublicKey    string       `json:"publicKey"`
-	PublicKeyPEM string       `json:"publicKeyPem"`
-	TrustedKeys  []TrustedKey `json:"trustedKeys"`
-}
-
-// TrustedKey is one trusted public key.
-type TrustedKey struct {
-	KeyID     string `json:"keyId"`
-	PublicKey string `json:"publicKey"`
-}
-
 // NewAuditKey describes the signing key's public half and the trusted keys.
-func NewAuditKey(signing ed25519.PublicKey, trusted []ed25519.PublicKey) *AuditKey {
-	k := &AuditKey{Algorithm: audit.Algorithm, KeyID: audit.KeyID(signing),
+func NewAuditKey(signing ed25519.PublicKey, trusted []ed25519.PublicKey) *wire.AuditKey {
+	k := &wire.AuditKey{Algorithm: audit.Algorithm, KeyID: audit.KeyID(signing),
 		PublicKey: audit.EncodePublicKey(signing), PublicKeyPEM: audit.PublicKeyPEM(signing)}
 	ring := audit.NewKeyring(append([]ed25519.PublicKey{signing}, trusted...)...)
 	for _, id := range ring.IDs() {
-		k.TrustedKeys = append(k.TrustedKeys, TrustedKey{KeyID: id, PublicKey: audit.EncodePublicKey(ring[id])})
+		k.TrustedKeys = append(k.TrustedKeys, wire.TrustedKey{KeyID: id, PublicKey: audit.EncodePublicKey(ring[id])})
 	}
 	return k
 }
@@ -125,7 +113,7 @@ type Config struct {
 	// Verify checks the whole event log (GET /v1/audit/verify).
 	Verify func(ctx context.Context, req services.VerifyRequest) (services.VerifyResult, error)
 	// AuditKey is served at GET /v1/audit/key (to anyone); nil: 503.
-	AuditKey *AuditKey
+	AuditKey *wire.AuditKey
 	// Rebuild runs the read-model rebuild of /v1/admin/rebuild; nil: 503.
 	Rebuild Rebuilder
 	// ReadyCheck answers /readyz; nil: always ready.

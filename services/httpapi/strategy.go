@@ -3,8 +3,8 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func (s *Server) handleStrategy(w http.ResponseWriter, r *http.Request) {
@@ -20,7 +20,7 @@ func (s *Server) handleStrategy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.Strategies == nil {
-		v.Strategies = []projections.StrategyPeriod{}
+		v.Strategies = []wire.StrategyPeriod{}
 	}
 	writeJSON(w, http.StatusOK, v)
 }
