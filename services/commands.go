@@ -372,7 +372,7 @@ func anyTrue(m map[domain.Ref]bool) bool {
 // resultFor builds the response: the target aggregate's version and the
 // position of the command's last event.
 func resultFor(target domain.Ref, res eventlog.Result) CommandResult {
-	out := CommandResult{AggregateType: string(target.Type), AggregateID: target.ID}
+	out := CommandResult{AggregateType: string(target.Type), AggregateID: target.ID, Events: make([]EventRef, 0, len(res.Events))}
 	for _, a := range res.Events {
 		out.Events = append(out.Events, EventRef{ID: a.ID, Type: a.Type, Position: a.Position})
 		if a.Position > out.Position {

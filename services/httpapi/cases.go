@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/ehelse/portfolio/services"
-	"github.com/ehelse/portfolio/services/wire"
 )
 
 func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
@@ -18,12 +17,6 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if c.Path == nil {
-		c.Path = []wire.CaseStep{}
-	}
-	if c.Corrections == nil {
-		c.Corrections = []wire.CorrectionView{}
 	}
 	w.Header().Set("ETag", etag(c.Version))
 	writeJSON(w, http.StatusOK, c)

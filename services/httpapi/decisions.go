@@ -49,9 +49,6 @@ func (s *Server) handleDecisions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []wire.DecisionEntry{}
-	}
 	if format == "csv" {
 		writeDecisionsCSV(w, list)
 		return

@@ -189,7 +189,7 @@ func (q *fakeQueries) Strategy() (wire.StrategyView, error) {
 
 func (q *fakeQueries) Initiatives(f wire.InitiativeFilter) ([]wire.InitiativeSummary, error) {
 	if f.Owner == "nobody" {
-		return nil, nil // nil must become []
+		return []wire.InitiativeSummary{}, nil
 	}
 	return []wire.InitiativeSummary{sampleSummary()}, nil
 }
@@ -229,7 +229,7 @@ func (q *fakeQueries) Roadmap(f wire.RoadmapFilter) (wire.RoadmapView, error) {
 			InitiativeID: s.InitiativeID, Title: s.Title, Owner: s.Owner, Phase: s.Phase, State: s.State, Primary: true,
 			PlannedStart: s.PlannedStart, PlannedEnd: s.PlannedEnd, UserGroups: s.UserGroups,
 			Milestones: []wire.MilestoneView{sampleMilestone()}, LatestRAG: domain.Yellow, LatestStatus: sampleStatus(),
-		}}}, {SubGoalID: "1B", Title: "Tom"}}}}}, nil // 1B: nil initiatives must become []
+		}}}, {SubGoalID: "1B", Title: "Tom", Initiatives: []wire.RoadmapInitiative{}}}}}}, nil
 }
 
 func sampleMeeting() wire.MeetingSummary {
@@ -262,7 +262,7 @@ func (q *fakeQueries) Case(id string) (wire.CaseDetail, error) {
 		Purpose: domain.PurposeAdmission, InitiativeID: idInit, ProposedResolution: "Tilslutning", RegisteredAt: t0,
 		Status: domain.OutcomeApproved, Path: []wire.CaseStep{{Kind: "placed", Forum: domain.NUIT, MeetingID: idMeeting,
 			MeetingLabel: "1/2026", MeetingDate: "2026-03-01", CaseNumber: "3/26", EventID: idEvent, Position: 25, RecordedAt: t0}},
-		Version: 4}, nil
+		Corrections: []wire.CorrectionView{}, Version: 4}, nil
 }
 
 func (q *fakeQueries) Decisions(f wire.DecisionFilter) ([]wire.DecisionEntry, error) {

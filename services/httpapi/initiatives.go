@@ -33,9 +33,6 @@ func (s *Server) handleInitiatives(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []wire.InitiativeSummary{}
-	}
 	writeJSON(w, http.StatusOK, wire.InitiativeList{Initiatives: list})
 }
 

@@ -8,9 +8,11 @@ import (
 	"github.com/ehelse/portfolio/domain"
 )
 
-// writeJSON writes v as JSON with status.
+// writeJSON writes v as JSON with status. Arrays in answers are [] and
+// never null because the sources (the read models, the use cases) give
+// non-nil slices; httpapi does not patch them.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(withEmptySlices(v))
+	body, err := json.Marshal(v)
 	if err != nil {
 		writeProblem(w, problemFor(&domain.Error{Kind: domain.KindInternal, Err: err}, ""))
 		return

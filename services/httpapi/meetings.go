@@ -39,9 +39,6 @@ func (s *Server) handleMeetings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []wire.MeetingSummary{}
-	}
 	writeJSON(w, http.StatusOK, wire.MeetingList{Meetings: list})
 }
 
@@ -56,9 +53,6 @@ func (s *Server) handleMeeting(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if m.Agenda == nil {
-		m.Agenda = []wire.AgendaItem{}
 	}
 	writeJSON(w, http.StatusOK, m)
 }

@@ -30,8 +30,5 @@ func (s *Server) handleRoadmap(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if rm.Goals == nil {
-		rm.Goals = []wire.RoadmapGoal{}
-	}
 	writeJSON(w, http.StatusOK, rm)
 }

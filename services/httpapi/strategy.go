@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/ehelse/portfolio/services"
-	"github.com/ehelse/portfolio/services/wire"
 )
 
 func (s *Server) handleStrategy(w http.ResponseWriter, r *http.Request) {
@@ -18,9 +17,6 @@ func (s *Server) handleStrategy(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if v.Strategies == nil {
-		v.Strategies = []wire.StrategyPeriod{}
 	}
 	writeJSON(w, http.StatusOK, v)
 }
