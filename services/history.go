@@ -21,7 +21,7 @@ type HistoryLog interface {
 // the raw log for auditors.
 type History struct {
 	Log HistoryLog
-	// TrustedKeys, when not empty, makes InitiativeAt skip events that fail
+	// TrustedKeys, when not empty, makes InitiativeUntil, InitiativeAt and InitiativeEvents skip events that fail
 	// verification (see CommandConfig.TrustedKeys), so time travel is not
 	// fooled by a forged event. Events and AuditEvents return the log as
 	// it is.
