@@ -534,3 +534,13 @@ func renderVerify(w io.Writer, v services.VerifyResult) error {
 	renderVerifyMore(tw, v)
 	return tw.Flush()
 }
+
+// first returns the first non-empty string.
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

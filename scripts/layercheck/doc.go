@@ -6,6 +6,7 @@
 //   - services (the use cases) imports NATS (github.com/nats-io/nats.go):
 //     the adapters to NATS live in eventstore and its subpackages, behind
 //     interfaces that services owns;
-//   - services/httpapi imports eventstore or projections: it maps HTTP to
-//     the use cases and the wire types, nothing else.
+//   - services/httpapi or internal/ctl (portfolioctl) imports eventstore,
+//     projections or NATS: they speak the wire types (services/wire) and
+//     the use cases' types, nothing else.
 package layercheck

@@ -53,10 +53,14 @@ func TestServicesImportNoNATS(t *testing.T) {
 	}
 }
 
-func TestHTTPAPIImportsNoAdapters(t *testing.T) {
-	for _, d := range deps(t, "services/httpapi") {
-		if strings.HasPrefix(d, module+"/eventstore") || strings.HasPrefix(d, module+"/projections") || strings.HasPrefix(d, "github.com/nats-io/") {
-			t.Errorf("services/httpapi depends on %s", d)
+// TestClientsImportNoAdapters: the HTTP API and portfolioctl speak the
+// wire types and the use cases' types, not the adapters'.
+func TestClientsImportNoAdapters(t *testing.T) {
+	for _, pkg := range []string{"services/httpapi", "internal/ctl"} {
+		for _, d := range deps(t, pkg) {
+			if strings.HasPrefix(d, module+"/eventstore") || strings.HasPrefix(d, module+"/projections") || strings.HasPrefix(d, "github.com/nats-io/") {
+				t.Errorf("%s depends on %s", pkg, d)
+			}
 		}
 	}
 }
