@@ -206,11 +206,10 @@ func milestoneIndex(ms []MilestoneView, id string) int {
 	return -1
 }
 
+// nonNil copies s into a slice that is never nil (an empty one when s is
+// nil or empty), so that answers show [] and never null.
 func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return append([]string(nil), s...)
+	return append([]string{}, s...)
 }
 
 func cardOf(d InitiativeDetail) initiativeCard {
