@@ -9,15 +9,19 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/mail"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // ContactKeyFile is the name of the key file in the data directory that
@@ -194,4 +198,104 @@ func (f *ConsultationForms) Submit(ctx context.Context, form ConsultationRespons
 		ContactSealed: sealed,
 	}
 	return f.Exec.Execute(ctx, WebForm, cmd, ExecOptions{CommandID: formID, Retry: true})
+}
+
+// ConsultationStatusOn is a consultation's status on the day today:
+// closed once concluded, else open until and on its deadline, then
+// deadline_passed (wire.ConsultationOpen, …).
+func ConsultationStatusOn(closed bool, deadline, today domain.Date) string {
+	switch {
+	case closed:
+		return wire.ConsultationClosed
+	case today > deadline:
+		return wire.ConsultationDeadlinePassed
+	}
+	return wire.ConsultationOpen
+}
+
+// PublicConsultation is what anonymous readers (and owners and
+// subscribers) see of a consultation: only the published current
+// responses, without contact addresses or who recorded them, and invited
+// bodies marked as responded by those.
+func PublicConsultation(d wire.ConsultationDetail) wire.ConsultationDetail {
+	out := d
+	out.Responses = []wire.ConsultationResponse{}
+	for _, r := range d.Responses {
+		if r.Published && r.Current() {
+			r.ContactEmail, r.ContactSealed, r.RegisteredBy = "", "", ""
+			out.Responses = append(out.Responses, r)
+		}
+	}
+	out.Recount()
+	return out
+}
+
+// ContactOpener opens sealed contact addresses. *ContactSealer implements it.
+type ContactOpener interface {
+	Open(sealed string) (string, error)
+}
+
+var _ ContactOpener = (*ContactSealer)(nil)
+
+// ConsultationFor is d as p may read it, with its status on the day
+// today: the secretariat and auditors every response, the secretariat also
+// the contact addresses (opened with contacts, when given); everyone else
+// PublicConsultation.
+func ConsultationFor(p Principal, d wire.ConsultationDetail, today domain.Date, contacts ContactOpener) wire.ConsultationDetail {
+	switch p.Role {
+	case RoleSecretariat, RoleAuditor:
+		d.Responses = slices.Clone(d.Responses)
+		for i, r := range d.Responses {
+			if p.Role == RoleSecretariat && contacts != nil && r.ContactSealed != "" {
+				if addr, err := contacts.Open(r.ContactSealed); err == nil {
+					d.Responses[i].ContactEmail = addr
+				}
+			}
+		}
+	default:
+		d = PublicConsultation(d)
+	}
+	d.Status = ConsultationStatusOn(d.Closed, d.Deadline, today)
+	return d
+}
+
+// WriteConsultationCSV writes d's current responses as CSV: one row per
+// organisation, one column per question, then the other comments, the
+// document link, the day received, whether late, and whether published.
+// Cells a spreadsheet would run as a formula get a leading apostrophe.
+func WriteConsultationCSV(w io.Writer, d wire.ConsultationDetail) error {
+	cw := csv.NewWriter(w)
+	head := []string{"organisasjon"}
+	for i, q := range d.Questions {
+		head = append(head, fmt.Sprintf("spørsmål %d: %s", i+1, q))
+	}
+	head = append(head, "andre merknader", "dokument", "mottatt", "for sent", "publisert")
+	if err := cw.Write(csvSafeRow(head)); err != nil {
+		return err
+	}
+	yesNo := map[bool]string{true: "ja", false: "nei"}
+	for _, r := range d.Responses {
+		if !r.Current() {
+			continue
+		}
+		row := []string{r.Organisation}
+		for i := range d.Questions {
+			row = append(row, r.Answer(i+1))
+		}
+		row = append(row, r.Comments, r.DocumentURL, string(r.ReceivedDate), yesNo[r.Late], yesNo[r.Published])
+		if err := cw.Write(csvSafeRow(row)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func csvSafeRow(row []string) []string {
+	for i, s := range row {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			row[i] = "'" + s
+		}
+	}
+	return row
 }

@@ -2,6 +2,7 @@ package services_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func TestContactSealer(t *testing.T) {
@@ -211,5 +213,81 @@ func TestSeedDemoRecordsThe2022Consultation(t *testing.T) {
 	}
 	if late != 1 {
 		t.Errorf("%d late responses, want 1", late)
+	}
+}
+
+func TestConsultationStatusOn(t *testing.T) {
+	for _, tt := range []struct {
+		closed          bool
+		deadline, today domain.Date
+		want            string
+	}{
+		{false, "2022-10-01", "2022-09-30", wire.ConsultationOpen},
+		{false, "2022-10-01", "2022-10-01", wire.ConsultationOpen},
+		{false, "2022-10-01", "2022-10-02", wire.ConsultationDeadlinePassed},
+		{true, "2022-10-01", "2022-09-30", wire.ConsultationClosed},
+	} {
+		if got := services.ConsultationStatusOn(tt.closed, tt.deadline, tt.today); got != tt.want {
+			t.Errorf("ConsultationStatusOn(%v, %s, %s) = %s, want %s", tt.closed, tt.deadline, tt.today, got, tt.want)
+		}
+	}
+}
+
+// opener opens "v1.<address>" for the test.
+type opener struct{}
+
+func (opener) Open(s string) (string, error) { return strings.TrimPrefix(s, "v1."), nil }
+
+func TestConsultationFor(t *testing.T) {
+	d := wire.ConsultationDetail{
+		ConsultationSummary: wire.ConsultationSummary{ConsultationID: "c", Deadline: "2022-10-01"},
+		InvitedBodies:       []wire.InvitedBody{{Name: "KS"}, {Name: "Sametinget"}, {Name: "Tekna"}},
+		Responses: []wire.ConsultationResponse{
+			{ResponseID: "r1", Organisation: "KS", Published: true, ReplacedBy: "r2", ContactSealed: "v1.a@ks.no", RegisteredBy: "webskjema"},
+			{ResponseID: "r2", Organisation: "ks", Replaces: "r1", ContactSealed: "v1.b@ks.no", RegisteredBy: "webskjema"},
+			{ResponseID: "r3", Organisation: "Sametinget", Published: true, Late: true, RegisteredBy: "sekretariat"},
+		},
+	}
+	d.Recount()
+	if d.ResponseCount != 2 || d.PublishedCount != 1 || !d.InvitedBodies[0].Responded || !d.InvitedBodies[1].Responded || d.InvitedBodies[2].Responded {
+		t.Fatalf("recount: %+v %+v", d.ConsultationSummary, d.InvitedBodies)
+	}
+	before := fmt.Sprintf("%+v", d)
+	today := domain.Date("2022-10-02")
+
+	pub := services.ConsultationFor(services.Anonymous, d, today, opener{})
+	if len(pub.Responses) != 1 || pub.Responses[0].ResponseID != "r3" || pub.Responses[0].RegisteredBy != "" {
+		t.Fatalf("anonymous: %+v", pub.Responses)
+	}
+	if pub.InvitedBodies[0].Responded || !pub.InvitedBodies[1].Responded || pub.ResponseCount != 1 || pub.Status != wire.ConsultationDeadlinePassed {
+		t.Fatalf("anonymous: KS is shown as responded (its current response is not published), or the counts are wrong: %+v %+v",
+			pub.InvitedBodies, pub.ConsultationSummary)
+	}
+	owner := services.ConsultationFor(services.Principal{Name: "hso", Role: services.RoleOwner, Org: "KS"}, d, today, opener{})
+	if len(owner.Responses) != 1 {
+		t.Fatalf("owner: %+v", owner.Responses)
+	}
+	aud := services.ConsultationFor(services.Principal{Name: "rr", Role: services.RoleAuditor}, d, today, opener{})
+	if len(aud.Responses) != 3 || aud.Responses[0].ContactEmail != "" {
+		t.Fatalf("auditor: %+v", aud.Responses)
+	}
+	sek := services.ConsultationFor(services.Principal{Name: "sekretariat", Role: services.RoleSecretariat}, d, today, opener{})
+	if len(sek.Responses) != 3 || sek.Responses[0].ContactEmail != "a@ks.no" || sek.Responses[1].ContactEmail != "b@ks.no" {
+		t.Fatalf("secretariat: %+v", sek.Responses)
+	}
+	if after := fmt.Sprintf("%+v", d); after != before {
+		t.Fatal("ConsultationFor changed its argument")
+	}
+
+	var b strings.Builder
+	d.Questions = []string{"Enig?"}
+	d.Responses[1].Answers = []domain.Answer{{Question: 1, Text: "=SUM(A1)"}}
+	if err := services.WriteConsultationCSV(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	want := "organisasjon,spørsmål 1: Enig?,andre merknader,dokument,mottatt,for sent,publisert\n" +
+		"ks,'=SUM(A1),,,,nei,nei\nSametinget,,,,,ja,ja\n"
+	if b.String() != want {
+		t.Fatalf("csv:\n%s\nwant\n%s", b.String(), want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // The consultation pages (høringer): /horinger lists them, /horinger/{id}
@@ -51,15 +52,15 @@ const (
 
 // Status of a consultation in words.
 var consultationStatusNames = map[string]string{
-	projections.ConsultationOpen:           "Åpen",
-	projections.ConsultationDeadlinePassed: "Frist ute",
-	projections.ConsultationClosed:         "Ferdig behandlet",
+	wire.ConsultationOpen:           "Åpen",
+	wire.ConsultationDeadlinePassed: "Frist ute",
+	wire.ConsultationClosed:         "Ferdig behandlet",
 }
 
 var consultationStatusColors = map[string]string{
-	projections.ConsultationOpen:           "success",
-	projections.ConsultationDeadlinePassed: "warning",
-	projections.ConsultationClosed:         "neutral",
+	wire.ConsultationOpen:           "success",
+	wire.ConsultationDeadlinePassed: "warning",
+	wire.ConsultationClosed:         "neutral",
 }
 
 func (s *Server) consultationReader() (ConsultationReader, error) {
@@ -92,7 +93,7 @@ type statusTag struct {
 }
 
 func (s *Server) statusOf(d projections.ConsultationDetail) (string, statusTag) {
-	st := projections.ConsultationStatusOn(d.Closed, d.Deadline, s.today())
+	st := services.ConsultationStatusOn(d.Closed, d.Deadline, s.today())
 	return st, statusTag{Text: consultationStatusNames[st], Color: consultationStatusColors[st]}
 }
 
@@ -110,11 +111,11 @@ func (s *Server) handleConsultations(r *http.Request) (*response, error) {
 	}
 	v := consultationsView{}
 	for _, d := range all {
-		d = d.Public()
+		d = services.PublicConsultation(d)
 		st, tag := s.statusOf(d)
 		row := consultationRow{Href: "/horinger/" + url.PathEscape(d.ConsultationID), Title: d.Title, ArchiveRef: d.ArchiveRef,
 			Opened: dateNO(d.OpenedDate), Deadline: dateNO(d.Deadline), Status: tag, Published: d.PublishedCount}
-		if st == projections.ConsultationOpen {
+		if st == wire.ConsultationOpen {
 			v.Open = append(v.Open, row)
 		} else {
 			v.Earlier = append(v.Earlier, row)
@@ -136,7 +137,7 @@ func (s *Server) openConsultations() ([]consultationRow, error) {
 	}
 	var out []consultationRow
 	for _, d := range all {
-		if st, tag := s.statusOf(d); st == projections.ConsultationOpen {
+		if st, tag := s.statusOf(d); st == wire.ConsultationOpen {
 			out = append(out, consultationRow{Href: "/horinger/" + url.PathEscape(d.ConsultationID), Title: d.Title,
 				ArchiveRef: d.ArchiveRef, Opened: dateNO(d.OpenedDate), Deadline: dateNO(d.Deadline), Status: tag})
 		}
@@ -219,11 +220,11 @@ func paragraphs(text string) []string {
 }
 
 func (s *Server) consultationPage(d projections.ConsultationDetail, form *formView, received bool) consultationView {
-	pub := d.Public()
+	pub := services.PublicConsultation(d)
 	st, tag := s.statusOf(pub)
 	v := consultationView{ID: d.ConsultationID, Title: d.Title, ArchiveRef: d.ArchiveRef, DocumentURL: d.DocumentURL,
 		Opened: dateNO(d.OpenedDate), Deadline: dateNO(d.Deadline), Description: paragraphs(d.Description), Status: tag,
-		DeadlinePassed: st == projections.ConsultationDeadlinePassed, Closed: d.Closed, Summary: paragraphs(d.Summary),
+		DeadlinePassed: st == wire.ConsultationDeadlinePassed, Closed: d.Closed, Summary: paragraphs(d.Summary),
 		Published: pub.PublishedCount, InvitedCount: len(pub.InvitedBodies), Received: received,
 		CSV: "/horinger/" + url.PathEscape(d.ConsultationID) + "?format=csv"}
 	if d.ResultingCaseID != "" {
@@ -298,7 +299,7 @@ func (s *Server) handleConsultation(r *http.Request) (*response, error) {
 	switch format := r.URL.Query().Get("format"); format {
 	case "", "html":
 	case "csv":
-		return &response{body: consultationCSV(d.Public()), contentType: "text/csv; charset=utf-8", filename: "horingssvar.csv"}, nil
+		return &response{body: consultationCSV(services.PublicConsultation(d)), contentType: "text/csv; charset=utf-8", filename: "horingssvar.csv"}, nil
 	default:
 		return nil, errBadRequest("Ukjent format «%s». Velg csv.", truncate(format, 40))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // consultationsCmd is `portfolioctl consultations …`: the consultations
@@ -239,46 +240,6 @@ func (a *app) closeConsultationCmd() *cobra.Command {
 
 // ---- queries ----
 
-type consultationRow struct {
-	ConsultationID string `json:"consultationId"`
-	Title          string `json:"title"`
-	ArchiveRef     string `json:"archiveRef"`
-	OpenedDate     string `json:"openedDate"`
-	Deadline       string `json:"deadline"`
-	Status         string `json:"status"`
-	InvitedCount   int    `json:"invitedCount"`
-	ResponseCount  int    `json:"responseCount"`
-	PublishedCount int    `json:"publishedCount"`
-}
-
-type consultationDetailView struct {
-	consultationRow
-	Description     string   `json:"description"`
-	DocumentURL     string   `json:"documentUrl"`
-	Questions       []string `json:"questions"`
-	Summary         string   `json:"summary"`
-	ResultingCaseID string   `json:"resultingCaseId"`
-	Version         uint64   `json:"version"`
-	InvitedBodies   []struct {
-		Name      string `json:"name"`
-		Responded bool   `json:"responded"`
-	} `json:"invitedBodies"`
-	Responses []struct {
-		ResponseID   string `json:"responseId"`
-		Organisation string `json:"organisation"`
-		ReceivedDate string `json:"receivedDate"`
-		Late         bool   `json:"late"`
-		Published    bool   `json:"published"`
-		ReplacedBy   string `json:"replacedBy"`
-		ContactEmail string `json:"contactEmail"`
-		Answers      []struct {
-			Question int    `json:"question"`
-			Text     string `json:"text"`
-		} `json:"answers"`
-		Comments string `json:"comments"`
-	} `json:"responses"`
-}
-
 func (a *app) consultationListCmd() *cobra.Command {
 	var o queryOpts
 	cmd := &cobra.Command{
@@ -316,23 +277,21 @@ func (a *app) consultationShowCmd() *cobra.Command {
 }
 
 func renderConsultations(w io.Writer, body []byte) error {
-	var v struct {
-		Consultations []consultationRow `json:"consultations"`
-	}
+	var v wire.ConsultationList
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err
 	}
 	tw := newTable(w)
 	header(tw, "ID", "TITLE", "CASE", "OPENED", "DEADLINE", "STATUS", "INVITED", "RESPONSES", "PUBLISHED")
 	for _, c := range v.Consultations {
-		row(tw, c.ConsultationID, truncate(c.Title, 60), c.ArchiveRef, c.OpenedDate, c.Deadline, c.Status,
+		row(tw, c.ConsultationID, truncate(c.Title, 60), c.ArchiveRef, string(c.OpenedDate), string(c.Deadline), c.Status,
 			strconv.Itoa(c.InvitedCount), strconv.Itoa(c.ResponseCount), strconv.Itoa(c.PublishedCount))
 	}
 	return tw.Flush()
 }
 
 func renderConsultation(w io.Writer, body []byte) error {
-	var c consultationDetailView
+	var c wire.ConsultationDetail
 	if err := json.Unmarshal(body, &c); err != nil {
 		return err
 	}
@@ -340,8 +299,8 @@ func renderConsultation(w io.Writer, body []byte) error {
 	row(tw, "Consultation", c.ConsultationID)
 	row(tw, "Title", c.Title)
 	row(tw, "Case", c.ArchiveRef)
-	row(tw, "Opened", c.OpenedDate)
-	row(tw, "Deadline", c.Deadline)
+	row(tw, "Opened", string(c.OpenedDate))
+	row(tw, "Deadline", string(c.Deadline))
 	row(tw, "Status", c.Status)
 	row(tw, "Version", u64(c.Version))
 	if c.Summary != "" {
@@ -368,7 +327,7 @@ func renderConsultation(w io.Writer, body []byte) error {
 	tw = newTable(w)
 	header(tw, "  ID", "ORGANISATION", "RECEIVED", "LATE", "PUBLISHED", "REPLACED BY", "CONTACT", "ANSWERS")
 	for _, r := range c.Responses {
-		row(tw, "  "+r.ResponseID, r.Organisation, r.ReceivedDate, yesNo(r.Late), yesNo(r.Published), r.ReplacedBy,
+		row(tw, "  "+r.ResponseID, r.Organisation, string(r.ReceivedDate), yesNo(r.Late), yesNo(r.Published), r.ReplacedBy,
 			r.ContactEmail, strconv.Itoa(len(r.Answers)))
 	}
 	return tw.Flush()

@@ -553,3 +553,6 @@ func redactURLs(urls string) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// The read models serve the API's consultation queries.
+var _ httpapi.ConsultationReader = (*projections.ReadModels)(nil)

@@ -6,32 +6,21 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // ConsultationReader is the consultations read model. The Queries
-// dependency provides it when it can (*projections.ReadModels does);
-// without it the consultation queries answer 503.
+// dependency provides it when it can (*projections.ReadModels does, see
+// the daemon's wiring); without it the consultation queries answer 503.
 type ConsultationReader interface {
-	Consultations() ([]projections.ConsultationDetail, error)
-	Consultation(id string) (projections.ConsultationDetail, error)
+	Consultations() ([]wire.ConsultationDetail, error)
+	Consultation(id string) (wire.ConsultationDetail, error)
 }
-
-var _ ConsultationReader = (*projections.ReadModels)(nil)
 
 // ContactOpener opens the sealed contact addresses of consultation
 // responses for the secretariat. *services.ContactSealer implements it.
-type ContactOpener interface {
-	Open(sealed string) (string, error)
-}
-
-var _ ContactOpener = (*services.ContactSealer)(nil)
-
-// ConsultationList is the answer of GET /v1/consultations.
-type ConsultationList struct {
-	Consultations []projections.ConsultationSummary `json:"consultations"`
-}
+type ContactOpener = services.ContactOpener
 
 func (s *Server) consultations(w http.ResponseWriter, r *http.Request) (ConsultationReader, bool) {
 	c, ok := s.cfg.Queries.(ConsultationReader)
@@ -42,12 +31,6 @@ func (s *Server) consultations(w http.ResponseWriter, r *http.Request) (Consulta
 	return c, true
 }
 
-// seesAllResponses: the secretariat and auditors read every response;
-// everyone else the published ones.
-func seesAllResponses(p services.Principal) bool {
-	return p.Role == services.RoleSecretariat || p.Role == services.RoleAuditor
-}
-
 // today is the day in Norway for the consultations' status (UTC+2 at most,
 // as the domain takes it).
 func (s *Server) today() domain.Date {
@@ -56,24 +39,6 @@ func (s *Server) today() domain.Date {
 		now = s.cfg.Now
 	}
 	return domain.DateOf(now().Add(2 * time.Hour))
-}
-
-// consultationFor is d as p may read it, with its status as of today.
-func (s *Server) consultationFor(p services.Principal, d projections.ConsultationDetail) projections.ConsultationDetail {
-	if !seesAllResponses(p) {
-		d = d.Public()
-	} else if p.Role == services.RoleSecretariat && s.cfg.Contacts != nil {
-		for i, resp := range d.Responses {
-			if resp.ContactSealed == "" {
-				continue
-			}
-			if addr, err := s.cfg.Contacts.Open(resp.ContactSealed); err == nil {
-				d.Responses[i].ContactEmail = addr
-			}
-		}
-	}
-	d.Status = projections.ConsultationStatusOn(d.Closed, d.Deadline, s.today())
-	return d
 }
 
 func (s *Server) handleConsultations(w http.ResponseWriter, r *http.Request) {
@@ -90,9 +55,10 @@ func (s *Server) handleConsultations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := ConsultationList{Consultations: make([]projections.ConsultationSummary, 0, len(list))}
+	out := wire.ConsultationList{Consultations: make([]wire.ConsultationSummary, 0, len(list))}
+	today := s.today()
 	for _, d := range list {
-		out.Consultations = append(out.Consultations, s.consultationFor(p, d).ConsultationSummary)
+		out.Consultations = append(out.Consultations, services.ConsultationFor(p, d, today, nil).ConsultationSummary)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -121,11 +87,11 @@ func (s *Server) handleConsultation(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	d = s.consultationFor(p, d)
+	d = services.ConsultationFor(p, d, s.today(), s.cfg.Contacts)
 	w.Header().Set("ETag", etag(d.Version))
 	if format == "csv" {
 		var b bytes.Buffer
-		if err := d.WriteCSV(&b); err != nil {
+		if err := services.WriteConsultationCSV(&b, d); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
