@@ -206,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Registry: reg, Rebuild: d.rebuild,
+		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Registry: reg, Rebuild: d.rebuild, Backup: d,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 	})
 	if err != nil {

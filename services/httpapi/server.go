@@ -174,6 +174,8 @@ type Config struct {
 	AuditKey *AuditKey
 	// Rebuild runs the read-model rebuild of /v1/admin/rebuild; nil: 503.
 	Rebuild Rebuilder
+	// Backup takes the backups of GET /v1/admin/backup; nil: 503.
+	Backup Backuper
 	// ReadyCheck answers /readyz; nil: always ready.
 	ReadyCheck func(ctx context.Context) error
 	// Registry receives the server's metrics and is served at /metrics;
@@ -276,6 +278,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/audit/key", s.handleAuditKey)
 	mux.HandleFunc("POST /v1/admin/rebuild", s.handleStartRebuild)
 	mux.HandleFunc("GET /v1/admin/rebuild", s.handleRebuildStatus)
+	mux.HandleFunc("GET /v1/admin/backup", s.handleBackup)
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
