@@ -36,6 +36,9 @@ func main() {
 // run parses flags (each also settable as PORTFOLIO_<FLAG>, dashes as
 // underscores), starts the server and serves until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "restore" {
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("portfoliod", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	env := func(name, def string) string {

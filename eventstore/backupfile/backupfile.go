@@ -85,6 +85,13 @@ type Stream struct {
 
 // Audit is the audit chain of the event log up to the snapshot's last
 // position, as GET /v1/audit/verify reports it.
+//
+// JetStream takes a snapshot's state when it begins but copies the
+// stream's blocks after, so events written meanwhile may be in it too:
+// Position is the last position the backup certainly holds, and Tail the
+// chain after each later position up to the log's head when the snapshot
+// ended. A restore finds out where its log ends and checks that
+// position's head.
 type Audit struct {
 	OK       bool   `json:"ok"`
 	Events   uint64 `json:"events"`
@@ -97,6 +104,38 @@ type Audit struct {
 	KeyID       string   `json:"keyId"`
 	PublicKey   string   `json:"publicKey"`
 	TrustedKeys []string `json:"trustedKeys,omitempty"`
+	// Tail is the chain after each position after Position that the
+	// snapshot may hold, in order.
+	Tail []AuditPoint `json:"tail,omitempty"`
+}
+
+// AuditPoint is the audit chain after one position.
+type AuditPoint struct {
+	Position uint64 `json:"position"`
+	Events   uint64 `json:"events"`
+	Head     string `json:"head"`
+	OK       bool   `json:"ok"`
+}
+
+// At returns the chain after position p: Position's or a Tail point.
+func (a Audit) At(p uint64) (AuditPoint, bool) {
+	if p == a.Position {
+		return AuditPoint{Position: a.Position, Events: a.Events, Head: a.Head, OK: a.OK}, true
+	}
+	for _, t := range a.Tail {
+		if t.Position == p {
+			return t, true
+		}
+	}
+	return AuditPoint{}, false
+}
+
+// LastPossible is the last position the snapshot may hold.
+func (a Audit) LastPossible() uint64 {
+	if n := len(a.Tail); n > 0 {
+		return a.Tail[n-1].Position
+	}
+	return a.Position
 }
 
 // EventStream returns the event log's entry.

@@ -60,6 +60,10 @@ func (d *Daemon) Backup(ctx context.Context, by string, w io.Writer) error {
 	bw := backupfile.NewWriter(w, start)
 	m := backupfile.Manifest{Product: ProductVersion(), CreatedAt: start.UTC()}
 
+	// The chain up to the snapshot's last position is walked while the
+	// snapshot streams; its tail once the snapshot is done.
+	chain := audit.NewVerifier(audit.Options{Keys: d.keys})
+	var certain uint64
 	auditDone := make(chan error, 1)
 	auditCtx, cancelAudit := context.WithCancel(ctx)
 	defer cancelAudit()
@@ -86,7 +90,8 @@ func (d *Daemon) Backup(ctx context.Context, by string, w io.Writer) error {
 				return err
 			}
 			if st.role == backupfile.RoleEvents {
-				go func() { auditDone <- d.backupAudit(auditCtx, state.LastSeq, &m.Audit) }()
+				certain = state.LastSeq
+				go func() { auditDone <- d.walkChain(auditCtx, chain, 0, certain, nil) }()
 			}
 			return bw.BeginStream(backupfile.Stream{Name: st.name, Role: st.role, Created: created, Messages: state.Messages,
 				FirstSeq: state.FirstSeq, LastSeq: state.LastSeq, Bytes: state.Bytes}, meta)
@@ -101,6 +106,9 @@ func (d *Daemon) Backup(ctx context.Context, by string, w io.Writer) error {
 	if err := <-auditDone; err != nil {
 		return fmt.Errorf("backup: audit chain: %w", err)
 	}
+	if err := d.backupAudit(ctx, chain, certain, &m.Audit); err != nil {
+		return fmt.Errorf("backup: audit chain: %w", err)
+	}
 	if err := bw.Close(m); err != nil {
 		return err
 	}
@@ -109,28 +117,54 @@ func (d *Daemon) Backup(ctx context.Context, by string, w io.Writer) error {
 	return nil
 }
 
-// backupAudit walks the log up to upTo, as audit verify does, into a.
-func (d *Daemon) backupAudit(ctx context.Context, upTo uint64, a *backupfile.Audit) error {
-	a.Position = upTo
+// walkChain adds the events after position after up to upTo to v,
+// calling each (if not nil) after each event.
+func (d *Daemon) walkChain(ctx context.Context, v *audit.Verifier, after, upTo uint64, each func(audit.Event)) error {
+	for after < upTo {
+		evs, err := d.auditPage(ctx, after, verifyPage)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for _, ev := range evs {
+			if ev.Position > upTo {
+				return nil
+			}
+			v.Add(ev)
+			after = ev.Position
+			if each != nil {
+				each(ev)
+			}
+		}
+	}
+	return nil
+}
+
+// backupAudit fills in a: the chain v has walked up to certain, and its
+// tail up to the log's head now, which bounds what the snapshot, done by
+// now, may hold.
+func (d *Daemon) backupAudit(ctx context.Context, v *audit.Verifier, certain uint64, a *backupfile.Audit) error {
+	res := v.Result()
+	if res.Position < certain && res.Reason == "" {
+		res.OK = false
+		res.Reason = fmt.Sprintf("the log ends at position %d, but the snapshot's last is %d", res.Position, certain)
+	}
+	a.OK, a.Events, a.Head, a.Reason, a.Position = res.OK, res.Events, res.Head, res.Reason, certain
 	a.KeyID = audit.KeyID(d.trusted[0])
 	a.PublicKey = audit.EncodePublicKey(d.trusted[0])
 	for _, k := range d.trusted {
 		a.TrustedKeys = append(a.TrustedKeys, audit.EncodePublicKey(k))
 	}
-	res := audit.Result{OK: true, Head: audit.Hash{}.String()}
-	if upTo > 0 {
-		var err error
-		res, err = audit.VerifyLog(ctx, d.auditPage, verifyPage, upTo, audit.Options{Keys: d.keys}, nil)
-		if err != nil {
-			return err
-		}
-		if res.Position < upTo && res.Reason == "" {
-			res.OK = false
-			res.Reason = fmt.Sprintf("the log ends at position %d, but the snapshot's last is %d", res.Position, upTo)
-		}
+	head, err := d.Store.Head(ctx)
+	if err != nil {
+		return err
 	}
-	a.OK, a.Events, a.Head, a.Reason = res.OK, res.Events, res.Head, res.Reason
-	return nil
+	return d.walkChain(ctx, v, certain, head, func(ev audit.Event) {
+		r := v.Result()
+		a.Tail = append(a.Tail, backupfile.AuditPoint{Position: ev.Position, Events: r.Events, Head: r.Head, OK: r.OK})
+	})
 }
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, jetstream.ErrStreamNotFound) }

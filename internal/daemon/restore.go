@@ -237,30 +237,40 @@ func Restore(ctx context.Context, cfg RestoreConfig) (res RestoreResult, err err
 		return res, fmt.Errorf("%s (it changed since it was checked?): %w", cfg.File, err)
 	}
 
-	// The restored streams must be what the manifest says.
+	// The restored streams must be what the manifest says. The event log
+	// may hold events written while the snapshot was taken (see
+	// backupfile.Audit); the manifest has the chain's head for each.
+	var last uint64
 	for _, s := range m.Streams {
 		st, err := js.Stream(ctx, s.Name)
 		if err != nil {
 			return res, fmt.Errorf("restored stream %s: %w", s.Name, err)
 		}
 		state := st.CachedInfo().State
-		if state.Msgs != s.Messages || state.LastSeq != s.LastSeq || state.FirstSeq != s.FirstSeq {
-			return res, fmt.Errorf("restored stream %s has %d messages at %d…%d, the backup %d at %d…%d",
-				s.Name, state.Msgs, state.FirstSeq, state.LastSeq, s.Messages, s.FirstSeq, s.LastSeq)
-		}
-		if s.Role == backupfile.RoleIdempotency {
+		switch s.Role {
+		case backupfile.RoleIdempotency:
 			res.IdempotencyRecords = state.Msgs
+		case backupfile.RoleEvents:
+			if state.FirstSeq != s.FirstSeq || state.LastSeq < s.LastSeq || state.LastSeq > m.Audit.LastPossible() {
+				return res, fmt.Errorf("restored stream %s has messages %d…%d, the backup %d…%d (up to %d)",
+					s.Name, state.FirstSeq, state.LastSeq, s.FirstSeq, s.LastSeq, m.Audit.LastPossible())
+			}
+			last = state.LastSeq
 		}
 	}
-	v, err := verifyRestored(ctx, js, ev.Name, ev.LastSeq, keys, cfg.Logger)
+	want, ok := m.Audit.At(last)
+	if !ok {
+		return res, fmt.Errorf("%s: %w: the manifest has no audit head for position %d", cfg.File, backupfile.ErrDamaged, last)
+	}
+	v, err := verifyRestored(ctx, js, ev.Name, last, keys, cfg.Logger)
 	if err != nil {
 		return res, err
 	}
-	if v.Head != m.Audit.Head || v.Events != m.Audit.Events || v.OK != m.Audit.OK {
-		return res, fmt.Errorf("the restored log's audit chain (ok %t, %d events, head %s) is not the backup's (ok %t, %d events, head %s)",
-			v.OK, v.Events, v.Head, m.Audit.OK, m.Audit.Events, m.Audit.Head)
+	if v.Head != want.Head || v.Events != want.Events || v.OK != want.OK {
+		return res, fmt.Errorf("the restored log's audit chain (ok %t, %d events, head %s) is not the backup's (ok %t, %d events, head %s at position %d)",
+			v.OK, v.Events, v.Head, want.OK, want.Events, want.Head, last)
 	}
-	return RestoreResult{Stream: ev.Name, Events: ev.Messages, FirstPosition: ev.FirstSeq, LastPosition: ev.LastSeq,
+	return RestoreResult{Stream: ev.Name, Events: v.Events, FirstPosition: ev.FirstSeq, LastPosition: last,
 		Verify: v, KeyID: m.Audit.KeyID, IdempotencyRecords: res.IdempotencyRecords, Manifest: &m, Took: time.Since(start)}, nil
 }
 
