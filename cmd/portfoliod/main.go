@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	dataDir := fs.String("data", env("data", "data"), "data directory (JetStream store and read models)")
 	httpAddr := fs.String("http", env("http", "127.0.0.1:8080"), "HTTP listen address")
+	opsAddr := fs.String("ops-listen", env("ops-listen", DefaultOpsListen), "listen address of the operations endpoints (/metrics, /healthz, /readyz); /metrics is not on --http. Empty: no metrics")
 	authFile := fs.String("auth", env("auth", ""), "token file; without it, first start writes one with fresh tokens into the data directory")
 	natsURL := fs.String("nats-url", env("nats-url", ""), "external NATS server or cluster (comma-separated URLs) instead of the embedded one")
 	replicas := fs.Int("replicas", atoi(env("replicas", "0")), "stream replicas when the product creates the stream (default 1 embedded, 3 external)")
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	d, err := daemon.Start(ctx, daemon.Config{
-		DataDir: *dataDir, HTTPAddr: *httpAddr, AuthFile: *authFile, NATSURLs: *natsURL,
+		DataDir: *dataDir, HTTPAddr: *httpAddr, OpsAddr: *opsAddr, AuthFile: *authFile, NATSURLs: *natsURL,
 		Replicas: *replicas, NATSListen: *natsListen, SyncAlways: *syncMode == "always",
 		Demo: *demo, Logger: logger, Out: stdout, SigningKeyFile: *signingKey, TrustedKeysFile: *trustedKeys,
 	})

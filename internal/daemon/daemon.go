@@ -40,6 +40,9 @@ import (
 type Config struct {
 	DataDir  string // default "./data"
 	HTTPAddr string // default "127.0.0.1:8080"; port 0: a random port
+	// OpsAddr is where /metrics (and /healthz, /readyz) are served, apart
+	// from the public HTTPAddr; empty: metrics are not served at all.
+	OpsAddr string
 	// AuthFile is the token file. Empty: DataDir/tokens.json, written with
 	// fresh random tokens on first start.
 	AuthFile string
@@ -99,6 +102,7 @@ type Daemon struct {
 
 	httpSrv *http.Server
 	ln      net.Listener
+	ops     *opsListener // --ops-listen; nil without
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	runErr  chan error
@@ -225,7 +229,10 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 			d.runErr <- err
 		}
 	}()
-	d.log.Info("portfoliod started", "http", d.URL(), "data", cfg.DataDir, "nats", d.natsDescription(), "replicas", cfg.Replicas, "syncAlways", cfg.SyncAlways)
+	if err := d.startOps(api.OpsHandler()); err != nil {
+		return nil, err
+	}
+	d.log.Info("portfoliod started", "http", d.URL(), "ops", d.OpsURL(), "data", cfg.DataDir, "nats", d.natsDescription(), "replicas", cfg.Replicas, "syncAlways", cfg.SyncAlways)
 	return d, nil
 }
 
@@ -538,6 +545,11 @@ func (d *Daemon) Close(ctx context.Context) error {
 			}
 		} else if d.ln != nil {
 			_ = d.ln.Close()
+		}
+		if d.ops != nil {
+			if err := d.ops.srv.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if d.rebuild != nil {
 			d.rebuild.close()

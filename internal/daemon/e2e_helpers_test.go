@@ -91,7 +91,7 @@ func (e *e2e) start() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	d, err := daemon.Start(ctx, daemon.Config{
-		DataDir: e.dir, HTTPAddr: "127.0.0.1:0", NATSListen: "", Demo: false, SyncAlways: true,
+		DataDir: e.dir, HTTPAddr: "127.0.0.1:0", OpsAddr: "127.0.0.1:0", NATSListen: "", Demo: false, SyncAlways: true,
 		Logger: logger(), Out: io.Discard,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ package daemon_test
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -482,15 +483,28 @@ func TestE2ERoleMatrix(t *testing.T) {
 		t.Logf("GET /v1/audit/verify as auditor: %d (not implemented yet?)", r.status)
 	}
 
-	// Operations, for everyone.
-	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.yaml"} {
+	// Operations, for everyone; /metrics only on the operations listener.
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.yaml"} {
 		if r := e.get(anon, p); r.status != 200 {
 			t.Errorf("GET %s: %s", p, r)
 		}
 	}
-	if r := e.get(anon, "/metrics"); !strings.Contains(string(r.body), "# TYPE ") ||
-		mediaType(r.header.Get("Content-Type")) != "text/plain" {
-		t.Errorf("GET /metrics is not Prometheus text: %q", r.header.Get("Content-Type"))
+	if r := e.get(anon, "/metrics"); r.status != 404 {
+		t.Errorf("GET /metrics on the public listener: %s", r)
+	}
+	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
+		res, err := http.Get(e.d.OpsURL() + p)
+		if err != nil {
+			t.Fatalf("ops listener: %v", err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("GET %s on the ops listener: %d %s", p, res.StatusCode, body)
+		}
+		if p == "/metrics" && (!strings.Contains(string(body), "# TYPE ") || mediaType(res.Header.Get("Content-Type")) != "text/plain") {
+			t.Errorf("GET /metrics is not Prometheus text: %q", res.Header.Get("Content-Type"))
+		}
 	}
 }
 

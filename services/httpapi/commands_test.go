@@ -344,7 +344,11 @@ func TestMetrics(t *testing.T) {
 	h.do("POST", "/v1/commands/HoldMeeting", validBodies["HoldMeeting"], bearer(tokAudit))
 	h.do("POST", "/v1/commands/Nope", `{}`, bearer(tokSek))
 	h.do("GET", "/v1/strategy", "")
-	rec := h.do("GET", "/metrics", "")
+	if rec := h.do("GET", "/metrics", ""); rec.Code != 404 {
+		t.Errorf("GET /metrics on the public handler: %d", rec.Code)
+	}
+	rec := httptest.NewRecorder()
+	h.srv.OpsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	for _, want := range []string{
 		`portfolio_commands_total{command="HoldMeeting",outcome="created"} 1`,

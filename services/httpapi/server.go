@@ -1,7 +1,8 @@
 // Package httpapi is the HTTP API of the portfolio (see the contract):
 // commands at POST /v1/commands/{CommandName}, queries under /v1/, the
-// administrative /v1/admin/rebuild, the operations endpoints /healthz,
-// /readyz and /metrics, and the OpenAPI document at /openapi.yaml.
+// administrative /v1/admin/rebuild and /v1/admin/backup, the operations
+// endpoints /healthz and /readyz, and the OpenAPI document at
+// /openapi.yaml. /metrics is served by OpsHandler, on its own listener.
 //
 // Wiring (cmd/portfoliod):
 //
@@ -243,6 +244,11 @@ func New(cfg Config) (*Server, error) {
 // correlation id, panic recovery, metrics and the access log.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// OpsHandler serves the operations endpoints for the operations listener
+// (portfoliod --ops-listen): /metrics, which the public Handler does not
+// serve, and /healthz and /readyz as on the public one.
+func (s *Server) OpsHandler() http.Handler { return s.opsHandler() }
+
 // NewHTTPServer returns an *http.Server for handler with timeouts set, so
 // slow or idle clients cannot hold connections forever.
 func NewHTTPServer(addr string, handler http.Handler) *http.Server {
@@ -282,7 +288,6 @@ func (s *Server) routes() *http.ServeMux {
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	mux.Handle("GET /metrics", s.metrics.handler(s.cfg.Registry))
 	mux.HandleFunc("GET /openapi.yaml", s.handleOpenAPI)
 
 	// Everything else: 404 not_found or 405 method_not_allowed, as problems.
