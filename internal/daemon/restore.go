@@ -137,9 +137,12 @@ func openFile(path string) (*os.File, int64, error) {
 }
 
 // startRestoreServer starts the embedded NATS server on the new data
-// directory, in-process only.
+// directory, in-process only. It does not fsync each write (with it, a
+// restore spends most of its time waiting for the disk); syncTree makes
+// the result durable once the server has stopped.
 func startRestoreServer(ctx context.Context, dir string) (*embedded.Server, jetstream.JetStream, error) {
-	ns, err := embedded.Start(ctx, embedded.Options{DataDir: dir})
+	noSync := false
+	ns, err := embedded.Start(ctx, embedded.Options{DataDir: dir, SyncAlways: &noSync})
 	if err != nil {
 		return nil, nil, fmt.Errorf("embedded NATS: %w", err)
 	}
@@ -149,6 +152,27 @@ func startRestoreServer(ctx context.Context, dir string) (*embedded.Server, jets
 		return nil, nil, err
 	}
 	return ns, js, nil
+}
+
+// syncTree fsyncs every file and directory under dir.
+func syncTree(dir string) error {
+	return filepath.WalkDir(dir, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		serr := f.Sync()
+		if cerr := f.Close(); serr == nil {
+			serr = cerr
+		}
+		if serr != nil {
+			return fmt.Errorf("fsync %s: %w", path, serr)
+		}
+		return nil
+	})
 }
 
 // Restore creates cfg.DataDir from a backup written by portfolioctl
@@ -196,6 +220,9 @@ func Restore(ctx context.Context, cfg RestoreConfig) (res RestoreResult, err err
 	defer func() {
 		if cerr := ns.Shutdown(context.Background()); cerr != nil && err == nil {
 			err = fmt.Errorf("stop the embedded NATS server: %w", cerr)
+		}
+		if err == nil {
+			err = syncTree(cfg.DataDir)
 		}
 		if err != nil {
 			target.undo()
@@ -513,6 +540,9 @@ func RestoreExport(ctx context.Context, cfg RestoreConfig) (res RestoreResult, e
 	defer func() {
 		if cerr := ns.Shutdown(context.Background()); cerr != nil && err == nil {
 			err = fmt.Errorf("stop the embedded NATS server: %w", cerr)
+		}
+		if err == nil {
+			err = syncTree(cfg.DataDir)
 		}
 		if err != nil {
 			target.undo()
