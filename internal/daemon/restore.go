@@ -314,14 +314,16 @@ func manifestKeys(a backupfile.Audit) (audit.Keyring, error) {
 	return audit.NewKeyring(keys...), nil
 }
 
-// singleReplica sets a stream config's replicas to 1: the embedded server
-// is a single node, whatever the backed-up stream had.
+// singleReplica sets a stream config's replicas to 1 and drops its
+// placement: the embedded server is a single node, whatever cluster the
+// backed-up stream lived on.
 func singleReplica(cfg json.RawMessage) (json.RawMessage, error) {
 	var c map[string]json.RawMessage
 	if err := json.Unmarshal(cfg, &c); err != nil {
 		return nil, fmt.Errorf("%w: stream config: %v", backupfile.ErrDamaged, err)
 	}
 	c["num_replicas"] = json.RawMessage("1")
+	delete(c, "placement")
 	return json.Marshal(c)
 }
 
