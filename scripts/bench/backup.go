@@ -21,7 +21,7 @@ func (b *bench) backupFigures(ctx context.Context, p profile) error {
 	if err != nil {
 		return err
 	}
-	if err := waitReady(ctx, httpClient(2), d.URL(), 10*time.Minute); err != nil {
+	if err := waitReady(ctx, httpClient(2), d.URL(), 45*time.Minute); err != nil {
 		closeDaemon(d)
 		return err
 	}
