@@ -18,6 +18,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/eventstore/backupfile"
+	"github.com/ehelse/portfolio/eventstore/natstest"
 	"github.com/ehelse/portfolio/internal/ctl"
 	"github.com/ehelse/portfolio/services/httpapi"
 )
@@ -407,4 +408,50 @@ func TestRestoreFromExport(t *testing.T) {
 	}
 	t.Logf("restored %d events from the export in %s", res.Events, res.Took)
 	checkRestored(t, srcDir, dir, source, acks, want.Position, want.Head)
+}
+
+// TestBackupFromCluster: a backup taken by an instance on an external
+// three-node cluster (R3 streams, snapshot by the stream leader) restores
+// into an embedded data directory with the manifest's head.
+func TestBackupFromCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster formation takes several seconds")
+	}
+	c := natstest.RunCluster(t, 3)
+	srcDir := t.TempDir()
+	d := startDemo(t, Config{DataDir: srcDir, NATSURLs: c.URL(), Replicas: 3})
+	var buf bytes.Buffer
+	if err := d.Backup(context.Background(), "test", &buf); err != nil {
+		t.Fatal(err)
+	}
+	m, err := backupfile.Check(bytes.NewReader(buf.Bytes()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := m.EventStream()
+	if ev.LastSeq == 0 || !m.Audit.OK || len(m.Streams) != 2 {
+		t.Fatalf("manifest %+v", m)
+	}
+	file := filepath.Join(t.TempDir(), "cluster.backup")
+	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	source := storedLog(t, d, m.Audit.LastPossible())
+	if err := d.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "restored")
+	res, err := Restore(context.Background(), RestoreConfig{DataDir: dir, File: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if point, ok := m.Audit.At(res.LastPosition); !ok || res.Verify.Head != point.Head || !res.Verify.OK {
+		t.Fatalf("restore %+v, manifest %+v", res, m.Audit)
+	}
+	d2 := startDemo(t, Config{DataDir: dir, SigningKeyFile: filepath.Join(srcDir, "signing.key"), AuthFile: filepath.Join(srcDir, "tokens.json")})
+	sameLog(t, storedLog(t, d2, res.LastPosition), source[:res.LastPosition])
+	var v httpapi.VerifyResult
+	if code := getJSON(t, d2, d2.Token("riksrevisjonen"), "/v1/audit/verify", &v); code != 200 || !v.OK || v.Head != res.Verify.Head {
+		t.Fatalf("verify after restore: %d %+v", code, v)
+	}
 }
