@@ -83,6 +83,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	fmt.Fprintf(stdout, "portfoliod: serving %s (tokens: %s)\n", d.URL(), d.TokenFile())
+	if u := d.OpsURL(); u != "" {
+		fmt.Fprintf(stdout, "portfoliod: metrics on %s/metrics (operations listener)\n", u)
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
