@@ -398,6 +398,24 @@ func TestRestoreFromExport(t *testing.T) {
 		t.Logf("%s: %v", name, err)
 	}
 
+	// An export of a log with a position missing restores as it was: the
+	// same gap, the same (failed) verification.
+	gapped := filepath.Join(bad, "gapped")
+	if err := os.WriteFile(gapped, bytes.Join(append([][]byte{lines[0], lines[1]}, lines[3:]...), nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gf, _ := os.Open(gapped)
+	wantGap, err := audit.VerifyJSONL(gf, []ed25519.PublicKey{d.PublicKey()}, nil)
+	gf.Close()
+	if err != nil || wantGap.OK || wantGap.Missing != 1 {
+		t.Fatalf("gapped export: %+v %v", wantGap, err)
+	}
+	gres, err := RestoreExport(context.Background(), RestoreConfig{DataDir: filepath.Join(bad, "gapped-data"), File: gapped})
+	if err != nil || gres.Verify.OK || gres.Verify.Missing != 1 || gres.Verify.Head != wantGap.Head || gres.Verify.Bad != wantGap.Bad ||
+		gres.LastPosition != wantGap.Position || gres.Events != wantGap.Events {
+		t.Fatalf("restore of the gapped export: %+v %v, export %+v", gres, err, wantGap)
+	}
+
 	dir := filepath.Join(t.TempDir(), "restored")
 	res, err := RestoreExport(context.Background(), RestoreConfig{DataDir: dir, File: file})
 	if err != nil {
