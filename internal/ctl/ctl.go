@@ -202,7 +202,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 	add("council", a.councilCmd())
 	add("council", a.consultationsCmd())
 	add("audit", a.auditCmd())
-	add("admin", a.rebuildCmd())
+	add("admin", a.rebuildCmd(), a.backupCmd())
 	root.AddCommand(a.genericCmd())
 	return root
 }
