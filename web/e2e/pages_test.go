@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/oklog/ulid/v2"
 
@@ -93,25 +94,16 @@ func TestRoadmapSearch(t *testing.T) {
 		// axe-core needs timers: turn scripts on for it; the page's own
 		// scripts, skipped while it loaded, stay unrun.
 		p.EnableJavaScript()
-		if v := p.Axe(); len(v) > 0 {
-			t.Errorf("roadmap search without JavaScript: axe-core violations:%s", browsertest.FormatViolations(v))
-		}
+		requireClean(t, p, "roadmap searched without JavaScript")
 	})
 }
 
-func runResponse(p *browsertest.Page, a chromedp.Action[chromedp.Void]) (*networkResponse, error) {
+// runResponse runs the action and returns the response of the navigation
+// it causes.
+func runResponse(p *browsertest.Page, a chromedp.Action[chromedp.Void]) (*network.Response, error) {
 	ctx, cancel := context.WithTimeout(p.Context(), browsertest.ActionTimeout)
 	defer cancel()
-	res, err := chromedp.RunResponse(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	return &networkResponse{Status: res.Status, URL: res.URL}, nil
-}
-
-type networkResponse struct {
-	Status int64
-	URL    string
+	return chromedp.RunResponse(ctx, a)
 }
 
 // TestDecisionAppearsLive: a decision recorded through the API appears on
