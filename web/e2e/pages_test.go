@@ -227,11 +227,11 @@ func TestRoadmapPrint(t *testing.T) {
 		Shown   []string `json:"shown"`
 		Cut     []string `json:"cut"`
 		Overall bool     `json:"overall"`
-		Bars    int      `json:"bars"`
+		Links   int      `json:"links"`
 	}
 	got := browsertest.Eval[printed](p, `(() => {
   const desc = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "");
-  const r = {shown: [], cut: [], overall: document.documentElement.scrollWidth <= window.innerWidth, bars: 0};
+  const r = {shown: [], cut: [], overall: document.documentElement.scrollWidth <= window.innerWidth, links: 0};
   for (const e of document.querySelectorAll("header nav, main form")) {
     if (e.checkVisibility({visibilityProperty: true})) r.shown.push(desc(e));
   }
@@ -240,7 +240,7 @@ func TestRoadmapPrint(t *testing.T) {
     if ((o === "auto" || o === "scroll" || o === "hidden") && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 200)
       r.cut.push(desc(e) + " (" + e.scrollWidth + " px in " + e.clientWidth + ")");
   }
-  r.bars = [...document.querySelectorAll("main a[href*='/tiltak/']")].filter(a => a.checkVisibility()).length;
+  r.links = [...document.querySelectorAll("main a[href*='/tiltak/']")].filter(a => a.checkVisibility()).length;
   return r;
 })()`)
 	if len(got.Shown) > 0 {
@@ -252,7 +252,7 @@ func TestRoadmapPrint(t *testing.T) {
 	if len(got.Cut) > 0 {
 		t.Errorf("printed, these boxes would cut off their content: %v", got.Cut)
 	}
-	if got.Bars == 0 {
+	if got.Links == 0 {
 		t.Error("printed, the roadmap shows no initiatives")
 	}
 }
