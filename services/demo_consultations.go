@@ -91,7 +91,7 @@ func (d *demoSeeder) seedConsultations(now time.Time) {
 		d.do(&domain.PublishConsultationResponse{ConsultationID: id, ResponseID: rid})
 	}
 	d.do(&domain.CloseConsultation{ConsultationID: id,
-		Summary: "Høringen er ferdig behandlet, og strategien ble fastsatt etter høringen. Demodata: svarene som vises her er " +
+		Summary: "Høringen er ferdig behandlet. Demodata: sammendraget er ikke direktoratets, og svarene som vises her er " +
 			"illustrative og ikke ekte høringssvar; de ekte høringssvarene er publisert av " + f.SentBy + "."})
 
 	open := NewID()
