@@ -17,9 +17,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/audit"
+	"github.com/ehelse/portfolio/backupfile"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
-	"github.com/ehelse/portfolio/backupfile"
 	"github.com/ehelse/portfolio/services"
 )
 
