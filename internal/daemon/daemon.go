@@ -32,6 +32,7 @@ import (
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
 	"github.com/ehelse/portfolio/services/httpapi"
+	"github.com/ehelse/portfolio/web"
 )
 
 // Config is the server's configuration; cmd/portfoliod fills it from flags
@@ -201,10 +202,15 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 
+	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
 		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
+		Web:      site.Handler(),
 	})
 	if err != nil {
 		return nil, err
@@ -214,6 +220,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
 	d.httpSrv = httpapi.NewHTTPServer(d.ln.Addr().String(), api.Handler())
+	d.httpSrv.RegisterOnShutdown(site.Close) // end the web site's live streams
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -224,6 +231,22 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}()
 	d.log.Info("portfoliod started", "http", d.URL(), "data", cfg.DataDir, "nats", d.natsDescription(), "replicas", cfg.Replicas, "syncAlways", cfg.SyncAlways)
 	return d, nil
+}
+
+// eventTime is when the event at position pos was recorded: the web
+// site's "Sist oppdatert".
+func (d *Daemon) eventTime(ctx context.Context, pos uint64) (time.Time, error) {
+	if pos == 0 {
+		return time.Time{}, nil
+	}
+	recs, err := d.History.AuditEvents(ctx, pos-1, 1)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(recs) == 0 || recs[0].Position != pos || recs[0].Time.IsZero() {
+		return time.Time{}, fmt.Errorf("no event at position %d", pos)
+	}
+	return recs[0].Time, nil
 }
 
 func (d *Daemon) natsDescription() string {

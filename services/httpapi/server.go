@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -182,6 +183,9 @@ type Config struct {
 	// Collectors are extra collectors to register (e.g. the read models'
 	// and the event store's).
 	Collectors []prometheus.Collector
+	// Web, when set, answers every path outside /v1/ that no API route
+	// has: the public web site (package web), behind the same middleware.
+	Web http.Handler
 
 	// MaxBodyBytes bounds a command body; default 1 MiB (the contract's).
 	MaxBodyBytes int64
@@ -285,6 +289,10 @@ func (s *Server) routes() *http.ServeMux {
 
 	// Everything else: 404 not_found or 405 method_not_allowed, as problems.
 	mux.Handle("/", s.route(unmatchedRoute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Web != nil && !strings.HasPrefix(r.URL.Path, "/v1/") && allowedMethods(mux, r) == "" {
+			s.cfg.Web.ServeHTTP(w, r)
+			return
+		}
 		if allow := allowedMethods(mux, r); allow != "" {
 			w.Header().Set("Allow", allow)
 			s.writeError(w, r, errMethodNotAllowed(r.Method))
