@@ -72,6 +72,11 @@ type Config struct {
 	Out io.Writer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// PublicURL is the site's address as browsers see it (https makes
+	// the sign-in cookies Secure; OpenID Connect redirects back to it).
+	PublicURL string
+	// OIDC, with an issuer, offers sign-in through OpenID Connect.
+	OIDC OIDCConfig
 }
 
 // Daemon is a running server.
@@ -94,6 +99,8 @@ type Daemon struct {
 	Cmds    *services.CommandService
 	History *services.History
 	Auth    *services.Authenticator
+	// Sessions are the web site's sign-in sessions.
+	Sessions *services.Sessions
 
 	rebuild *rebuildJob // POST /v1/admin/rebuild
 
@@ -202,7 +209,12 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 
-	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now})
+	sek, err := d.secretariat(ctx, idem)
+	if err != nil {
+		return nil, err
+	}
+	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now,
+		Secretariat: sek})
 	if err != nil {
 		return nil, err
 	}
