@@ -238,9 +238,9 @@ func (s *Server) loadHoldMeeting(r *http.Request, p services.Principal) (*formDe
 		return nil, err
 	}
 	return &formDef{Title: "Registrer at møtet er avholdt", Section: "moter",
-		Back:  linkView{Href: "/sekretariat/moter/" + m.MeetingID, Text: v.Forum + " møte " + v.Label},
-		Lead:  "Når møtet er registrert som avholdt, kan utfallet av hver sak registreres.",
-		Facts: []fact{{Label: "Møte", Value: v.Forum + " " + v.Label}, {Label: "Dato", Value: v.Date}, {Label: "Saker på sakskartet", Value: strconv.Itoa(len(v.Items))}},
+		Back:   linkView{Href: "/sekretariat/moter/" + m.MeetingID, Text: v.Forum + " møte " + v.Label},
+		Lead:   "Når møtet er registrert som avholdt, kan utfallet av hver sak registreres.",
+		Facts:  []fact{{Label: "Møte", Value: v.Forum + " " + v.Label}, {Label: "Dato", Value: v.Date}, {Label: "Saker på sakskartet", Value: strconv.Itoa(len(v.Items))}},
 		Submit: "Registrer som avholdt",
 		Build:  build("HoldMeeting", nil, map[string]any{"meetingId": m.MeetingID}),
 		Done:   func(res services.CommandResult) string { return "/sekretariat/moter/" + m.MeetingID }}, nil
@@ -321,7 +321,7 @@ func (s *Server) loadRegisterCase(r *http.Request, p services.Principal) (*formD
 
 type caseStepRow struct {
 	Kind, Forum, Meeting, MeetingHref, CaseNumber, Outcome, Text, CorrectHref string
-	Corrected, SentBack                                                     bool
+	Corrected, SentBack                                                       bool
 }
 
 type sekCaseView struct {
@@ -459,8 +459,8 @@ func (s *Server) loadOutcome(r *http.Request, p services.Principal) (*formDef, e
 	v := c.Version
 	ids := map[string]any{"caseId": c.CaseID, "meetingId": m.MeetingID}
 	return &formDef{Title: "Registrer utfall for sak " + number, Section: "moter",
-		Back:  linkView{Href: "/sekretariat/moter/" + m.MeetingID, Text: string(m.Forum) + " møte " + m.Label},
-		Facts: append(s.caseFacts(c), fact{Label: "Møte", Value: string(m.Forum) + " " + m.Label + ", " + dateNO(m.Date)}, fact{Label: "Forslag til vedtak", Value: c.ProposedResolution}),
+		Back:   linkView{Href: "/sekretariat/moter/" + m.MeetingID, Text: string(m.Forum) + " møte " + m.Label},
+		Facts:  append(s.caseFacts(c), fact{Label: "Møte", Value: string(m.Forum) + " " + m.Label + ", " + dateNO(m.Date)}, fact{Label: "Forslag til vedtak", Value: c.ProposedResolution}),
 		Fields: fields, Submit: "Registrer utfallet", Version: &v,
 		Build: func(vals url.Values) (domain.Command, error) {
 			pick := func(names ...string) []field {
@@ -520,7 +520,7 @@ func (s *Server) loadCorrect(r *http.Request, p services.Principal) (*formDef, e
 	}
 	v := c.Version
 	return &formDef{Title: "Rett et vedtak", Section: "saker", Back: linkView{Href: "/sekretariat/saker/" + c.CaseID, Text: c.Title},
-		Facts: append(s.caseFacts(c), fact{Label: "Vedtaket som rettes", Value: string(step.Forum) + " " + step.MeetingLabel + ": " + outcomeNO(step.Outcome) + ". " + current}),
+		Facts:  append(s.caseFacts(c), fact{Label: "Vedtaket som rettes", Value: string(step.Forum) + " " + step.MeetingLabel + ": " + outcomeNO(step.Outcome) + ". " + current}),
 		Fields: fields, Submit: "Registrer rettelsen", Version: &v,
 		Build: build("CorrectDecision", fields, map[string]any{"caseId": c.CaseID, "correctsEventId": event}),
 		Done:  func(res services.CommandResult) string { return "/sekretariat/saker/" + c.CaseID }}, nil
@@ -528,4 +528,6 @@ func (s *Server) loadCorrect(r *http.Request, p services.Principal) (*formDef, e
 
 func isoToday(now func() time.Time) string { return now().In(oslo).Format(time.DateOnly) }
 
-func errMissing(what string) error { return &pageError{status: http.StatusInternalServerError, msg: "web: " + what + " required"} }
+func errMissing(what string) error {
+	return &pageError{status: http.StatusInternalServerError, msg: "web: " + what + " required"}
+}
