@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -288,5 +287,3 @@ func roleNO(p services.Principal) string {
 func equalConstant(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
-
-var errNoOIDC = errors.New("web: OpenID Connect is not configured")

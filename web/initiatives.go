@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
@@ -260,4 +259,3 @@ func (s *Server) loadPropose(r *http.Request, p services.Principal) (*formDef, e
 		Done:  func(res services.CommandResult) string { return "/sekretariat/tiltak/" + res.AggregateID }}, nil
 }
 
-var _ = url.Values{}

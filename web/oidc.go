@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -203,4 +202,3 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-var _ = url.Values{}

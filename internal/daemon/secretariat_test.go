@@ -9,7 +9,6 @@ package daemon_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"html"
 	"io"
@@ -564,4 +563,3 @@ func TestWebOpenIDConnect(t *testing.T) {
 	})
 }
 
-var _ = rand.Reader
