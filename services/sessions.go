@@ -14,7 +14,8 @@ import (
 )
 
 // SessionKV is where sessions are kept: a key-value store every instance
-// of a cluster shares. *eventstore.SessionBucket implements it.
+// of a cluster shares. *sessions.Bucket (package eventstore/sessions, a
+// JetStream key-value bucket) implements it.
 type SessionKV interface {
 	Get(ctx context.Context, key string) ([]byte, bool, error)
 	Put(ctx context.Context, key string, value []byte) error

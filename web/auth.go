@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/services"
 )
 
@@ -17,14 +17,6 @@ import (
 // *services.Authenticator implements it.
 type Authenticator interface {
 	Authenticate(token string) (services.Principal, error)
-}
-
-// Idempotency remembers the outcome of a form per Idempotency-Key.
-// *services.IdempotencyStore implements it.
-type Idempotency interface {
-	Begin(ctx context.Context, principal, key, fingerprint string) (services.BeginResult, error)
-	Complete(ctx context.Context, r *services.Reservation, resp services.StoredResponse) error
-	Release(ctx context.Context, r *services.Reservation) error
 }
 
 // VerifyResult is what the auditor's page shows of a verification of the
@@ -49,7 +41,7 @@ type SecretariatConfig struct {
 	// Executor runs the forms' commands: the API's command service.
 	Executor services.Executor
 	// Idempotency remembers each rendered form's outcome.
-	Idempotency Idempotency
+	Idempotency services.Idempotency
 	// History gives the auditor's pages an aggregate's events.
 	History AuditHistory
 	// Verify checks the whole log for the auditor's page.
@@ -64,7 +56,7 @@ type SecretariatConfig struct {
 // AuditHistory is one aggregate's events, for the auditor's pages.
 // *services.History implements it.
 type AuditHistory interface {
-	Events(ctx context.Context, aggType, id string) ([]eventstore.Record, error)
+	Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error)
 }
 
 // sessionCookie is the session cookie's name; with Secure cookies the

@@ -100,7 +100,13 @@ func (b *bigModels) Case(string) (projections.CaseDetail, error) {
 	return projections.CaseDetail{}, domain.Errorf(domain.KindNotFound, "no")
 }
 func (b *bigModels) Decisions(projections.DecisionFilter) ([]projections.DecisionEntry, error) {
-	return nil, nil
+	var ds []projections.DecisionEntry
+	for i := 0; i < 250; i++ {
+		ds = append(ds, projections.DecisionEntry{EventID: fmt.Sprintf("E%03d", i), Forum: domain.NUIT, MeetingID: "M", MeetingLabel: "1/2026",
+			MeetingDate: "2026-01-15", CaseID: fmt.Sprintf("C%03d", i), CaseNumber: fmt.Sprintf("%d/26", i+1), CaseTitle: fmt.Sprintf("Sak nummer %03d", i),
+			Outcome: domain.OutcomeRecommended, InitiativeID: b.all[i].InitiativeID, RecordedAt: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)})
+	}
+	return ds, nil
 }
 
 func BenchmarkRoadmap10k(b *testing.B) {

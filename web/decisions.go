@@ -21,11 +21,20 @@ type decisionQuery struct {
 	f      projections.DecisionFilter
 	q      string
 	format string
+	page   int
 }
+
+// maxOptions is the most initiatives the decision register offers as a
+// list; with more, the initiative filter is a text field for its id.
+const maxOptions = 300
 
 func readDecisionQuery(q url.Values) (decisionQuery, error) {
 	var dq decisionQuery
-	for _, n := range []string{"forum", "initiativeId", "from", "to", "q", "format"} {
+	var err error
+	if dq.page, err = readPage(q); err != nil {
+		return dq, err
+	}
+	for _, n := range []string{"forum", "initiativeId", "from", "to", "q", "format", "side"} {
 		if len(q[n]) > 1 {
 			return dq, errBadRequest("Parameteren «%s» er gitt flere ganger.", n)
 		}
@@ -106,10 +115,15 @@ type decisionsView struct {
 	Q, From, To string
 	Forums      []optionView
 	Initiatives []optionView
-	Active      bool
-	Summary     string
-	Rows        []decisionRow
-	CSV         string
+	// InitiativeID is the initiative filter when there are too many
+	// initiatives for a list to choose from (a text field instead).
+	InitiativeID    string
+	ManyInitiatives bool
+	Pager           *pagerView
+	Active          bool
+	Summary         string
+	Rows            []decisionRow
+	CSV             string
 }
 
 type decisionRow struct {
@@ -142,12 +156,40 @@ func (s *Server) handleDecisions(r *http.Request) (*response, error) {
 	for _, f := range domain.Forums {
 		v.Forums = append(v.Forums, optionView{Value: string(f), Label: string(f) + " – " + forumNO(f), Selected: dq.f.Forum == string(f)})
 	}
-	for id, t := range titles {
-		v.Initiatives = append(v.Initiatives, optionView{Value: id, Label: t, Selected: id == dq.f.InitiativeID})
+	if len(titles) > maxOptions {
+		v.ManyInitiatives, v.InitiativeID = true, dq.f.InitiativeID
+	} else {
+		for id, t := range titles {
+			v.Initiatives = append(v.Initiatives, optionView{Value: id, Label: t, Selected: id == dq.f.InitiativeID})
+		}
+		sortNO(v.Initiatives, func(o optionView) string { return o.Label })
 	}
-	sortNO(v.Initiatives, func(o optionView) string { return o.Label })
+	total := len(list)
 	// Newest first: the register is read for what was decided lately.
-	for i := len(list) - 1; i >= 0; i-- {
+	first, last := total-1, 0
+	if pages := (total + perPage - 1) / perPage; pages > 1 || dq.page > 1 {
+		if dq.page > pages {
+			return nil, errNotFound("Side %d finnes ikke.", dq.page)
+		}
+		first, last = total-1-(dq.page-1)*perPage, max(total-dq.page*perPage, 0)
+		v.Pager = &pagerView{Text: "Side " + itoa(dq.page) + " av " + itoa(pages) + ", vedtak " +
+			itoa(total-first) + "–" + itoa(total-last) + " av " + itoa(total)}
+		link := func(n int) string {
+			qs := r.URL.Query()
+			qs.Del("side")
+			if n > 1 {
+				qs.Set("side", itoa(n))
+			}
+			return "/vedtak?" + qs.Encode()
+		}
+		if dq.page > 1 {
+			v.Pager.Prev = link(dq.page - 1)
+		}
+		if dq.page < pages {
+			v.Pager.Next = link(dq.page + 1)
+		}
+	}
+	for i := first; i >= last && i >= 0; i-- {
 		d := list[i]
 		row := decisionRow{Date: dateNO(d.MeetingDate), Forum: string(d.Forum), CaseNumber: d.CaseNumber,
 			Outcome: outcomeNO(d.Outcome), Resolution: inForce(d),
@@ -159,15 +201,16 @@ func (s *Server) handleDecisions(r *http.Request) (*response, error) {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	switch len(v.Rows) {
+	switch total {
 	case 0:
 		v.Summary = "Ingen vedtak passer til søket."
 	case 1:
 		v.Summary = "1 vedtak."
 	default:
-		v.Summary = itoa(len(v.Rows)) + " vedtak."
+		v.Summary = itoa(total) + " vedtak."
 	}
 	qs := r.URL.Query()
+	qs.Del("side")
 	qs.Set("format", "csv")
 	v.CSV = "/vedtak?" + qs.Encode()
 	return &response{tmpl: "decisions", lay: layout{Title: "Vedtak", Section: "vedtak", Live: "/hendelser", Page: v}}, nil

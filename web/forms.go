@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/services"
 )
 
@@ -237,7 +237,7 @@ func (s *Server) execute(r *http.Request, p services.Principal, cmd domain.Comma
 	} else {
 		var de *domain.Error
 		o = outcome{Status: statusOf(xerr), Kind: domain.ErrorKind(xerr), Message: xerr.Error(),
-			Stale: domain.IsKind(xerr, domain.KindConflict) && errors.Is(xerr, eventstore.ErrConflict)}
+			Stale: domain.IsKind(xerr, domain.KindConflict) && errors.Is(xerr, eventlog.ErrConflict)}
 		if errors.As(xerr, &de) {
 			o.Message, o.Fields = de.Message, de.Fields
 		}

@@ -258,4 +258,3 @@ func (s *Server) loadPropose(r *http.Request, p services.Principal) (*formDef, e
 		Build: build("ProposeInitiative", fields, fixed),
 		Done:  func(res services.CommandResult) string { return "/sekretariat/tiltak/" + res.AggregateID }}, nil
 }
-

@@ -53,4 +53,22 @@ func TestLargePortfolioPages(t *testing.T) {
 	if code, _ = get("/portefolje?side=11"); code != 404 {
 		t.Errorf("a portfolio page past the end: %d, want 404", code)
 	}
+	// The decision register: newest first, 100 a page; with 1,000
+	// initiatives the initiative filter is a text field.
+	code, body = get("/vedtak")
+	if n := strings.Count(body, `href="/radsmodell/saker/`); code != 200 || n != perPage ||
+		!strings.Contains(body, "Sak nummer 249") || strings.Contains(body, "Sak nummer 149") || !strings.Contains(body, "Side 1 av 3") {
+		t.Errorf("/vedtak: status %d, %d rows", code, n)
+	}
+	if !strings.Contains(body, `<input class="ds-input" type="text" id="filter-initiative" name="initiativeId"`) {
+		t.Error("/vedtak with 1,000 initiatives lists them all")
+	}
+	code, body = get("/vedtak?side=3")
+	if n := strings.Count(body, `href="/radsmodell/saker/`); code != 200 || n != 50 || !strings.Contains(body, "Sak nummer 000") ||
+		!strings.Contains(body, "vedtak 201–250 av 250") {
+		t.Errorf("/vedtak?side=3: status %d, %d rows", code, n)
+	}
+	if code, _ = get("/vedtak?side=4"); code != 404 {
+		t.Errorf("/vedtak?side=4: %d, want 404", code)
+	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -72,6 +73,19 @@ func readFilters(q url.Values, names ...string) (filters, error) {
 		return f, errBadRequest("Ukjent tilstand «%s».", f.State)
 	}
 	return f, nil
+}
+
+// readPage reads the page number (side), 1 when not given.
+func readPage(q url.Values) (int, error) {
+	p := q.Get("side")
+	if p == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 1_000_000 {
+		return 0, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
+	}
+	return n, nil
 }
 
 // strategyIndex knows the goals and sub-goals, to check filter values and

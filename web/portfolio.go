@@ -46,13 +46,9 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := 1
-	if p := q.Get("side"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return nil, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
-		}
-		page = n
+	page, err := readPage(q)
+	if err != nil {
+		return nil, err
 	}
 	format := q.Get("format")
 	if format != "" && format != "html" && format != "csv" {
@@ -108,6 +104,17 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	if format == "csv" {
 		return &response{body: portfolioCSV(x, list), contentType: "text/csv; charset=utf-8", filename: "portefolje.csv"}, nil
 	}
+	v, err := buildPortfolio(x, fc, f, list, key, desc, page, q)
+	if err != nil {
+		return nil, err
+	}
+	return &response{tmpl: "portfolio", lay: layout{Title: "Portefølje", Section: "portefolje", Page: v}}, nil
+}
+
+// buildPortfolio makes the portfolio page of the selected and sorted
+// initiatives: the form with its counts, the column heads that sort, and
+// the page's rows.
+func buildPortfolio(x *strategyIndex, fc facetCounts, f filters, list []projections.InitiativeSummary, key string, desc bool, page int, q url.Values) (portfolioView, error) {
 	v := portfolioView{Form: buildForm("/portefolje", x, fc, f, true, nil)}
 	v.Form.Sort = selectView{}
 	v.Form.SortHidden = f.Sort
@@ -139,7 +146,7 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	total := len(list)
 	if pages := (total + perPage - 1) / perPage; pages > 1 {
 		if page > pages {
-			return nil, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
+			return v, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
 		}
 		lo, hi := (page-1)*perPage, min(page*perPage, total)
 		list = list[lo:hi]
@@ -163,7 +170,7 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 			v.Pager.Next = link(page + 1)
 		}
 	} else if page > 1 {
-		return nil, errNotFound("Side %d finnes ikke.", page)
+		return v, errNotFound("Side %d finnes ikke.", page)
 	}
 	for _, in := range list {
 		row := portfolioRow{ID: in.InitiativeID, Title: in.Title, URL: "/tiltak/" + url.PathEscape(in.InitiativeID),
@@ -191,7 +198,7 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	csvq.Del("side")
 	csvq.Set("format", "csv")
 	v.CSV = "/portefolje?" + csvq.Encode()
-	return &response{tmpl: "portfolio", lay: layout{Title: "Portefølje", Section: "portefolje", Page: v}}, nil
+	return v, nil
 }
 
 func sortPortfolio(list []projections.InitiativeSummary, key string, desc bool) {

@@ -149,6 +149,7 @@ func (s *Server) page(fn func(r *http.Request) (*response, error)) http.HandlerF
 			return
 		}
 		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Language", "nb")
 		s.write(w, r, orOK(resp.status), body)
 	}
 }
@@ -249,17 +250,19 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // updated says when the read models last changed: the time of the event
-// at pos, remembered per position.
+// at pos, looked up once per position.
 func (s *Server) updated(ctx context.Context, pos uint64) (string, string) {
-	s.mu.Lock()
-	if s.changed.pos == pos && !s.changed.at.IsZero() {
-		at := s.changed.at
-		s.mu.Unlock()
-		return timeNO(at), at.Format(time.RFC3339)
-	}
-	s.mu.Unlock()
 	if pos == 0 {
 		return "", ""
+	}
+	if at, ok := s.changedAt(pos); ok {
+		return timeNO(at), at.Format(time.RFC3339)
+	}
+	// One lookup at a time: after a change every open page asks at once.
+	s.lookup.Lock()
+	defer s.lookup.Unlock()
+	if at, ok := s.changedAt(pos); ok {
+		return timeNO(at), at.Format(time.RFC3339)
 	}
 	at := s.cfg.Now()
 	if s.cfg.EventTime != nil {
@@ -276,6 +279,12 @@ func (s *Server) updated(ctx context.Context, pos uint64) (string, string) {
 	}
 	s.mu.Unlock()
 	return timeNO(at), at.Format(time.RFC3339)
+}
+
+func (s *Server) changedAt(pos uint64) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.at, s.changed.pos == pos && !s.changed.at.IsZero()
 }
 
 // secure sets the security headers on every answer of the site.

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
@@ -305,13 +307,9 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := 1
-	if p := r.URL.Query().Get("side"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return nil, errBadRequest("Ugyldig sidenummer «%s».", truncate(p, 20))
-		}
-		page = n
+	page, err := readPage(r.URL.Query())
+	if err != nil {
+		return nil, err
 	}
 	if f.Sort == "start" {
 		f.Sort = ""
@@ -327,74 +325,102 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	if err := x.check(f); err != nil {
 		return nil, err
 	}
-	all, err := s.cfg.Queries.Initiatives(projections.InitiativeFilter{Q: f.Q})
+	// One read: the roadmap for the search alone. The filters are applied
+	// here, as the read models would (see projections/roadmap.go), so the
+	// same answer gives the filter counts too.
+	rm, err := s.cfg.Queries.Roadmap(projections.RoadmapFilter{Q: f.Q})
 	if err != nil {
 		return nil, err
 	}
-	items := make([]facetItem, 0, len(all))
-	for _, in := range all {
-		if onRoadmap(in.State) {
-			items = append(items, facetOf(x, in))
-		}
+	v, err := buildRoadmap(x, rm, f, page, r.URL.Query(), s.cfg.Now())
+	if err != nil {
+		return nil, err
 	}
+	return &response{tmpl: "roadmap", lay: layout{Title: "Veikart", Section: "veikart", Live: "/hendelser", Wide: true, Page: v}}, nil
+}
+
+// buildRoadmap applies the filters to rm, the roadmap of the search, and
+// makes the page: the form with its counts, and per goal and sub-goal the
+// initiatives shown (a few per sub-goal, or a page of the chosen one).
+func buildRoadmap(x *strategyIndex, rm projections.RoadmapView, f filters, page int, q url.Values, now time.Time) (roadmapView, error) {
+	var v roadmapView
+	t := indexRoadmap(rm)
 	used := []int{fGoal, fSubGoal, fOwner, fUserGroup, fPhase}
-	fc := countFacets(items, f, used)
+	fc := countFacets(t.items, f, used)
 	if f.Q == "" {
 		if err := fc.checkKnown(f); err != nil {
-			return nil, err
+			return v, err
 		}
 	}
-	rm, err := s.cfg.Queries.Roadmap(projections.RoadmapFilter{Goal: f.Goal, SubGoal: f.SubGoal, Owner: f.Owner,
-		UserGroup: f.UserGroup, Phase: f.Phase, Q: f.Q})
-	if err != nil {
-		return nil, err
-	}
-	v := roadmapView{Form: buildForm("/veikart", x, fc, f, false, append([]optionView(nil), roadmapSorts...)),
-		Years: years(), Today: today(s.cfg.Now())}
-	seen := make(map[string]struct{}, len(items))
-	for _, g := range rm.Goals {
+	v = roadmapView{Form: buildForm("/veikart", x, fc, f, false, append([]optionView(nil), roadmapSorts...)),
+		Years: years(), Today: today(now)}
+	narrowed := f.Owner != "" || f.UserGroup != "" || f.Phase != "" || f.Q != ""
+	shown := make([]bool, len(t.items))
+	total := 0
+	for gi, g := range rm.Goals {
+		if f.Goal != "" && g.GoalID != f.Goal {
+			continue
+		}
 		gv := rmGoal{ID: g.GoalID, Title: g.Title, Strategy: g.Strategy, HeadingID: "mal-" + idPart(g.GoalID)}
-		for _, sg := range g.SubGoals {
-			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID), Total: len(sg.Initiatives)}
-			for _, in := range sg.Initiatives {
-				seen[in.InitiativeID] = struct{}{}
+		for si, sg := range g.SubGoals {
+			if f.SubGoal != "" && sg.SubGoalID != f.SubGoal {
+				continue
 			}
+			var match []int32
+			for k, in := range sg.Initiatives {
+				it := t.item[gi][si][k]
+				if (f.Owner == "" || strings.EqualFold(in.Owner, f.Owner)) && (f.Phase == "" || string(in.Phase) == f.Phase) &&
+					(f.UserGroup == "" || matchesAny(in.UserGroups, f.UserGroup)) {
+					match = append(match, int32(k))
+					if !shown[it] {
+						shown[it] = true
+						total++
+					}
+				}
+			}
+			if narrowed && len(match) == 0 {
+				continue
+			}
+			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID), Total: len(match)}
 			var ins []projections.RoadmapInitiative
-			switch n := len(sg.Initiatives); {
+			switch n := len(match); {
 			case f.SubGoal != "":
 				pages := (n + perPage - 1) / perPage
 				if page > 1 && page > pages {
-					return nil, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
+					return v, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
 				}
 				lo, hi := (page-1)*perPage, min(page*perPage, n)
-				ins = pickInitiatives(sg.Initiatives, f.Sort, lo, hi)
+				ins = pickInitiatives(sg.Initiatives, match, f.Sort, lo, hi)
 				if pages > 1 {
 					v.Pager = &pagerView{Text: "Side " + strconv.Itoa(page) + " av " + strconv.Itoa(pages) + ", tiltak " +
 						strconv.Itoa(lo+1) + "–" + strconv.Itoa(hi) + " av " + strconv.Itoa(sv.Total)}
 					if page > 1 {
-						v.Pager.Prev = pageURL(r.URL.Query(), page-1)
+						v.Pager.Prev = pageURL(maps.Clone(q), page-1)
 					}
 					if page < pages {
-						v.Pager.Next = pageURL(r.URL.Query(), page+1)
+						v.Pager.Next = pageURL(maps.Clone(q), page+1)
 					}
 				}
 			case n > perSubGoal:
-				ins = pickInitiatives(sg.Initiatives, f.Sort, 0, perSubGoal)
-				q := r.URL.Query()
-				q.Del("side")
-				q.Set("subGoal", sg.SubGoalID)
-				sv.More = "/veikart?" + q.Encode()
+				ins = pickInitiatives(sg.Initiatives, match, f.Sort, 0, perSubGoal)
+				more := maps.Clone(q)
+				more.Del("side")
+				more.Set("subGoal", sg.SubGoalID)
+				sv.More = "/veikart?" + more.Encode()
 			default:
-				ins = pickInitiatives(sg.Initiatives, f.Sort, 0, n)
+				ins = pickInitiatives(sg.Initiatives, match, f.Sort, 0, n)
 			}
 			for _, in := range ins {
 				sv.Items = append(sv.Items, roadmapItem(in))
 			}
 			gv.SubGoals = append(gv.SubGoals, sv)
 		}
+		if narrowed && len(gv.SubGoals) == 0 {
+			continue
+		}
 		v.Goals = append(v.Goals, gv)
 	}
-	v.Total = len(seen)
+	v.Total = total
 	switch v.Total {
 	case 0:
 		v.Summary = "Ingen tiltak passer til søket."
@@ -411,7 +437,7 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 			}
 		}
 	}
-	return &response{tmpl: "roadmap", lay: layout{Title: "Veikart", Section: "veikart", Live: "/hendelser", Wide: true, Page: v}}, nil
+	return v, nil
 }
 
 func onRoadmap(s domain.Lifecycle) bool {
@@ -444,15 +470,14 @@ func ragClass(r domain.RAG) string {
 	return "rag rag-none"
 }
 
-// pickInitiatives returns the initiatives [lo, hi) in order of start
-// (then title), end (then title) or title, titles in Norwegian order. The
-// read models' slice is shared and not changed.
-func pickInitiatives(ins []projections.RoadmapInitiative, by string, lo, hi int) []projections.RoadmapInitiative {
+// pickInitiatives returns the initiatives ins[k] for k in match, sorted
+// by start (then title), end (then title) or title, titles in Norwegian
+// order, from lo to hi. The read models' slice is shared and not changed.
+func pickInitiatives(ins []projections.RoadmapInitiative, match []int32, by string, lo, hi int) []projections.RoadmapInitiative {
+	idx := slices.Clone(match)
 	keys := make([]string, len(ins))
-	idx := make([]int32, len(ins))
-	for i := range ins {
-		keys[i] = sortKey(ins[i].Title)
-		idx[i] = int32(i)
+	for _, k := range idx {
+		keys[k] = sortKey(ins[k].Title)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int {
 		x, y := &ins[a], &ins[b]
@@ -469,15 +494,61 @@ func pickInitiatives(ins []projections.RoadmapInitiative, by string, lo, hi int)
 		}
 		return strings.Compare(keys[a], keys[b])
 	})
-	hi = min(hi, len(ins))
+	hi = min(hi, len(idx))
 	if lo >= hi {
 		return nil
 	}
 	out := make([]projections.RoadmapInitiative, 0, hi-lo)
-	for _, i := range idx[lo:hi] {
-		out = append(out, ins[i])
+	for _, k := range idx[lo:hi] {
+		out = append(out, ins[k])
 	}
 	return out
+}
+
+// roadmapIndex is the roadmap's initiatives once each, for the filter
+// counts, and where each entry of the tree is among them.
+type roadmapIndex struct {
+	items []facetItem
+	// item[goal][subGoal][k] is the index in items of the tree's entry.
+	item [][][]int
+}
+
+func indexRoadmap(rm projections.RoadmapView) roadmapIndex {
+	var t roadmapIndex
+	n := 0
+	for _, g := range rm.Goals {
+		for _, sg := range g.SubGoals {
+			n += len(sg.Initiatives)
+		}
+	}
+	byID := make(map[string]int, n)
+	t.items = make([]facetItem, 0, n)
+	flat := make([]int, n) // backing of t.item
+	t.item = make([][][]int, len(rm.Goals))
+	for gi, g := range rm.Goals {
+		t.item[gi] = make([][]int, len(g.SubGoals))
+		for si, sg := range g.SubGoals {
+			t.item[gi][si], flat = flat[:len(sg.Initiatives):len(sg.Initiatives)], flat[len(sg.Initiatives):]
+			for k, in := range sg.Initiatives {
+				i, ok := byID[in.InitiativeID]
+				if !ok {
+					i = len(t.items)
+					byID[in.InitiativeID] = i
+					t.items = append(t.items, facetItem{owner: in.Owner, phase: string(in.Phase), state: string(in.State), groups: in.UserGroups,
+						subGoals: make([]string, 0, 2), goals: make([]string, 0, 2)})
+				}
+				it := &t.items[i]
+				if !slices.Contains(it.subGoals, sg.SubGoalID) {
+					it.subGoals = append(it.subGoals, sg.SubGoalID)
+				}
+				if !slices.Contains(it.goals, g.GoalID) {
+					it.goals = append(it.goals, g.GoalID)
+				}
+				t.item[gi][si][k] = i
+			}
+		}
+	}
+	return t
 }
 
 func pageURL(q url.Values, page int) string {

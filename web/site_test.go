@@ -640,3 +640,61 @@ func TestLiveStream(t *testing.T) {
 		}
 	}
 }
+
+// TestRoadmapFiltersAgreeWithReadModels: the page applies the filters to
+// the roadmap of the search; it must show what the read models' own
+// filters select.
+func TestRoadmapFiltersAgreeWithReadModels(t *testing.T) {
+	filters := []projections.RoadmapFilter{
+		{Owner: "Norsk helsenett SF"}, {Owner: "ks"}, {Phase: "execution"}, {Phase: "rollout", Owner: "Helsedirektoratet"},
+		{UserGroup: "kommuner"}, {UserGroup: "KOMMUNER", Phase: "planning"}, {Goal: "M2"}, {SubGoal: "1A"},
+		{Goal: "M4", Phase: "rollout"}, {Q: "digital"}, {Q: "digital", UserGroup: "innbyggere"}, {Goal: "M1", SubGoal: "1A", Q: "helse"},
+	}
+	for _, f := range filters {
+		rm, err := site.Reads.Roadmap(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, g := range rm.Goals {
+			for _, s := range g.SubGoals {
+				for _, in := range s.Initiatives {
+					want = append(want, in.InitiativeID)
+				}
+			}
+		}
+		slices.Sort(want)
+		want = slices.Compact(want)
+		q := url.Values{}
+		for k, v := range map[string]string{"goal": f.Goal, "subGoal": f.SubGoal, "owner": f.Owner, "userGroup": f.UserGroup, "phase": f.Phase, "q": f.Q} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		a := get(t, "/veikart?"+q.Encode())
+		if a.status != 200 {
+			t.Errorf("/veikart?%s: status %d", q.Encode(), a.status)
+			continue
+		}
+		if got := tiltakLinks(a.body); !slices.Equal(got, want) {
+			t.Errorf("/veikart?%s shows %v, the read models select %v", q.Encode(), got, want)
+		}
+	}
+}
+
+func TestHeadAndLanguage(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodHead, site.URL()+"/veikart", nil)
+	res, err := plain.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || len(b) != 0 || res.Header.Get("Content-Length") == "" || res.Header.Get("ETag") == "" {
+		t.Errorf("HEAD /veikart: status %d, %d body bytes, Content-Length %q, ETag %q", res.StatusCode, len(b),
+			res.Header.Get("Content-Length"), res.Header.Get("ETag"))
+	}
+	if a := get(t, "/strategi"); a.header.Get("Content-Language") != "nb" {
+		t.Errorf("Content-Language %q", a.header.Get("Content-Language"))
+	}
+}

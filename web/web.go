@@ -83,7 +83,8 @@ type Server struct {
 	close   context.CancelFunc
 	streams chan struct{}
 
-	mu      sync.Mutex
+	lookup  sync.Mutex // serialises EventTime calls
+	mu      sync.Mutex // guards changed
 	changed struct {
 		pos uint64
 		at  time.Time

@@ -3,10 +3,15 @@
 //
 // A test package starts one [Browser] (in TestMain) and opens a [Page], a
 // tab of its own, per test. A Page records everything the page writes to
-// its console, runs axe-core against the page for WCAG 2.1 A and AA, reads
-// the focused element after a Tab key, turns JavaScript off, sets the
-// viewport and takes screenshots. Failures are reported through the test's
-// testing.TB with enough detail to find the fault without a second run.
+// its console ([Page.ConsoleErrors]), runs axe-core against the page for
+// WCAG 2.1 A and AA ([Page.Axe]) and measures from the rendered pixels the
+// text contrast axe-core leaves undecided ([Page.UndecidedContrast]),
+// reads the focused element after a Tab key ([Page.Tab]), measures
+// sideways overflow ([Page.HorizontalOverflow]), turns JavaScript off,
+// emulates print media, sets the viewport and takes screenshots. Waiting
+// is on DOM changes or console round trips, never on fixed sleeps.
+// Failures are reported through the test's testing.TB with enough detail
+// to find the fault without a second run.
 //
 // The browser is /usr/bin/chromium unless CHROMIUM names another; a missing
 // browser is an error, never a skip: `make test` installs it.

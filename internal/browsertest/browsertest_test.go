@@ -51,6 +51,8 @@ func fixture(t *testing.T) *httptest.Server {
 .noring:focus { outline: none; }
 .wide { width: 2000px; }
 .box { overflow-x: auto; } .box > div { width: 2000px; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.cell { display: inline-block; margin-left: 900px; }
 .tall { height: 3000px; }
 .grad-good { background-image: linear-gradient(to right, #fff, #eee); color: #222; }
 .grad-bad { background-image: linear-gradient(to right, #fff, #999); color: #777; }
@@ -66,6 +68,7 @@ func fixture(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/wide", page(`<div class="wide">bred</div>`))
 	mux.HandleFunc("/gradient", page(`<p class="grad-good">God kontrast over en gradient</p><div class="tall"></div><p class="grad-bad">Svak kontrast over en gradient</p>
 <div class="box" tabindex="0" role="region" aria-label="boks"><div><span class="far">Langt ute til høyre</span></div></div>`))
+	mux.HandleFunc("/escaping", page(`<div class="box" tabindex="0" role="region" aria-label="tabell"><div><span class="cell">celle<span class="sr">skjult tekst</span></span></div></div>`))
 	mux.HandleFunc("/boxed", page(`<div class="box" tabindex="0" role="region" aria-label="tidslinje"><div>bred i egen boks</div></div>`))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -128,6 +131,10 @@ func TestHarnessFocusAndOverflow(t *testing.T) {
 	p.Open(srv.URL + "/wide")
 	if o := p.HorizontalOverflow(); o.ScrollWidth <= o.InnerWidth || !strings.HasPrefix(o.Widest, "div.wide") {
 		t.Errorf("/wide at 320 px: got %+v, want overflow by div.wide", o)
+	}
+	p.Open(srv.URL + "/escaping")
+	if o := p.HorizontalOverflow(); o.ScrollWidth <= o.InnerWidth || !strings.HasPrefix(o.Widest, "span.sr") {
+		t.Errorf("/escaping at 320 px: got %+v, want overflow by span.sr (absolutely positioned, it escapes the scrolling box)", o)
 	}
 	p.Open(srv.URL + "/boxed")
 	if o := p.HorizontalOverflow(); o.ScrollWidth > o.InnerWidth {

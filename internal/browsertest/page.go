@@ -175,6 +175,16 @@ func (p *Page) EnableJavaScript() {
 	p.jsOff = false
 }
 
+// EmulateMedia makes the page's CSS see the media type ("print"; ""
+// ends the emulation).
+func (p *Page) EmulateMedia(media string) {
+	p.tb.Helper()
+	p.Do("emulate media "+media, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	}))
+}
+
 // SetViewport sets the viewport size in CSS pixels.
 func (p *Page) SetViewport(width, height int64) {
 	p.tb.Helper()
@@ -197,8 +207,20 @@ func (p *Page) HorizontalOverflow() Overflow {
   const de = document.documentElement, vw = window.innerWidth;
   const r = {scrollWidth: de.scrollWidth, innerWidth: vw, widest: ""};
   if (de.scrollWidth <= vw) return r;
-  const clipped = (el) => { for (let a = el.parentElement; a; a = a.parentElement) {
-      const o = getComputedStyle(a).overflowX; if (o !== "visible") return true; } return false; };
+  // An element is clipped by a box that scrolls or hides its overflow on
+  // its containing-block chain: an absolutely positioned element escapes
+  // such boxes between it and its positioned ancestor.
+  const clipped = (el) => {
+    for (let a = el; a && a !== document.body && a !== document.documentElement; ) {
+      const pos = getComputedStyle(a).position;
+      if (pos === "fixed") return true;
+      const next = pos === "absolute" ? a.offsetParent : a.parentElement;
+      if (!next || next === document.body || next === document.documentElement) return false;
+      if (getComputedStyle(next).overflowX !== "visible") return true;
+      a = next;
+    }
+    return false;
+  };
   let best = null, right = vw;
   for (const el of document.body.querySelectorAll("*")) {
     const b = el.getBoundingClientRect();

@@ -6,9 +6,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventstore/sessions"
 	"github.com/ehelse/portfolio/services"
-	"github.com/ehelse/portfolio/services/httpapi"
 	"github.com/ehelse/portfolio/web"
 )
 
@@ -27,8 +26,8 @@ type OIDCConfig struct {
 // KV bucket PORTFOLIO_SESSIONS, token sign-in against the token file,
 // OpenID Connect when configured, and the same command service and
 // Idempotency-Key store as the API.
-func (d *Daemon) secretariat(ctx context.Context, idem *services.IdempotencyStore) (*web.SecretariatConfig, error) {
-	bucket, err := eventstore.OpenSessionBucket(ctx, d.js, eventstore.SessionBucketConfig{Replicas: d.cfg.Replicas})
+func (d *Daemon) secretariat(ctx context.Context, idem services.Idempotency, verifier *services.Verifier) (*web.SecretariatConfig, error) {
+	bucket, err := sessions.Open(ctx, d.js, sessions.Config{Replicas: d.cfg.Replicas})
 	if err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
 	}
@@ -41,7 +40,7 @@ func (d *Daemon) secretariat(ctx context.Context, idem *services.IdempotencyStor
 		Auth: d.Auth, Sessions: sessions, Executor: d.Cmds, Idempotency: idem, History: d.History,
 		PublicURL: d.cfg.PublicURL,
 		Verify: func(ctx context.Context) (web.VerifyResult, error) {
-			r, err := d.verify(ctx, httpapiVerifyRequest())
+			r, err := verifier.Verify(ctx, services.VerifyRequest{})
 			if err != nil {
 				return web.VerifyResult{}, err
 			}
@@ -68,5 +67,3 @@ func (d *Daemon) secretariat(ctx context.Context, idem *services.IdempotencyStor
 	}
 	return sc, nil
 }
-
-func httpapiVerifyRequest() httpapi.VerifyRequest { return httpapi.VerifyRequest{} }

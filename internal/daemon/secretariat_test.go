@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -314,7 +315,8 @@ func TestWebForms(t *testing.T) {
 	hso := s.propose(tokSek, proposal(orgHSO, "Digital hjemmeoppfølging"))
 	ks := s.propose(tokSek, proposal(orgKS, "Felles kommunal journal"))
 	s.admit(hso, "2026-03-01")
-	s.admit(ks, "2026-03-01")
+	last := s.admit(ks, "2026-03-01")
+	ready := "?etter=" + strconv.FormatUint(last.res.Position, 10) // the read models show both
 	sek := newBrowser(t, s.base)
 	sek.signIn(s.tok(tokSek))
 	owner := newBrowser(t, s.base)
@@ -322,7 +324,7 @@ func TestWebForms(t *testing.T) {
 	statusPath := "/sekretariat/tiltak/" + hso + "/status"
 
 	t.Run("validation errors next to their fields, in Norwegian", func(t *testing.T) {
-		f := owner.get(statusPath)
+		f := owner.get(statusPath + ready)
 		if f.status != 200 {
 			t.Fatalf("form: %d", f.status)
 		}
@@ -336,9 +338,9 @@ func TestWebForms(t *testing.T) {
 		})
 	})
 	t.Run("a refusal shows the rule's text", func(t *testing.T) {
-		proposed := s.propose(tokSek, proposal(orgHSO, "Ikke tatt opp"))
-		path := "/sekretariat/tiltak/" + proposed + "/milepel"
-		f := owner.get(path)
+		res := s.ok(tokSek, "ProposeInitiative", proposal(orgHSO, "Ikke tatt opp"))
+		path := "/sekretariat/tiltak/" + res.AggregateID + "/milepel"
+		f := owner.get(path + "?etter=" + strconv.FormatUint(res.Position, 10))
 		s.noWrite("refused milestone", func() {
 			p := owner.post(path, form(f.body, "title", "Pilot", "plannedDate", "2027-01-01"))
 			if p.status != http.StatusConflict {
@@ -562,4 +564,3 @@ func TestWebOpenIDConnect(t *testing.T) {
 		}
 	})
 }
-

@@ -24,6 +24,7 @@ import (
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventstore/snapshots"
 	"github.com/ehelse/portfolio/internal/daemon"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
@@ -162,7 +163,7 @@ func (b *bench) serviceFigures(ctx context.Context, p profile, c ceilings) error
 	}
 	// As the daemon configures it: events verified against the signing
 	// key, snapshots signed with it.
-	snaps, err := services.OpenSnapshotStore(ctx, js, services.SnapshotConfig{Logger: b.log, Signer: key, TrustedKeys: publicKey(key)})
+	snaps, err := snapshots.Open(ctx, js, snapshots.Config{Logger: b.log, Signer: key, TrustedKeys: publicKey(key)})
 	if err != nil {
 		return err
 	}

@@ -14,10 +14,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,6 +148,33 @@ func roadmapIDs(t *testing.T, q string) []string {
 	return slices.Compact(ids)
 }
 
+// publicPage is a page of the site with the status it must answer.
+type publicPage struct {
+	name, path string
+	status     int64
+}
+
+// publicPages are the public pages of the contract, with demo ids, and the
+// error page of an unknown address.
+func publicPages(t *testing.T) []publicPage {
+	t.Helper()
+	initiative := initiativeID(t, "Digital hjemmeoppfølging")
+	meeting, caseID := heldMeeting(t)
+	return []publicPage{
+		{"front page", "/", 200},
+		{"roadmap", "/veikart", 200},
+		{"roadmap filtered", "/veikart?phase=execution&q=" + url.QueryEscape("digital"), 200},
+		{"portfolio", "/portefolje", 200},
+		{"initiative", "/tiltak/" + initiative, 200},
+		{"strategy", "/strategi", 200},
+		{"council", "/radsmodell", 200},
+		{"meeting", "/radsmodell/moter/" + meeting, 200},
+		{"case", "/radsmodell/saker/" + caseID, 200},
+		{"decision register", "/vedtak", 200},
+		{"unknown page", "/finnes-ikke", 404},
+	}
+}
+
 // ---- the API ----
 
 // command posts a command as the secretariat and returns the aggregate id
@@ -234,4 +263,51 @@ func requireClean(t *testing.T, p *browsertest.Page, what string, failedDoc ...s
 	if len(errs) > 0 {
 		t.Errorf("%s: console errors:%s", what, browsertest.FormatConsole(errs))
 	}
+}
+
+// tabThrough presses Tab from the top of the page until the focus leaves
+// the page or comes round again, and fails the test for each of targets
+// it never reached and each focus drawn without a visible indicator. It
+// returns how many targets it reached.
+func tabThrough(t *testing.T, p *browsertest.Page, what string, targets []browsertest.Focusable) int {
+	t.Helper()
+	reached := map[string]bool{}
+	n, last := 0, ""
+	for i := 0; i < 4*len(targets)+10; i++ {
+		f := p.Tab()
+		if f.Key != "" && f.Key == last {
+			continue // the next field inside one control (a date's day, month, year)
+		}
+		last = f.Key
+		if f.Body {
+			if n > 0 {
+				break // past the last element
+			}
+			continue
+		}
+		if f.Key == "" {
+			continue // focusable, but not one of the targets
+		}
+		if reached[f.Key] {
+			break // round again
+		}
+		reached[f.Key] = true
+		n++
+		if !f.FocusVisible || !f.Indicator {
+			t.Errorf("%s: focus is not visible on %s (outline %s, box-shadow %s)", what, f, f.Outline, f.BoxShadow)
+		}
+	}
+	var missed []string
+	for _, tg := range targets {
+		if !reached[tg.Key] {
+			missed = append(missed, tg.Desc)
+		}
+	}
+	if len(missed) > 0 {
+		t.Errorf("%s: the Tab key never reached %d of %d elements:\n  %s", what, len(missed), len(targets), strings.Join(missed, "\n  "))
+	}
+	if len(targets) > 0 && n == 0 {
+		t.Errorf("%s: the Tab key reached nothing", what)
+	}
+	return n
 }

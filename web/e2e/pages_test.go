@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,27 +19,10 @@ import (
 const search = "HJEMMEOPPFØLGING"
 
 // TestPublicPages: every public page answers 200, writes no error to the
-// console and has no axe-core violation of WCAG 2.1 A or AA.
+// console, has no axe-core violation of WCAG 2.1 A or AA, and the Tab key
+// reaches each of its links and controls with a visible focus.
 func TestPublicPages(t *testing.T) {
-	initiative := initiativeID(t, "Digital hjemmeoppfølging")
-	meeting, caseID := heldMeeting(t)
-	pages := []struct {
-		name, path string
-		status     int64
-	}{
-		{"front page", "/", 200},
-		{"roadmap", "/veikart", 200},
-		{"roadmap filtered", "/veikart?phase=execution&q=" + url.QueryEscape("digital"), 200},
-		{"portfolio", "/portefolje", 200},
-		{"initiative", "/tiltak/" + initiative, 200},
-		{"strategy", "/strategi", 200},
-		{"council", "/radsmodell", 200},
-		{"meeting", "/radsmodell/moter/" + meeting, 200},
-		{"case", "/radsmodell/saker/" + caseID, 200},
-		{"decision register", "/vedtak", 200},
-		{"unknown page", "/finnes-ikke", 404},
-	}
-	for _, pg := range pages {
+	for _, pg := range publicPages(t) {
 		t.Run(pg.name, func(t *testing.T) {
 			p := browser.NewPage(t)
 			u := site.URL() + pg.path
@@ -55,6 +37,7 @@ func TestPublicPages(t *testing.T) {
 				failedDoc = append(failedDoc, u)
 			}
 			requireClean(t, p, "GET "+pg.path, failedDoc...)
+			tabThrough(t, p, pg.path, p.MarkFocusable("body"))
 		})
 	}
 }
@@ -169,17 +152,54 @@ func TestDecisionAppearsLive(t *testing.T) {
 	requireClean(t, p, "/vedtak after the live update")
 }
 
-// TestRoadmapSmallScreen: at 320 px the roadmap does not scroll sideways
-// (the time line may scroll inside its own box).
-func TestRoadmapSmallScreen(t *testing.T) {
+// TestRoadmapLive: a status report recorded through the API shows on an
+// open roadmap within a second, without a reload.
+func TestRoadmapLive(t *testing.T) {
+	id := initiativeID(t, "Digital hjemmeoppfølging")
+	row := `[...document.querySelectorAll("main a[href$='/tiltak/` + id + `']")].map(a => a.closest("li") || a.parentElement)`
+	p := browser.NewPage(t)
+	p.Open(site.URL() + "/veikart")
+	// Red unless it is red already (as after an earlier run in this process).
+	rag, label := "red", "Rød"
+	if browsertest.Eval[bool](p, row+`.some(r => r.innerText.includes("Rød"))`) {
+		rag, label = "green", "Grønn"
+	}
+	shows := row + `.length > 0 && ` + row + `.every(r => r.innerText.includes("` + label + `"))`
+	if browsertest.Eval[bool](p, shows) {
+		t.Fatalf("Digital hjemmeoppfølging shows %s before the report", label)
+	}
+	browsertest.Eval[bool](p, `window.browserTestMark = true`)
+	command(t, "ReportStatus", map[string]any{"initiativeId": id, "reportDate": time.Now().Format("2006-01-02"),
+		"overall": rag, "schedule": rag, "cost": "yellow", "benefit": "green", "comment": "Nettlesertest: status " + rag + "."})
+	recorded := time.Now()
+	if err := p.TryWaitUntil(shows, time.Second); err != nil {
+		t.Fatalf("the status %s did not appear on the open roadmap within 1 s of the API's answer: %v", label, err)
+	}
+	t.Logf("the status appeared %v after the API answered", time.Since(recorded).Round(time.Millisecond))
+	if !browsertest.Eval[bool](p, `window.browserTestMark === true`) {
+		t.Error("the page reloaded: the status should arrive without a reload")
+	}
+	requireClean(t, p, "/veikart after the live update")
+}
+
+// TestSmallScreen: at 320 px no page scrolls sideways (time lines and
+// wide tables may scroll inside their own box), the roadmap included with
+// a search.
+func TestSmallScreen(t *testing.T) {
 	p := browser.NewPage(t)
 	p.SetViewport(320, 640)
-	for _, path := range []string{"/veikart", "/veikart?q=" + url.QueryEscape(search)} {
-		p.Open(site.URL() + path)
+	pages := append(publicPages(t), publicPage{"roadmap searched", "/veikart?q=" + url.QueryEscape(search), 200})
+	for _, pg := range pages {
+		path := pg.path
+		if st := p.Navigate(site.URL() + path); st != pg.status {
+			t.Fatalf("GET %s: status %d, want %d", path, st, pg.status)
+		}
 		if o := p.HorizontalOverflow(); o.ScrollWidth > o.InnerWidth {
 			t.Errorf("GET %s at 320 px: the page is %d px wide in a %d px window; widest: %s", path, o.ScrollWidth, o.InnerWidth, o.Widest)
 		}
-		requireClean(t, p, "GET "+path+" at 320 px")
+		if path == "/veikart" {
+			requireClean(t, p, "GET "+path+" at 320 px")
+		}
 	}
 }
 
@@ -195,39 +215,52 @@ func TestRoadmapKeyboard(t *testing.T) {
 			t.Errorf("the roadmap has no visible form control named %q (filters and search are GET forms)", filter)
 		}
 	}
-	reached := map[string]bool{}
-	var order []string
-	for i := 0; i < 3*len(targets)+10; i++ {
-		f := p.Tab()
-		if f.Body {
-			if len(order) > 0 {
-				break // past the last element
-			}
-			continue
-		}
-		if f.Key == "" {
-			continue // focusable but not a target (e.g. a scrolling box)
-		}
-		if reached[f.Key] {
-			break // around again
-		}
-		reached[f.Key] = true
-		order = append(order, f.Key)
-		if !f.FocusVisible || !f.Indicator {
-			t.Errorf("focus is not visible on %s (outline %s, box-shadow %s)", f, f.Outline, f.BoxShadow)
-		}
+	n := tabThrough(t, p, "/veikart", targets)
+	t.Logf("the Tab key reached %d of %d links and controls, each with a visible focus", n, len(targets))
+}
+
+// a4Landscape is the printable width of A4 landscape with 10 mm margins,
+// in CSS pixels (96 per inch): 277 mm.
+const a4Landscape = 1047
+
+// TestRoadmapPrint: printed on A4 landscape, the roadmap leaves out the
+// menu and the filters, and its time lines fit the page width (nothing
+// that would scroll on screen is cut off on paper).
+func TestRoadmapPrint(t *testing.T) {
+	p := browser.NewPage(t)
+	p.SetViewport(a4Landscape, 740)
+	p.Open(site.URL() + "/veikart")
+	p.EmulateMedia("print")
+	type printed struct {
+		Shown   []string `json:"shown"`
+		Cut     []string `json:"cut"`
+		Overall bool     `json:"overall"`
+		Bars    int      `json:"bars"`
 	}
-	var missed []string
-	for _, tg := range targets {
-		if !reached[tg.Key] {
-			missed = append(missed, tg.Desc)
-		}
+	got := browsertest.Eval[printed](p, `(() => {
+  const desc = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "");
+  const r = {shown: [], cut: [], overall: document.documentElement.scrollWidth <= window.innerWidth, bars: 0};
+  for (const e of document.querySelectorAll("header nav, main form")) {
+    if (e.checkVisibility({visibilityProperty: true})) r.shown.push(desc(e));
+  }
+  for (const e of document.querySelectorAll("main *")) {
+    const o = getComputedStyle(e).overflowX;
+    if ((o === "auto" || o === "scroll" || o === "hidden") && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 200)
+      r.cut.push(desc(e) + " (" + e.scrollWidth + " px in " + e.clientWidth + ")");
+  }
+  r.bars = [...document.querySelectorAll("main a[href*='/tiltak/']")].filter(a => a.checkVisibility()).length;
+  return r;
+})()`)
+	if len(got.Shown) > 0 {
+		t.Errorf("printed, the roadmap still shows the menu or the filters: %v", got.Shown)
 	}
-	if len(missed) > 0 {
-		t.Errorf("the Tab key never reached %d of %d elements:\n  %s", len(missed), len(targets), strings.Join(missed, "\n  "))
+	if !got.Overall {
+		t.Error("printed, the roadmap is wider than A4 landscape")
 	}
-	if len(order) == 0 {
-		t.Fatal("the Tab key reached nothing")
+	if len(got.Cut) > 0 {
+		t.Errorf("printed, these boxes would cut off their content: %v", got.Cut)
 	}
-	t.Logf("the Tab key reached %d of %d links and controls, each with a visible focus", len(order), len(targets))
+	if got.Bars == 0 {
+		t.Error("printed, the roadmap shows no initiatives")
+	}
 }

@@ -1,4 +1,6 @@
-package eventstore
+// Package sessions keeps the web site's sign-in sessions in a JetStream
+// key-value bucket: the adapter behind services.SessionKV.
+package sessions
 
 import (
 	"context"
@@ -9,15 +11,18 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services"
 )
 
-// SessionBucketName is the default name of the JetStream key-value bucket
-// that holds the web site's sign-in sessions.
-const SessionBucketName = "PORTFOLIO_SESSIONS"
+var _ services.SessionKV = (*Bucket)(nil)
 
-// SessionBucketConfig configures OpenSessionBucket.
-type SessionBucketConfig struct {
-	Bucket   string // default SessionBucketName
+// DefaultBucket is the default name of the JetStream key-value bucket
+// that holds the web site's sign-in sessions.
+const DefaultBucket = "PORTFOLIO_SESSIONS"
+
+// Config configures Open.
+type Config struct {
+	Bucket   string // default DefaultBucket
 	Replicas int    // default 1
 	// TTL is how long an entry lives after its last write; the bucket's
 	// MaxAge. Default 13 hours: a session lives at most 12.
@@ -26,20 +31,20 @@ type SessionBucketConfig struct {
 	OpTimeout time.Duration
 }
 
-// SessionBucket is a key-value bucket of opaque values, shared by every
+// Bucket is a key-value bucket of opaque values, shared by every
 // instance connected to the same JetStream: a value written by one
 // instance is read by all, and survives their restarts. Keys must be
 // valid KV keys ([-/_=.a-zA-Z0-9]). Safe for concurrent use.
-type SessionBucket struct {
+type Bucket struct {
 	kv      jetstream.KeyValue
 	timeout time.Duration
 }
 
-// OpenSessionBucket creates the bucket if it is missing (or updates its
+// Open creates the bucket if it is missing (or updates its
 // configuration) and returns it. Errors are KindUnavailable.
-func OpenSessionBucket(ctx context.Context, js jetstream.JetStream, cfg SessionBucketConfig) (*SessionBucket, error) {
+func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Bucket, error) {
 	if cfg.Bucket == "" {
-		cfg.Bucket = SessionBucketName
+		cfg.Bucket = DefaultBucket
 	}
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
@@ -61,11 +66,11 @@ func OpenSessionBucket(ctx context.Context, js jetstream.JetStream, cfg SessionB
 	if err != nil {
 		return nil, sessionErr("open bucket "+cfg.Bucket, err)
 	}
-	return &SessionBucket{kv: kv, timeout: cfg.OpTimeout}, nil
+	return &Bucket{kv: kv, timeout: cfg.OpTimeout}, nil
 }
 
 // Get returns the value under key; ok is false when there is none.
-func (b *SessionBucket) Get(ctx context.Context, key string) (value []byte, ok bool, err error) {
+func (b *Bucket) Get(ctx context.Context, key string) (value []byte, ok bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	e, err := b.kv.Get(ctx, key)
@@ -79,7 +84,7 @@ func (b *SessionBucket) Get(ctx context.Context, key string) (value []byte, ok b
 }
 
 // Put writes value under key.
-func (b *SessionBucket) Put(ctx context.Context, key string, value []byte) error {
+func (b *Bucket) Put(ctx context.Context, key string, value []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if _, err := b.kv.Put(ctx, key, value); err != nil {
@@ -89,7 +94,7 @@ func (b *SessionBucket) Put(ctx context.Context, key string, value []byte) error
 }
 
 // Delete removes key and its history; a missing key is no error.
-func (b *SessionBucket) Delete(ctx context.Context, key string) error {
+func (b *Bucket) Delete(ctx context.Context, key string) error {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if err := b.kv.Purge(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
