@@ -84,6 +84,10 @@ func (s *Server) secretariatRoutes(mux *http.ServeMux) {
 	form("/sekretariat/saker/{id}/utfall/{meeting}", rolesSecretariat, s.loadOutcome)
 	form("/sekretariat/saker/{id}/korriger/{event}", rolesSecretariat, s.loadCorrect)
 
+	page("/sekretariat/strategi", rolesSecretariat, s.handleSekStrategy)
+	form("/sekretariat/strategi/mal/ny", rolesSecretariat, s.loadDefineGoal)
+	form("/sekretariat/strategi/delmal/ny", rolesSecretariat, s.loadDefineSubGoal)
+
 	page("/sekretariat/tiltak", rolesWriters, s.handleSekInitiatives)
 	form("/sekretariat/tiltak/ny", rolesWriters, s.loadPropose)
 	page("/sekretariat/tiltak/{id}", rolesWriters, s.handleSekInitiative)

@@ -337,6 +337,17 @@ func TestWebForms(t *testing.T) {
 				`id="f-comment-feil">Må fylles ut når et lys er gult eller rødt.`, `href="#f-comment"`, `<option value="yellow" selected>`)
 		})
 	})
+	t.Run("the strategy catalogue", func(t *testing.T) {
+		f := sek.get("/sekretariat/strategi/delmal/ny")
+		p := sek.post("/sekretariat/strategi/delmal/ny", form(f.body, "goalId", "M2", "subGoalId", "2B", "title", "Illustrativt delmål 2B (nettskjema)"))
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("status %d\n%s", p.status, excerpt(p.body))
+		}
+		mustContain(t, "catalogue", sek.follow(p).body, "2B Illustrativt delmål 2B (nettskjema)")
+		if p := owner.get("/sekretariat/strategi"); p.status != http.StatusForbidden {
+			t.Fatalf("an owner on the catalogue: %d", p.status)
+		}
+	})
 	t.Run("a refusal shows the rule's text", func(t *testing.T) {
 		res := s.ok(tokSek, "ProposeInitiative", proposal(orgHSO, "Ikke tatt opp"))
 		path := "/sekretariat/tiltak/" + res.AggregateID + "/milepel"

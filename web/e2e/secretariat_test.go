@@ -365,7 +365,8 @@ func TestSecretariatFormsAccessible(t *testing.T) {
 		"/sekretariat/saker/" + caseID + "/sakskart", "/sekretariat/saker/" + caseID + "/utfall/" + meetingID,
 		"/sekretariat/tiltak", "/sekretariat/tiltak/ny", "/sekretariat/tiltak/" + id, "/sekretariat/tiltak/" + id + "/status",
 		"/sekretariat/tiltak/" + id + "/milepel", "/sekretariat/tiltak/" + id + "/livslop/pause",
-		"/sekretariat/tiltak/" + id + "/livslop/avslutt"}
+		"/sekretariat/tiltak/" + id + "/livslop/avslutt", "/sekretariat/strategi", "/sekretariat/strategi/mal/ny",
+		"/sekretariat/strategi/delmal/ny"}
 	for _, st := range c.Path {
 		if st.Kind == "decision" {
 			pages = append(pages, "/sekretariat/saker/"+caseID+"/korriger/"+st.EventID)
