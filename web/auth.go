@@ -74,6 +74,9 @@ func (s *Server) secureCookies() bool {
 
 type principalKey struct{}
 
+// maxFormBytes bounds a posted form (the API's bound on a command body).
+const maxFormBytes = 1 << 20
+
 // signedIn is the principal of a request that passed requireRole.
 func signedIn(r *http.Request) services.Principal {
 	p, _ := r.Context().Value(principalKey{}).(services.Principal)
@@ -87,15 +90,24 @@ func signedIn(r *http.Request) services.Principal {
 func (s *Server) requireRole(roles []services.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		}
 		sess, err := s.session(r)
 		if err != nil {
 			if domain.ErrorKind(err) != domain.KindUnauthorized {
 				s.renderError(w, r, err)
 				return
 			}
+			_, hadCookie := r.Cookie(s.sessionCookie())
 			s.clearCookie(w, s.sessionCookie(), "/")
-			if r.Method == http.MethodPost {
+			if r.Method == http.MethodPost && hadCookie == nil {
+				// A session that ended while its form was being filled in.
 				s.keepDraft(w, r)
+				return
+			}
+			if r.Method == http.MethodPost {
+				s.renderLogin(w, r, http.StatusUnauthorized, loginView{Next: r.URL.Path, Notice: "Du må logge inn for å sende skjemaet."})
 				return
 			}
 			http.Redirect(w, r, "/logg-inn?neste="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

@@ -458,6 +458,14 @@ func TestWebExpiredSessionKeepsTheForm(t *testing.T) {
 		t.Fatalf("restored form sent: %d\n%s", p.status, excerpt(p.body))
 	}
 	mustContain(t, "the case", b.follow(p).body, typed)
+
+	// Without any session cookie nothing is kept: a stranger cannot fill
+	// the session store with drafts.
+	stranger := newBrowser(t, s.base)
+	p = stranger.post("/sekretariat/saker/ny", vals)
+	if p.status != http.StatusUnauthorized || hidden(p.body).Get("utkast") != "" {
+		t.Fatalf("a post without a session: status %d, draft %q", p.status, hidden(p.body).Get("utkast"))
+	}
 }
 
 // wrongAudience is a mockoidc user whose ID tokens name another client.
