@@ -583,3 +583,68 @@ func TestWebOpenIDConnect(t *testing.T) {
 		}
 	})
 }
+
+func TestWebLifecycleAndSendBack(t *testing.T) {
+	s := startSek(t, nil)
+	s.defineStrategy()
+	in := s.propose(tokSek, proposal(orgHSO, "Digital hjemmeoppfølging"))
+	adm := s.admit(in, "2026-03-01")
+	after := "?etter=" + strconv.FormatUint(adm.res.Position, 10)
+	sek := newBrowser(t, s.base)
+	sek.signIn(s.tok(tokSek))
+	owner := newBrowser(t, s.base)
+	owner.signIn(s.tok(tokHSO))
+	send := func(b *browser, path string, kv ...string) page {
+		t.Helper()
+		f := b.get(path + after)
+		if f.status != 200 {
+			t.Fatalf("GET %s: %d\n%s", path, f.status, excerpt(f.body))
+		}
+		p := b.post(path, form(f.body, kv...))
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d\n%s", path, p.status, excerpt(p.body))
+		}
+		return b.follow(p)
+	}
+
+	t.Run("pause and resume", func(t *testing.T) {
+		p := send(sek, "/sekretariat/tiltak/"+in+"/livslop/pause", "reason", "Venter på ny personvernvurdering.")
+		mustContain(t, "paused", p.body, "Midlertidig stanset")
+		p = send(sek, "/sekretariat/tiltak/"+in+"/livslop/gjenoppta", "reason", "Personvernvurderingen er klar.")
+		mustContain(t, "resumed", p.body, "I porteføljen")
+	})
+	t.Run("an owner plans a milestone, achieves it, and proposes an initiative of its own", func(t *testing.T) {
+		p := send(owner, "/sekretariat/tiltak/"+in+"/milepel", "title", "Pilot i Vestfold", "plannedDate", "2027-03-01")
+		mustContain(t, "planned", p.body, "Pilot i Vestfold", "Planlagt")
+		m := regexp.MustCompile(`/milepel/([0-9A-Z]{26})/nadd`).FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("no link to report the milestone achieved:\n%s", excerpt(p.body))
+		}
+		p = send(owner, "/sekretariat/tiltak/"+in+"/milepel/"+m[1]+"/nadd", "achievedDate", "2026-12-01")
+		mustContain(t, "achieved", p.body, "Nådd", "1. desember 2026")
+		p = send(owner, "/sekretariat/tiltak/ny", "title", "Digitalt behandlingsforløp", "description", "Felles forløp for kreftpasienter.",
+			"primarySubGoal", "1A", "userGroups", "innbyggere\nhelseforetak", "plannedStart", "2027-01-01", "plannedEnd", "2029-12-31", "estimatedCostNOK", "12 000 000")
+		mustContain(t, "proposed", p.body, "Digitalt behandlingsforløp", "Helse Sør-Øst RHF", "Meldt inn")
+	})
+	t.Run("a case EHR deferred is sent back to NUIT", func(t *testing.T) {
+		c := s.registerCase(obj{"forum": "NUIT", "title": "Faseovergang til gjennomføring", "caseType": "approval",
+			"purpose": "phase_gate", "initiativeId": in, "targetPhase": "planning", "proposedResolution": "Tiltaket går over i planleggingsfasen."})
+		nuit := s.meeting("NUIT", "2026-11-01")
+		s.place(c, nuit)
+		s.hold(nuit)
+		s.ok(tokSek, "RecommendInCouncil", obj{"caseId": c, "meetingId": nuit, "resolution": "NUIT anbefaler."})
+		ehr := s.meeting("EHR", "2026-11-15")
+		s.place(c, ehr)
+		s.hold(ehr)
+		after = "?etter=" + strconv.FormatUint(s.ok(tokSek, "ScheduleMeeting", obj{"forum": "NUIT", "date": "2026-12-10"}).Position, 10)
+		p := send(sek, "/sekretariat/saker/"+c+"/utfall/"+ehr, "outcome", "deferred", "reason", "Gevinstplanen må gjennomgås i NUIT.")
+		mustContain(t, "EHR agenda", p.body, "Utsatt")
+		f := sek.get("/sekretariat/saker/" + c + "/sakskart" + after)
+		next := regexp.MustCompile(`<option value="([0-9A-Z]{26})">NUIT møte \d+/2026, 10\. desember 2026</option>`).FindStringSubmatch(f.body)
+		if next == nil {
+			t.Fatalf("the new NUIT meeting is not offered:\n%s", excerpt(f.body))
+		}
+		p = send(sek, "/sekretariat/saker/"+c+"/sakskart", "meetingId", next[1])
+		mustContain(t, "case page", p.body, "Sendt tilbake til NUIT og satt på sakskartet")
+	})
+}
