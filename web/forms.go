@@ -177,6 +177,10 @@ func (s *Server) postForm(w http.ResponseWriter, r *http.Request, p services.Pri
 	}
 	v := s.formView(r, def, values, newFormKey(), version)
 	s.explain(&v, failure)
+	if out.Reused {
+		v.Summary = nil
+		v.Notice, v.Detail, v.Tone = "Dette skjemaet er allerede sendt med andre verdier. Se over det som står i skjemaet nå, og send det på nytt.", "", "warning"
+	}
 	if out.Stale {
 		v.Notice, v.Detail, v.Tone = "Noen andre har endret dette etter at du åpnet skjemaet. Se over det som nå er registrert, og send skjemaet på nytt hvis det du skrev fortsatt gjelder. Teksten din er beholdt.", "", "warning"
 	}
@@ -191,6 +195,9 @@ type outcome struct {
 	Message  string              `json:"message,omitempty"`
 	Fields   []domain.FieldError `json:"fields,omitempty"`
 	Stale    bool                `json:"stale,omitempty"`
+	// Reused: the form was sent before with other values (the browser's
+	// back button); never remembered.
+	Reused bool `json:"-"`
 }
 
 func (o outcome) err() error {
@@ -212,7 +219,9 @@ func (s *Server) execute(r *http.Request, p services.Principal, cmd domain.Comma
 	if idem != nil {
 		begun, err := idem.Begin(r.Context(), p.Name, key, services.Fingerprint([]byte(cmd.CommandName()), canonical))
 		if err != nil {
-			return outcome{}, err
+			// Nothing ran: the form is shown again with what was typed.
+			return outcome{Status: statusOf(err), Kind: domain.ErrorKind(err), Message: err.Error(),
+				Reused: errors.Is(err, services.ErrIdempotencyKeyReused)}, nil
 		}
 		if begun.Replay != nil {
 			var o outcome

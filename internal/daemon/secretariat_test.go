@@ -396,6 +396,19 @@ func TestWebForms(t *testing.T) {
 		if len(evs) != 1 || evs[0].Type != "StatusReported" {
 			t.Fatalf("events written: %+v", evs)
 		}
+		// Back in the browser, changed and sent again: the key is spent.
+		s.noWrite("a sent form changed and sent again", func() {
+			vals.Set("overall", "red")
+			vals.Set("comment", "Endret etter innsending.")
+			p := owner.post(statusPath, vals)
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d\n%s", p.status, excerpt(p.body))
+			}
+			mustContain(t, "the form again", p.body, "allerede sendt med andre verdier", "Endret etter innsending.")
+			if hidden(p.body).Get("idempotensnokkel") == vals.Get("idempotensnokkel") {
+				t.Error("the form is shown again with its spent key")
+			}
+		})
 		if p := owner.follow(pages[0]); p.status != 200 || !strings.Contains(p.body, "Grønn per 6. desember 2026") {
 			t.Fatalf("the page after the form does not show the report: %d\n%s", p.status, excerpt(p.body))
 		}
