@@ -9,6 +9,8 @@
 //		History:   history,    // *services.History, for "as it stood on"
 //		EventTime: func(ctx context.Context, pos uint64) (time.Time, error) { … },
 //		Logger:    logger,
+//		// Optional: sign-in and the signed-in pages (secretariat.go).
+//		Secretariat: &web.SecretariatConfig{Sessions: sessions, Executor: commands, …},
 //	})
 //	api, err := httpapi.New(httpapi.Config{…, Web: site.Handler()})
 //
