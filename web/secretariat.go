@@ -52,6 +52,13 @@ func (s *Server) secretariatRoutes(mux *http.ServeMux) {
 	// Forms posted from another site are refused before anything else
 	// (Sec-Fetch-Site, else Origin against Host).
 	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(s.cfg.Secretariat.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		// Behind a proxy that rewrites Host, the public origin is still
+		// this site's.
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			s.log.Warn("web: --public-url is not an origin", "err", err)
+		}
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("web: cross-origin form refused", "path", r.URL.Path)
 		s.renderSekError(w, r, http.StatusForbidden, "Skjemaet ble avvist",
