@@ -201,7 +201,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 	add("portfolio", a.strategyCmd(), a.initiativeCmd(), a.initiativesCmd(), a.roadmapCmd())
 	add("council", a.councilCmd())
 	add("audit", a.auditCmd())
-	add("admin", a.rebuildCmd())
+	add("admin", a.rebuildCmd(), a.backupCmd())
 	root.AddCommand(a.genericCmd())
 	return root
 }
