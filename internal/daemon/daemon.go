@@ -77,6 +77,11 @@ type Config struct {
 	Out io.Writer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// PublicURL is the site's address as browsers see it (https makes
+	// the sign-in cookies Secure; OpenID Connect redirects back to it).
+	PublicURL string
+	// OIDC, with an issuer, offers sign-in through OpenID Connect.
+	OIDC OIDCConfig
 }
 
 // Daemon is a running server.
@@ -98,6 +103,8 @@ type Daemon struct {
 	Cmds    *services.CommandService
 	History *services.History
 	Auth    *services.Authenticator
+	// Sessions are the web site's sign-in sessions.
+	Sessions *services.Sessions
 
 	rebuild *services.Rebuilds // POST /v1/admin/rebuild
 
@@ -207,13 +214,19 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 
-	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now})
+	verifier := services.NewVerifier(d.Store, d.trusted, cfg.Logger)
+	sek, err := d.secretariat(ctx, idem, verifier)
+	if err != nil {
+		return nil, err
+	}
+	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now,
+		Secretariat: sek})
 	if err != nil {
 		return nil, err
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: services.NewVerifier(d.Store, d.trusted, cfg.Logger).Verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild, Backup: d,
+		History: d.History, Verify: verifier.Verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild, Backup: d,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 		Web:      site.Handler(),
 	})
