@@ -130,9 +130,12 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 		s := StatusView{
 			ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
 			Benefit: e.Benefit, Comment: e.Comment, ReportedAt: at, ReportedBy: r.Actor,
-			EventID: r.ID, Position: r.Position,
+			EventID: r.ID, Position: r.Position, RoundID: e.RoundID,
 		}
 		if err := putJSON(tx, BucketStatusHistory, key(id, posKey(r.Position)), s); err != nil {
+			return false, err
+		}
+		if err := putRoundStatus(tx, id, s); err != nil {
 			return false, err
 		}
 		if d.LatestStatus == nil || s.ReportDate >= d.LatestStatus.ReportDate {
@@ -162,6 +165,9 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 		d.Milestones[i].Status = domain.MilestoneSlippedStatus
 		d.Milestones[i].PlannedDate = e.NewPlannedDate
 		d.Milestones[i].Slips++
+		if err := putSlip(tx, *d, d.Milestones[i], e, r); err != nil {
+			return false, err
+		}
 	default:
 		// applySteps sends only initiative events here: one without a
 		// case above is a missing apply step.

@@ -89,6 +89,9 @@ var AllBuckets = []string{
 	BucketMeetings, IdxMeetingForumYear, BucketAgenda, BucketCases,
 	BucketDecisions, IdxDecisionForum, IdxDecisionInitiative, IdxDecisionEvent,
 	BucketChains,
+	BucketIndicators, IdxIndicatorGoal,
+	BucketRounds, BucketRoundStatus, BucketSlips, BucketReports,
+	BucketDependencies,
 }
 
 // Keys of BucketMeta.
