@@ -293,10 +293,14 @@ func dependencyInitiative(id string, states map[Ref]State) string {
 // depends on, and why: the initiative is paused, cancelled, rejected or
 // withdrawn, or the milestone needed is not achieved and planned (or
 // slipped) after the date it is needed by. An achieved milestone, or a
-// closed initiative, is delivered.
+// closed initiative, is delivered, whatever happens to the initiative
+// after.
 func DependencyRisk(dep *DependencyState, on *InitiativeState) (bool, string) {
 	if dep == nil || on == nil || on.Version == 0 {
 		return false, ""
+	}
+	if m, ok := on.Milestone(dep.MilestoneID); ok && m.Status == MilestoneAchievedStatus {
+		return false, "" // delivered: what happens to the initiative later does not matter
 	}
 	switch on.Lifecycle {
 	case LifecyclePaused, LifecycleCancelled, LifecycleRejected, LifecycleWithdrawn:

@@ -25,6 +25,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
@@ -93,6 +95,9 @@ type Daemon struct {
 	Cmds    *services.CommandService
 	History *services.History
 	Auth    *services.Authenticator
+	// Policy records DependencyAtRisk and DependencyRiskCleared.
+	Policy         *services.DependencyPolicy
+	policyReaction prometheus.Histogram
 
 	rebuild *rebuildJob // POST /v1/admin/rebuild
 
@@ -195,6 +200,10 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("idempotency store: %w", err)
 	}
 
+	if err := d.startPolicy(runCtx); err != nil {
+		return nil, err
+	}
+
 	if cfg.Demo {
 		if err := d.seedDemo(ctx); err != nil {
 			return nil, err
@@ -203,7 +212,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild,
+		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Collectors: append(d.collectors(), d.policyCollectors()...), Rebuild: d.rebuild,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 	})
 	if err != nil {
