@@ -7,13 +7,15 @@ PKGS          := ./...
 TEST_TIMEOUT  ?= 30m
 FUZZTIME      ?= 60s
 
-.PHONY: run test fmt-check vet staticcheck unit build bench fuzz clean
+CHROMIUM      ?= /usr/bin/chromium
+
+.PHONY: run test fmt-check vet staticcheck chromium unit build bench fuzz screenshots clean
 
 ## run: start portfoliod with its embedded defaults (data in ./data, HTTP on 127.0.0.1:8080, demo data on first start)
 run:
 	$(GO) run ./cmd/portfoliod
 
-## test: gofmt check, go vet, staticcheck and the race-enabled test suite (incl. crash, restart and cluster tests)
+## test: gofmt check, go vet, staticcheck and the race-enabled test suite (incl. crash, restart, cluster and browser tests)
 test: fmt-check vet staticcheck unit
 
 fmt-check:
@@ -29,7 +31,13 @@ $(STATICCHECK):
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
 
-unit:
+# The browser tests drive Debian's Chromium; install it when it is missing.
+chromium:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
+		echo "installing chromium (Debian package) for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+unit: chromium
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(PKGS)
 
 build:
@@ -46,6 +54,10 @@ fuzz:
 		pkg=$${spec%%:*}; name=$${spec##*:}; \
 		echo "== $$pkg $$name"; $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+## screenshots: docs/screenshots/*.png of the demo site, taken with the browser tests' Chromium
+screenshots: chromium
+	$(GO) run ./scripts/screenshots -out docs/screenshots
 
 clean:
 	rm -rf $(BIN)

@@ -12,7 +12,7 @@ import (
 )
 
 // The parts of the envelope the checks rely on. They equal the event
-// store's (eventstore.SubjectPrefix, eventstore.TypePrefix); a test keeps
+// store's (eventlog.SubjectPrefix, eventlog.TypePrefix); a test keeps
 // them in step.
 const (
 	SubjectPrefix = "portfolio.events"
@@ -117,7 +117,7 @@ func eventName(t string) (string, bool) {
 	return rest, validToken(rest)
 }
 
-// validToken is eventstore.ValidToken: a non-empty subject token without
+// validToken is eventlog.ValidToken: a non-empty subject token without
 // '.', '*', '>', whitespace or control characters.
 func validToken(s string) bool {
 	if s == "" || !utf8.ValidString(s) {

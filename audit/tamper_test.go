@@ -23,6 +23,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 	"github.com/ehelse/portfolio/projections"
@@ -254,7 +255,7 @@ func (w *world) reportStatus(id, date string) services.CommandResult {
 // forgedStatus is a well-formed StatusReported for id that continues its
 // chain correctly (anyone who can read the stream can compute prevhash),
 // but is not signed by the product's key.
-func forgedStatus(last eventstore.Record, date string) []byte {
+func forgedStatus(last eventlog.Record, date string) []byte {
 	return fmt.Appendf(nil, `{"specversion":"1.0","id":"01JFORGED0000000000000000%d","source":"/portfolio","type":"no.ehelse.portfolio.StatusReported.v1",`+
 		`"subject":"initiative/%s","time":"%s","datacontenttype":"application/json","aggregatetype":"initiative","aggregateid":"%s",`+
 		`"aggregateversion":%d,"actor":"sekretariat","causationid":"01JFORGED","correlationid":"01JFORGED","prevhash":"%s",`+
@@ -262,7 +263,7 @@ func forgedStatus(last eventstore.Record, date string) []byte {
 		last.Version%10, last.AggregateID, time.Now().UTC().Format(time.RFC3339Nano), last.AggregateID, last.Version+1, last.Hash, last.AggregateID, date)
 }
 
-func (w *world) last(id string) eventstore.Record {
+func (w *world) last(id string) eventlog.Record {
 	w.t.Helper()
 	recs, err := w.store.Load(testCtx(w.t), "initiative", id, 0)
 	if err != nil || len(recs) == 0 {
@@ -412,11 +413,11 @@ func TestTamperEvidence(t *testing.T) {
 		last := w.last(id)
 		w.waitApplied(last.Position)
 		before := w.snapshot(id)
-		forged := w.publish(eventstore.Subject("initiative", id, "StatusReported"), forgedStatus(last, "2099-12-31"), "")
+		forged := w.publish(eventlog.Subject("initiative", id, "StatusReported"), forgedStatus(last, "2099-12-31"), "")
 		// One signed with a key of the forger's own.
 		_, other, _ := ed25519.GenerateKey(rand.Reader)
 		payload2 := forgedStatus(last, "2098-12-31")
-		forged2 := w.publish(eventstore.Subject("initiative", id, "StatusReported"), payload2, audit.Sign(other, audit.HashEvent(payload2)))
+		forged2 := w.publish(eventlog.Subject("initiative", id, "StatusReported"), payload2, audit.Sign(other, audit.HashEvent(payload2)))
 		w.waitApplied(forged2)
 		if after := w.snapshot(id); after != before {
 			t.Fatalf("a forged event changed the read models:\nbefore %s\nafter  %s", before, after)
@@ -460,7 +461,7 @@ func TestTamperEvidence(t *testing.T) {
 			`"subject":"initiative/%s","time":"2026-01-01T00:00:00Z","datacontenttype":"application/json","aggregatetype":"initiative","aggregateid":"%s",`+
 			`"aggregateversion":1,"actor":"hso","data":{"initiativeId":"%s","title":"Forged","description":"x","owner":"%s","primarySubGoal":"1A",`+
 			`"plannedStart":"2026-01-01","plannedEnd":"2027-01-01","phase":"concept"}}`, newID, newID, newID, services.OrgHSO)
-		forged := w.publish(eventstore.Subject("initiative", newID, "InitiativeProposed"), payload, "")
+		forged := w.publish(eventlog.Subject("initiative", newID, "InitiativeProposed"), payload, "")
 		res, err := w.cmds.Execute(testCtx(t), services.Principal{Name: "sekretariat", Role: services.RoleSecretariat},
 			&domain.ProposeInitiative{InitiativeID: newID, Title: "Genuine", Description: "d", Owner: services.OrgHSO, PrimarySubGoal: "1A",
 				PlannedStart: "2026-02-01", PlannedEnd: "2027-02-01"}, services.ExecOptions{})
@@ -590,8 +591,8 @@ func TestUnsignedStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Append(ctx, eventstore.Meta{CommandID: "c1"}, eventstore.AggregateAppend{Type: "case", ID: "a",
-		Events: []eventstore.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{}`)}, {Type: "CaseNoted", Data: json.RawMessage(`{}`)}}})
+	res, err := s.Append(ctx, eventlog.Meta{CommandID: "c1"}, eventlog.AggregateAppend{Type: "case", ID: "a",
+		Events: []eventlog.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{}`)}, {Type: "CaseNoted", Data: json.RawMessage(`{}`)}}})
 	if err != nil {
 		t.Fatal(err)
 	}

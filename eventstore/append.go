@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // JetStream publish headers.
@@ -53,7 +55,7 @@ type pubAck struct {
 type planned struct {
 	agg      int // index into aggs
 	msg      *nats.Msg
-	appended Appended
+	appended eventlog.Appended
 }
 
 // Append writes the events of one command: for each aggregate, its events
@@ -78,19 +80,19 @@ type planned struct {
 // CommandID; kind invalid for arguments that cannot be stored (no events,
 // unsafe subject tokens, empty CommandID, data that is not a JSON object);
 // kind internal for other JetStream errors.
-func (s *Store) Append(ctx context.Context, meta Meta, aggs ...AggregateAppend) (Result, error) {
+func (s *Store) Append(ctx context.Context, meta eventlog.Meta, aggs ...eventlog.AggregateAppend) (eventlog.Result, error) {
 	if err := validate(meta, aggs); err != nil {
-		return Result{}, err
+		return eventlog.Result{}, err
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
 	prev, err := s.prevHashes(ctx, aggs)
 	if err != nil {
-		return Result{}, err
+		return eventlog.Result{}, err
 	}
 	plan, err := s.plan(meta, aggs, prev)
 	if err != nil {
-		return Result{}, err
+		return eventlog.Result{}, err
 	}
 
 	var ack *pubAck
@@ -100,7 +102,7 @@ func (s *Store) Append(ctx context.Context, meta Meta, aggs ...AggregateAppend) 
 		ack, err = s.publishBatch(ctx, plan)
 	}
 	if err != nil {
-		return Result{}, translate("eventstore: append", err)
+		return eventlog.Result{}, translate("eventstore: append", err)
 	}
 	if ack.Error != nil {
 		return s.appendFailed(ctx, meta, aggs, plan, ack.Error)
@@ -111,12 +113,12 @@ func (s *Store) Append(ctx context.Context, meta Meta, aggs ...AggregateAppend) 
 		return s.duplicateAt(ctx, meta, plan, ack.Seq)
 	}
 	if len(plan) > 1 && ack.Count != len(plan) {
-		return Result{}, internal("eventstore: append", fmt.Errorf("batch ack counts %d messages, sent %d", ack.Count, len(plan)))
+		return eventlog.Result{}, internal("eventstore: append", fmt.Errorf("batch ack counts %d messages, sent %d", ack.Count, len(plan)))
 	}
 	if ack.Seq < uint64(len(plan)) {
-		return Result{}, internal("eventstore: append", fmt.Errorf("ack sequence %d for %d messages", ack.Seq, len(plan)))
+		return eventlog.Result{}, internal("eventstore: append", fmt.Errorf("ack sequence %d for %d messages", ack.Seq, len(plan)))
 	}
-	res := Result{Events: make([]Appended, len(plan))}
+	res := eventlog.Result{Events: make([]eventlog.Appended, len(plan))}
 	first := ack.Seq - uint64(len(plan)-1)
 	for i, p := range plan {
 		res.Events[i] = p.appended
@@ -126,7 +128,7 @@ func (s *Store) Append(ctx context.Context, meta Meta, aggs ...AggregateAppend) 
 }
 
 // validate checks the arguments of an Append.
-func validate(meta Meta, aggs []AggregateAppend) error {
+func validate(meta eventlog.Meta, aggs []eventlog.AggregateAppend) error {
 	var v domain.Validation
 	if meta.CommandID == "" {
 		v.Add("commandId", "is required")
@@ -140,10 +142,10 @@ func validate(meta Meta, aggs []AggregateAppend) error {
 	seen := make(map[string]bool, len(aggs))
 	for i, a := range aggs {
 		field := fmt.Sprintf("aggregates[%d]", i)
-		if !ValidToken(a.Type) {
+		if !eventlog.ValidToken(a.Type) {
 			v.Add(field+".type", "must be a non-empty subject token (no '.', '*', '>', whitespace)")
 		}
-		if !ValidToken(a.ID) {
+		if !eventlog.ValidToken(a.ID) {
 			v.Add(field+".id", "must be a non-empty subject token (no '.', '*', '>', whitespace)")
 		}
 		if seen[a.Type+"/"+a.ID] {
@@ -166,7 +168,7 @@ func validate(meta Meta, aggs []AggregateAppend) error {
 			v.Add(field+".prevHash", "must be empty for a new aggregate (expectedVersion 0)")
 		}
 		for j, e := range a.Events {
-			if !ValidToken(e.Type) {
+			if !eventlog.ValidToken(e.Type) {
 				v.Add(fmt.Sprintf("%s.events[%d].type", field, j), "must be a non-empty subject token (no '.', '*', '>', whitespace)")
 			}
 			if !isJSONObject(e.Data) {
@@ -187,7 +189,7 @@ func validate(meta Meta, aggs []AggregateAppend) error {
 // stream leader). When there is no event of the aggregate at
 // ExpectedPosition the append would fail its expectation anyway: that is
 // ErrConflict.
-func (s *Store) prevHashes(ctx context.Context, aggs []AggregateAppend) ([]string, error) {
+func (s *Store) prevHashes(ctx context.Context, aggs []eventlog.AggregateAppend) ([]string, error) {
 	out := make([]string, len(aggs))
 	for i, a := range aggs {
 		if a.PrevHash != "" || a.ExpectedVersion == 0 {
@@ -202,7 +204,7 @@ func (s *Store) prevHashes(ctx context.Context, aggs []AggregateAppend) ([]strin
 			return nil, &domain.Error{
 				Kind:    domain.KindConflict,
 				Message: fmt.Sprintf("%s/%s has no event at position %d", a.Type, a.ID, a.ExpectedPosition),
-				Err:     ErrConflict,
+				Err:     eventlog.ErrConflict,
 			}
 		}
 		out[i] = audit.HashEvent(m.data).String()
@@ -212,15 +214,15 @@ func (s *Store) prevHashes(ctx context.Context, aggs []AggregateAppend) ([]strin
 
 // subjectOf reports whether subject is an event subject of aggType/aggID.
 func subjectOf(subject, aggType, aggID string) bool {
-	rest, ok := strings.CutPrefix(subject, SubjectPrefix+"."+aggType+"."+aggID+".")
-	return ok && ValidToken(rest)
+	rest, ok := strings.CutPrefix(subject, eventlog.SubjectPrefix+"."+aggType+"."+aggID+".")
+	return ok && eventlog.ValidToken(rest)
 }
 
 // plan builds the messages of a validated Append: each event's payload
 // with its prevhash (prev[i] for the first event of aggregate i, then the
 // hash of the event before it), its hash and, with a Signer, its
 // signature header.
-func (s *Store) plan(meta Meta, aggs []AggregateAppend, prev []string) ([]planned, error) {
+func (s *Store) plan(meta eventlog.Meta, aggs []eventlog.AggregateAppend, prev []string) ([]planned, error) {
 	total := 0
 	for _, a := range aggs {
 		total += len(a.Events)
@@ -230,20 +232,20 @@ func (s *Store) plan(meta Meta, aggs []AggregateAppend, prev []string) ([]planne
 	}
 	plan := make([]planned, 0, total)
 	for ai, a := range aggs {
-		filter := AggregateSubject(a.Type, a.ID)
+		filter := eventlog.AggregateSubject(a.Type, a.ID)
 		prevHash := prev[ai]
 		for j, e := range a.Events {
 			if e.ID == "" {
 				e.ID = ulid.Make().String()
 			}
 			version := a.ExpectedVersion + 1 + uint64(j)
-			payload, err := encodeEvent(s.cfg.Source, meta, a.Type, a.ID, version, prevHash, e)
+			payload, err := eventlog.EncodeEvent(s.cfg.Source, meta, a.Type, a.ID, version, prevHash, e)
 			if err != nil {
 				return nil, internal("eventstore: encode event", err)
 			}
 			h := audit.HashEvent(payload)
 			prevHash = h.String()
-			m := nats.NewMsg(Subject(a.Type, a.ID, e.Type))
+			m := nats.NewMsg(eventlog.Subject(a.Type, a.ID, e.Type))
 			m.Data = payload
 			if s.cfg.Signer != nil {
 				m.Header.Set(audit.SignatureHeader, audit.Sign(s.cfg.Signer, h))
@@ -259,7 +261,7 @@ func (s *Store) plan(meta Meta, aggs []AggregateAppend, prev []string) ([]planne
 				m.Header.Set(hdrExpectedSubjSeq, strconv.FormatUint(a.ExpectedPosition, 10))
 				m.Header.Set(hdrExpectedSubjSeqOn, filter)
 			}
-			plan = append(plan, planned{agg: ai, msg: m, appended: Appended{
+			plan = append(plan, planned{agg: ai, msg: m, appended: eventlog.Appended{
 				ID: e.ID, Type: e.Type, AggregateType: a.Type, AggregateID: a.ID, Version: version, Hash: prevHash,
 			}})
 		}
@@ -341,62 +343,68 @@ func parseAck(resp *nats.Msg) (*pubAck, error) {
 // appendFailed handles an error ack: a failed expectation or a duplicate
 // message id may mean that this very command is already stored (a retry),
 // which is reported as a Duplicate result rather than a conflict.
-func (s *Store) appendFailed(ctx context.Context, meta Meta, aggs []AggregateAppend, plan []planned, ae *apiError) (Result, error) {
+func (s *Store) appendFailed(ctx context.Context, meta eventlog.Meta, aggs []eventlog.AggregateAppend, plan []planned, ae *apiError) (eventlog.Result, error) {
 	switch ae.ErrCode {
 	case codeWrongLastSequence, codeWrongLastSequenceConst:
 		// R1 checks the expectation before the message id, so a retried
 		// single publish lands here.
 		res, found, err := s.findStored(ctx, meta, aggs, plan)
 		if err != nil {
-			return Result{}, err
+			return eventlog.Result{}, err
 		}
 		if found {
 			return res, nil
 		}
-		return Result{}, s.conflict(aggs, ae)
+		return eventlog.Result{}, s.conflict(aggs, ae)
 	case codeBatchDuplicate:
 		res, found, err := s.findStored(ctx, meta, aggs, plan)
 		if err != nil {
-			return Result{}, err
+			return eventlog.Result{}, err
 		}
 		if found {
 			return res, nil
 		}
-		return Result{}, conflictError("eventstore: command %s: its message ids are already in the log, but not as this command's events", meta.CommandID)
+		return eventlog.Result{}, conflictError("eventstore: command %s: its message ids are already in the log, but not as this command's events", meta.CommandID)
 	case codeDuplicateInProcess:
 		// The same command is being stored right now (a concurrent retry):
-		// wait a little for it to land.
-		for delay := 20 * time.Millisecond; delay < 700*time.Millisecond; delay *= 2 {
+		// wait a little for it to land (20ms, doubling, six looks).
+		b := backoff.NewExponentialBackOff()
+		b.InitialInterval, b.Multiplier, b.RandomizationFactor = 20*time.Millisecond, 2, 0
+		res, err := backoff.Retry(ctx, func() (eventlog.Result, error) {
 			res, found, err := s.findStored(ctx, meta, aggs, plan)
-			if err != nil {
-				return Result{}, err
+			switch {
+			case err != nil:
+				return eventlog.Result{}, backoff.Permanent(err)
+			case !found:
+				return eventlog.Result{}, ae
 			}
-			if found {
-				return res, nil
-			}
-			select {
-			case <-ctx.Done():
-				return Result{}, unavailable("eventstore: append", ctx.Err())
-			case <-time.After(delay):
-			}
+			return res, nil
+		}, backoff.WithBackOff(b), backoff.WithMaxTries(6), backoff.WithMaxElapsedTime(0))
+		switch {
+		case err == nil:
+			return res, nil
+		case err == ae:
+			return eventlog.Result{}, unavailable("eventstore: append", ae)
+		case ctx.Err() != nil && !errors.As(err, new(*domain.Error)):
+			return eventlog.Result{}, unavailable("eventstore: append", ctx.Err())
 		}
-		return Result{}, unavailable("eventstore: append", ae)
+		return eventlog.Result{}, err
 	}
-	return Result{}, translate("eventstore: append", ae)
+	return eventlog.Result{}, translate("eventstore: append", ae)
 }
 
-func (s *Store) conflict(aggs []AggregateAppend, ae *apiError) error {
+func (s *Store) conflict(aggs []eventlog.AggregateAppend, ae *apiError) error {
 	if len(aggs) == 1 {
 		return &domain.Error{
 			Kind:    domain.KindConflict,
 			Message: fmt.Sprintf("%s/%s is no longer at position %d", aggs[0].Type, aggs[0].ID, aggs[0].ExpectedPosition),
-			Err:     fmt.Errorf("%w: %w", ErrConflict, ae),
+			Err:     fmt.Errorf("%w: %w", eventlog.ErrConflict, ae),
 		}
 	}
 	return &domain.Error{
 		Kind:    domain.KindConflict,
 		Message: fmt.Sprintf("one of %d aggregates is no longer at its expected position", len(aggs)),
-		Err:     fmt.Errorf("%w: %w", ErrConflict, ae),
+		Err:     fmt.Errorf("%w: %w", eventlog.ErrConflict, ae),
 	}
 }
 
@@ -407,12 +415,12 @@ func (s *Store) conflict(aggs []AggregateAppend, ae *apiError) error {
 // command's events are contiguous in the stream (one publish, or one atomic
 // batch). Every message's Nats-Msg-Id is compared. Reads go to the stream
 // leader so that they see every acknowledged write.
-func (s *Store) findStored(ctx context.Context, meta Meta, aggs []AggregateAppend, plan []planned) (Result, bool, error) {
+func (s *Store) findStored(ctx context.Context, meta eventlog.Meta, aggs []eventlog.AggregateAppend, plan []planned) (eventlog.Result, bool, error) {
 	a := aggs[0]
-	filter := AggregateSubject(a.Type, a.ID)
+	filter := eventlog.AggregateSubject(a.Type, a.ID)
 	m, err := s.leaderGet(ctx, msgGetRequest{Seq: a.ExpectedPosition + 1, NextBySubj: filter})
 	if err != nil {
-		return Result{}, false, err
+		return eventlog.Result{}, false, err
 	}
 	first := uint64(0)
 	if m != nil && m.msgID == MsgID(meta.CommandID, 0) {
@@ -420,11 +428,11 @@ func (s *Store) findStored(ctx context.Context, meta Meta, aggs []AggregateAppen
 	} else {
 		m, err = s.leaderGet(ctx, msgGetRequest{LastBySubj: filter})
 		if err != nil {
-			return Result{}, false, err
+			return eventlog.Result{}, false, err
 		}
 		n := len(a.Events)
 		if m == nil || m.msgID != MsgID(meta.CommandID, n-1) || m.seq < uint64(n) {
-			return Result{}, false, nil
+			return eventlog.Result{}, false, nil
 		}
 		first = m.seq - uint64(n-1)
 	}
@@ -434,34 +442,34 @@ func (s *Store) findStored(ctx context.Context, meta Meta, aggs []AggregateAppen
 
 // duplicateAt builds the Duplicate result of a command whose first message
 // is stored at seq.
-func (s *Store) duplicateAt(ctx context.Context, meta Meta, plan []planned, seq uint64) (Result, error) {
+func (s *Store) duplicateAt(ctx context.Context, meta eventlog.Meta, plan []planned, seq uint64) (eventlog.Result, error) {
 	res, ok, err := s.storedFrom(ctx, meta, plan, seq)
 	if err != nil {
-		return Result{}, err
+		return eventlog.Result{}, err
 	}
 	if !ok {
-		return Result{}, conflictError("eventstore: command %s: its message id is already in the log at %d, but not as this command's event", meta.CommandID, seq)
+		return eventlog.Result{}, conflictError("eventstore: command %s: its message id is already in the log at %d, but not as this command's event", meta.CommandID, seq)
 	}
 	return res, nil
 }
 
 // storedFrom reads the len(plan) messages from position first and returns
 // them as a Duplicate result if they are this command's events.
-func (s *Store) storedFrom(ctx context.Context, meta Meta, plan []planned, first uint64) (Result, bool, error) {
-	res := Result{Duplicate: true, Events: make([]Appended, len(plan))}
+func (s *Store) storedFrom(ctx context.Context, meta eventlog.Meta, plan []planned, first uint64) (eventlog.Result, bool, error) {
+	res := eventlog.Result{Duplicate: true, Events: make([]eventlog.Appended, len(plan))}
 	for i, p := range plan {
 		m, err := s.leaderGet(ctx, msgGetRequest{Seq: first + uint64(i)})
 		if err != nil {
-			return Result{}, false, err
+			return eventlog.Result{}, false, err
 		}
 		if m == nil || m.msgID != MsgID(meta.CommandID, i) || m.subject != p.msg.Subject {
-			return Result{}, false, nil
+			return eventlog.Result{}, false, nil
 		}
-		rec, err := DecodeRecord(m.subject, m.seq, m.data)
+		rec, err := eventlog.DecodeRecord(m.subject, m.seq, m.data)
 		if err != nil {
-			return Result{}, false, err
+			return eventlog.Result{}, false, err
 		}
-		res.Events[i] = Appended{
+		res.Events[i] = eventlog.Appended{
 			ID: rec.ID, Type: rec.Type, AggregateType: rec.AggregateType, AggregateID: rec.AggregateID,
 			Version: rec.Version, Position: rec.Position, Hash: rec.Hash,
 		}

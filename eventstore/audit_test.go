@@ -11,6 +11,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
@@ -27,25 +28,25 @@ func TestSignedChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := func(typ string) eventstore.NewEvent {
-		return eventstore.NewEvent{Type: typ, Data: json.RawMessage(`{"x":1}`)}
+	ev := func(typ string) eventlog.NewEvent {
+		return eventlog.NewEvent{Type: typ, Data: json.RawMessage(`{"x":1}`)}
 	}
-	r1, err := s.Append(ctx, eventstore.Meta{CommandID: "c1"}, eventstore.AggregateAppend{Type: "case", ID: "a", Events: []eventstore.NewEvent{ev("CaseRegistered")}})
+	r1, err := s.Append(ctx, eventlog.Meta{CommandID: "c1"}, eventlog.AggregateAppend{Type: "case", ID: "a", Events: []eventlog.NewEvent{ev("CaseRegistered")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Two aggregates in one batch; "a" without PrevHash (Append reads it).
-	r2, err := s.Append(ctx, eventstore.Meta{CommandID: "c2"},
-		eventstore.AggregateAppend{Type: "case", ID: "a", ExpectedVersion: 1, ExpectedPosition: r1.Events[0].Position,
-			Events: []eventstore.NewEvent{ev("CaseNoted"), ev("CaseApproved")}},
-		eventstore.AggregateAppend{Type: "initiative", ID: "i", Events: []eventstore.NewEvent{ev("InitiativeAdmitted")}})
+	r2, err := s.Append(ctx, eventlog.Meta{CommandID: "c2"},
+		eventlog.AggregateAppend{Type: "case", ID: "a", ExpectedVersion: 1, ExpectedPosition: r1.Events[0].Position,
+			Events: []eventlog.NewEvent{ev("CaseNoted"), ev("CaseApproved")}},
+		eventlog.AggregateAppend{Type: "initiative", ID: "i", Events: []eventlog.NewEvent{ev("InitiativeAdmitted")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// With PrevHash from the last result.
 	last := r2.Events[1]
-	r3, err := s.Append(ctx, eventstore.Meta{CommandID: "c3"}, eventstore.AggregateAppend{Type: "case", ID: "a",
-		ExpectedVersion: 3, ExpectedPosition: last.Position, PrevHash: last.Hash, Events: []eventstore.NewEvent{ev("CaseDeferred")}})
+	r3, err := s.Append(ctx, eventlog.Meta{CommandID: "c3"}, eventlog.AggregateAppend{Type: "case", ID: "a",
+		ExpectedVersion: 3, ExpectedPosition: last.Position, PrevHash: last.Hash, Events: []eventlog.NewEvent{ev("CaseDeferred")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,49 +70,35 @@ func TestSignedChain(t *testing.T) {
 		recs[3].PrevHash != "" || recs[4].PrevHash != recs[2].Hash {
 		t.Fatalf("chain %+v", recs)
 	}
-	// Load and Consume return signatures too.
+	// Load returns signatures too.
 	loaded, err := s.Load(ctx, "case", "a", 0)
 	if err != nil || len(loaded) != 4 || loaded[3].Signature != recs[4].Signature || loaded[3].Signature == "" {
 		t.Fatalf("load %v", err)
 	}
-	cctx, ccancel := context.WithCancel(ctx)
-	var consumed []eventstore.Record
-	_ = s.Consume(cctx, 0, func(r eventstore.Record) error {
-		consumed = append(consumed, r)
-		if len(consumed) == 5 {
-			ccancel()
-		}
-		return nil
-	})
-	for i, r := range consumed {
-		if r.Signature != recs[i].Signature || keys.Check(r.Signature, audit.HashEvent(r.Raw)) != nil {
-			t.Errorf("consumed %d: signature %q", i, r.Signature)
-		}
-	}
 	// A duplicate append reports the stored hashes.
-	dup, err := s.Append(ctx, eventstore.Meta{CommandID: "c3"}, eventstore.AggregateAppend{Type: "case", ID: "a",
-		ExpectedVersion: 3, ExpectedPosition: last.Position, PrevHash: last.Hash, Events: []eventstore.NewEvent{ev("CaseDeferred")}})
+	dup, err := s.Append(ctx, eventlog.Meta{CommandID: "c3"}, eventlog.AggregateAppend{Type: "case", ID: "a",
+		ExpectedVersion: 3, ExpectedPosition: last.Position, PrevHash: last.Hash, Events: []eventlog.NewEvent{ev("CaseDeferred")}})
 	if err != nil || !dup.Duplicate || dup.Events[0].Hash != r3.Events[0].Hash {
 		t.Fatalf("duplicate %+v %v", dup, err)
 	}
 
 	// Bad PrevHash arguments are refused; a stale position is a conflict.
-	for _, a := range []eventstore.AggregateAppend{
-		{Type: "case", ID: "a", ExpectedVersion: 4, ExpectedPosition: r3.Events[0].Position, PrevHash: "ABC", Events: []eventstore.NewEvent{ev("CaseNoted")}},
-		{Type: "case", ID: "b", PrevHash: r3.Events[0].Hash, Events: []eventstore.NewEvent{ev("CaseNoted")}},
+	for _, a := range []eventlog.AggregateAppend{
+		{Type: "case", ID: "a", ExpectedVersion: 4, ExpectedPosition: r3.Events[0].Position, PrevHash: "ABC", Events: []eventlog.NewEvent{ev("CaseNoted")}},
+		{Type: "case", ID: "b", PrevHash: r3.Events[0].Hash, Events: []eventlog.NewEvent{ev("CaseNoted")}},
 	} {
-		if _, err := s.Append(ctx, eventstore.Meta{CommandID: "c4"}, a); !domain.IsKind(err, domain.KindInvalid) {
+		if _, err := s.Append(ctx, eventlog.Meta{CommandID: "c4"}, a); !domain.IsKind(err, domain.KindInvalid) {
 			t.Errorf("%+v: %v, want invalid", a, err)
 		}
 	}
-	_, err = s.Append(ctx, eventstore.Meta{CommandID: "c5"}, eventstore.AggregateAppend{Type: "case", ID: "a",
-		ExpectedVersion: 9, ExpectedPosition: 999, Events: []eventstore.NewEvent{ev("CaseNoted")}})
-	if !errors.Is(err, eventstore.ErrConflict) {
+	_, err = s.Append(ctx, eventlog.Meta{CommandID: "c5"}, eventlog.AggregateAppend{Type: "case", ID: "a",
+		ExpectedVersion: 9, ExpectedPosition: 999, Events: []eventlog.NewEvent{ev("CaseNoted")}})
+	if !errors.Is(err, eventlog.ErrConflict) {
 		t.Fatalf("missing expected event: %v", err)
 	}
-	_, err = s.Append(ctx, eventstore.Meta{CommandID: "c6"}, eventstore.AggregateAppend{Type: "case", ID: "a",
-		ExpectedVersion: 1, ExpectedPosition: recs[3].Position, Events: []eventstore.NewEvent{ev("CaseNoted")}})
-	if !errors.Is(err, eventstore.ErrConflict) {
+	_, err = s.Append(ctx, eventlog.Meta{CommandID: "c6"}, eventlog.AggregateAppend{Type: "case", ID: "a",
+		ExpectedVersion: 1, ExpectedPosition: recs[3].Position, Events: []eventlog.NewEvent{ev("CaseNoted")}})
+	if !errors.Is(err, eventlog.ErrConflict) {
 		t.Fatalf("another aggregate's event: %v", err)
 	}
 }
@@ -126,15 +113,15 @@ func TestReadAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Append(ctx, eventstore.Meta{CommandID: "c1"}, eventstore.AggregateAppend{Type: "case", ID: "a",
-		Events: []eventstore.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{}`)}}}); err != nil {
+	if _, err := s.Append(ctx, eventlog.Meta{CommandID: "c1"}, eventlog.AggregateAppend{Type: "case", ID: "a",
+		Events: []eventlog.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{}`)}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := js.Publish(ctx, "portfolio.events.case.a.CaseNoted", []byte("garbage")); err != nil {
 		t.Fatal(err)
 	}
 	_ = nc
-	if _, err := s.Read(ctx, 0, 10); !errors.Is(err, eventstore.ErrCorrupt) {
+	if _, err := s.Read(ctx, 0, 10); !errors.Is(err, eventlog.ErrCorrupt) {
 		t.Fatalf("Read: %v", err)
 	}
 	recs, err := s.ReadAudit(ctx, 0, 10)

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/audit"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // Consume calls fn for every event with position > afterPosition, in log
@@ -23,7 +24,7 @@ import (
 // It returns fn's error as is, ctx.Err() when ctx ends, ErrCorrupt (kind
 // internal) for a message that is not an event, or ErrUnavailable when the
 // consumer cannot be created.
-func (s *Store) Consume(ctx context.Context, afterPosition uint64, fn func(Record) error, filters ...string) error {
+func (s *Store) Consume(ctx context.Context, afterPosition uint64, fn func(eventlog.Record) error, filters ...string) error {
 	cctx, cancel := s.withTimeout(ctx)
 	cons, err := s.js.OrderedConsumer(cctx, s.cfg.Stream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: filters,

@@ -16,8 +16,8 @@ stream, its aggregate and version, its metadata, its data and the bytes
 stored.
 
 	store, err := eventstore.Open(ctx, js, eventstore.Config{})
-	res, err := store.Append(ctx, eventstore.Meta{CommandID: cmdID, Actor: who},
-		eventstore.AggregateAppend{Type: "initiative", ID: id,
+	res, err := store.Append(ctx, eventlog.Meta{CommandID: cmdID, Actor: who},
+		eventlog.AggregateAppend{Type: "initiative", ID: id,
 			ExpectedVersion: v, ExpectedPosition: pos, Events: events})
 	recs, err := store.Load(ctx, "initiative", id, 0)
 

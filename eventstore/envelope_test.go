@@ -11,6 +11,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
@@ -25,13 +26,13 @@ func TestStoredPayloadIsCloudEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	caseID, initID := newID(), newID()
-	m := eventstore.Meta{CommandID: "cmd-" + newID(), CorrelationID: "corr-42", Actor: "user:kari", Time: time.Date(2026, 3, 4, 5, 6, 7, 890123456, time.FixedZone("CET", 3600))}
+	m := eventlog.Meta{CommandID: "cmd-" + newID(), CorrelationID: "corr-42", Actor: "user:kari", Time: time.Date(2026, 3, 4, 5, 6, 7, 890123456, time.FixedZone("CET", 3600))}
 	data := []map[string]any{{"caseId": caseID, "resolution": "Godkjent", "n": 1.5}, {"initiativeId": initID, "phase": "konsept"}}
 	raw0, _ := json.Marshal(data[0])
 	raw1, _ := json.Marshal(data[1])
 	res, err := s.Append(ctx, m,
-		eventstore.AggregateAppend{Type: "case", ID: caseID, Events: []eventstore.NewEvent{{ID: "01JQZ0000000000000000000AA", Type: "CaseApproved", Data: raw0}}},
-		eventstore.AggregateAppend{Type: "initiative", ID: initID, Events: []eventstore.NewEvent{{Type: "InitiativeAdmitted", Data: raw1}}},
+		eventlog.AggregateAppend{Type: "case", ID: caseID, Events: []eventlog.NewEvent{{ID: "01JQZ0000000000000000000AA", Type: "CaseApproved", Data: raw0}}},
+		eventlog.AggregateAppend{Type: "initiative", ID: initID, Events: []eventlog.NewEvent{{Type: "InitiativeAdmitted", Data: raw1}}},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func TestStoredPayloadIsCloudEvent(t *testing.T) {
 
 func TestDecodeRecord(t *testing.T) {
 	good := `{"specversion":"1.0","id":"01J","source":"/p","type":"no.ehelse.portfolio.CaseNoted.v2","subject":"case/c1","time":"2026-01-02T03:04:05.5Z","datacontenttype":"application/json","aggregatetype":"case","aggregateid":"c1","aggregateversion":7,"actor":"a","causationid":"cmd","correlationid":"corr","data":{"x":1}}`
-	r, err := eventstore.DecodeRecord("portfolio.events.case.c1.CaseNoted", 42, []byte(good))
+	r, err := eventlog.DecodeRecord("portfolio.events.case.c1.CaseNoted", 42, []byte(good))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestDecodeRecord(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	// Without a subject it is derived; without a version suffix it is 1.
-	r, err = eventstore.DecodeRecord("", 1, []byte(strings.Replace(good, ".v2", "", 1)))
+	r, err = eventlog.DecodeRecord("", 1, []byte(strings.Replace(good, ".v2", "", 1)))
 	if err != nil || r.SchemaVersion != 1 || r.Subject != "portfolio.events.case.c1.CaseNoted" {
 		t.Fatalf("%+v, %v", r, err)
 	}
@@ -146,25 +147,25 @@ func TestDecodeRecord(t *testing.T) {
 		"bad aggregate id":  strings.Replace(good, `"aggregateid":"c1"`, `"aggregateid":"c.1"`, 1),
 	}
 	for name, raw := range bad {
-		_, err := eventstore.DecodeRecord("", 1, []byte(raw))
-		if !errors.Is(err, eventstore.ErrCorrupt) || !domain.IsKind(err, domain.KindInternal) {
+		_, err := eventlog.DecodeRecord("", 1, []byte(raw))
+		if !errors.Is(err, eventlog.ErrCorrupt) || !domain.IsKind(err, domain.KindInternal) {
 			t.Errorf("%s: %v, want ErrCorrupt", name, err)
 		}
 	}
 	// Stored under another aggregate's subject.
-	if _, err := eventstore.DecodeRecord("portfolio.events.case.c2.CaseNoted", 1, []byte(good)); !errors.Is(err, eventstore.ErrCorrupt) {
+	if _, err := eventlog.DecodeRecord("portfolio.events.case.c2.CaseNoted", 1, []byte(good)); !errors.Is(err, eventlog.ErrCorrupt) {
 		t.Errorf("wrong subject: %v", err)
 	}
 }
 
 func TestValidToken(t *testing.T) {
 	for _, s := range []string{"case", "01JQZ", "a-b_c", "æøå", "x:y"} {
-		if !eventstore.ValidToken(s) {
+		if !eventlog.ValidToken(s) {
 			t.Errorf("%q rejected", s)
 		}
 	}
 	for _, s := range []string{"", "a.b", "a*", ">", "a b", "a\tb", "a\nb", "a\x00b", "\xff"} {
-		if eventstore.ValidToken(s) {
+		if eventlog.ValidToken(s) {
 			t.Errorf("%q accepted", s)
 		}
 	}

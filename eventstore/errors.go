@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // JetStream API error codes the store handles (nats-server errors.json).
@@ -36,13 +37,17 @@ func (e *apiError) Error() string {
 
 // conflictError is the error Append returns when an expectation failed.
 func conflictError(format string, args ...any) error {
-	return &domain.Error{Kind: domain.KindConflict, Message: fmt.Sprintf(format, args...), Err: ErrConflict}
+	return &domain.Error{Kind: domain.KindConflict, Message: fmt.Sprintf(format, args...), Err: eventlog.ErrConflict}
 }
 
 // unavailable wraps cause as a KindUnavailable error; errors.Is matches both
 // ErrUnavailable and cause.
+// Unavailable is unavailable for the other JetStream adapters (the key-value
+// buckets of package idempotency and package snapshots).
+func Unavailable(op string, cause error) error { return unavailable(op, cause) }
+
 func unavailable(op string, cause error) error {
-	return &domain.Error{Kind: domain.KindUnavailable, Message: op, Err: fmt.Errorf("%w: %w", ErrUnavailable, cause)}
+	return &domain.Error{Kind: domain.KindUnavailable, Message: op, Err: fmt.Errorf("%w: %w", eventlog.ErrUnavailable, cause)}
 }
 
 func internal(op string, cause error) error {
@@ -104,7 +109,7 @@ func translate(op string, err error) error {
 		return unavailable(op, err)
 	}
 	if code := errCode(err); code == codeWrongLastSequence || code == codeWrongLastSequenceConst {
-		return &domain.Error{Kind: domain.KindConflict, Message: op, Err: fmt.Errorf("%w: %w", ErrConflict, err)}
+		return &domain.Error{Kind: domain.KindConflict, Message: op, Err: fmt.Errorf("%w: %w", eventlog.ErrConflict, err)}
 	}
 	return internal(op, err)
 }

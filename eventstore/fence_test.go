@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
 
@@ -25,11 +26,11 @@ func TestReadsCatchUpWithLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := AggregateAppend{Type: "case", ID: "k1"}
+	a := eventlog.AggregateAppend{Type: "case", ID: "k1"}
 	for range 3 {
-		a.Events = append(a.Events, NewEvent{Type: "CaseNoted", Data: json.RawMessage(`{}`)})
+		a.Events = append(a.Events, eventlog.NewEvent{Type: "CaseNoted", Data: json.RawMessage(`{}`)})
 	}
-	if _, err := s.Append(ctx, Meta{CommandID: "c1"}, a); err != nil {
+	if _, err := s.Append(ctx, eventlog.Meta{CommandID: "c1"}, a); err != nil {
 		t.Fatal(err)
 	}
 	first, err := s.Load(ctx, "case", "k1", 0)

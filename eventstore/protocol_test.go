@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
 
@@ -34,16 +35,16 @@ func TestRetriedPublishAnswers(t *testing.T) {
 		for _, n := range []int{1, 2} {
 			id := strings.ToLower(time.Now().Format("150405.000000000"))
 			id = strings.ReplaceAll(id, ".", "")
-			a := AggregateAppend{Type: "case", ID: id}
+			a := eventlog.AggregateAppend{Type: "case", ID: id}
 			for range n {
-				a.Events = append(a.Events, NewEvent{ID: "E", Type: "CaseNoted", Data: json.RawMessage(`{}`)})
+				a.Events = append(a.Events, eventlog.NewEvent{ID: "E", Type: "CaseNoted", Data: json.RawMessage(`{}`)})
 			}
-			meta := Meta{CommandID: "cmd-" + id}
+			meta := eventlog.Meta{CommandID: "cmd-" + id}
 			if _, err := s.Append(ctx, meta, a); err != nil {
 				t.Fatal(err)
 			}
 			// Send the same messages again, as Append would on a retry.
-			plan, err := s.plan(meta, []AggregateAppend{a}, []string{""})
+			plan, err := s.plan(meta, []eventlog.AggregateAppend{a}, []string{""})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ func TestUnavailable(t *testing.T) {
 
 	check := func(name string, err error) {
 		t.Helper()
-		if !errors.Is(err, ErrUnavailable) || !domain.IsKind(err, domain.KindUnavailable) {
+		if !errors.Is(err, eventlog.ErrUnavailable) || !domain.IsKind(err, domain.KindUnavailable) {
 			t.Errorf("%s: %v, want ErrUnavailable", name, err)
 		}
 	}
@@ -111,11 +112,11 @@ func TestUnavailable(t *testing.T) {
 		return context.WithTimeout(ctx, 300*time.Millisecond)
 	}
 	c, cancel := short()
-	_, err = s.Append(c, Meta{CommandID: "x"}, AggregateAppend{Type: "case", ID: "c", Events: []NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{}`)}}})
+	_, err = s.Append(c, eventlog.Meta{CommandID: "x"}, eventlog.AggregateAppend{Type: "case", ID: "c", Events: []eventlog.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{}`)}}})
 	cancel()
 	check("Append", err)
 	c, cancel = short()
-	_, err = s.Append(c, Meta{CommandID: "y"}, AggregateAppend{Type: "case", ID: "c", Events: []NewEvent{
+	_, err = s.Append(c, eventlog.Meta{CommandID: "y"}, eventlog.AggregateAppend{Type: "case", ID: "c", Events: []eventlog.NewEvent{
 		{Type: "CaseNoted", Data: json.RawMessage(`{}`)}, {Type: "CaseNoted", Data: json.RawMessage(`{}`)}}})
 	cancel()
 	check("Append batch", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/ehelse/portfolio/audit"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // Direct get headers and statuses.
@@ -56,21 +57,21 @@ type storedMsg struct {
 }
 
 // decodeFunc turns a stored message into a Record.
-type decodeFunc func(subject string, seq uint64, data []byte, sig string) (Record, error)
+type decodeFunc func(subject string, seq uint64, data []byte, sig string) (eventlog.Record, error)
 
 // strictDecode is DecodeRecord plus the signature header.
-func strictDecode(subject string, seq uint64, data []byte, sig string) (Record, error) {
-	rec, err := DecodeRecord(subject, seq, data)
+func strictDecode(subject string, seq uint64, data []byte, sig string) (eventlog.Record, error) {
+	rec, err := eventlog.DecodeRecord(subject, seq, data)
 	rec.Signature = sig
 	return rec, err
 }
 
 // auditDecode never fails: a message that is not a valid event becomes a
 // Record with Invalid set.
-func auditDecode(subject string, seq uint64, data []byte, sig string) (Record, error) {
-	rec, err := DecodeRecord(subject, seq, data)
+func auditDecode(subject string, seq uint64, data []byte, sig string) (eventlog.Record, error) {
+	rec, err := eventlog.DecodeRecord(subject, seq, data)
 	if err != nil {
-		rec = Record{Position: seq, Subject: subject, Raw: data, Hash: audit.HashEvent(data).String(), Invalid: err.Error()}
+		rec = eventlog.Record{Position: seq, Subject: subject, Raw: data, Hash: audit.HashEvent(data).String(), Invalid: err.Error()}
 	}
 	rec.Signature = sig
 	return rec, nil
@@ -89,11 +90,11 @@ func auditDecode(subject string, seq uint64, data []byte, sig string) (Record, e
 //
 // Errors: ErrUnavailable, ErrCorrupt (kind internal) for a stored message
 // that is not an event envelope, kind invalid for unsafe aggType/aggID.
-func (s *Store) Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]Record, error) {
+func (s *Store) Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventlog.Record, error) {
 	if err := validAggregate(aggType, aggID); err != nil {
 		return nil, err
 	}
-	filter := AggregateSubject(aggType, aggID)
+	filter := eventlog.AggregateSubject(aggType, aggID)
 	return s.readRange(ctx, filter, afterPosition, 0, strictDecode, func(ctx context.Context) (uint64, error) {
 		m, err := s.leaderGet(ctx, msgGetRequest{LastBySubj: filter})
 		if m == nil || err != nil {
@@ -115,7 +116,7 @@ func (s *Store) LastPosition(ctx context.Context, aggType, aggID string) (uint64
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	m, err := s.leaderGet(ctx, msgGetRequest{LastBySubj: AggregateSubject(aggType, aggID)})
+	m, err := s.leaderGet(ctx, msgGetRequest{LastBySubj: eventlog.AggregateSubject(aggType, aggID)})
 	if m == nil || err != nil {
 		return 0, err
 	}
@@ -134,7 +135,7 @@ func (s *Store) DirectLastPosition(ctx context.Context, aggType, aggID string) (
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	req, _ := json.Marshal(msgGetRequest{LastBySubj: AggregateSubject(aggType, aggID)})
+	req, _ := json.Marshal(msgGetRequest{LastBySubj: eventlog.AggregateSubject(aggType, aggID)})
 	resp, err := s.nc.RequestWithContext(ctx, s.directSubj, req)
 	if err != nil {
 		return 0, translate("eventstore: last position", err)
@@ -157,14 +158,14 @@ func (s *Store) DirectLastPosition(ctx context.Context, aggType, aggID string) (
 // order, across all aggregates (DefaultReadLimit when limit <= 0). Like
 // Load it uses batched direct gets and sees every append acknowledged
 // before it was called. It is meant for audit, time travel and tests;
-// projections that follow the log use Consume.
+// the read models follow the log with their own consumer (package projections).
 //
 // Errors: ErrUnavailable, ErrCorrupt (kind internal).
-func (s *Store) Read(ctx context.Context, afterPosition uint64, limit int) ([]Record, error) {
+func (s *Store) Read(ctx context.Context, afterPosition uint64, limit int) ([]eventlog.Record, error) {
 	if limit <= 0 {
 		limit = DefaultReadLimit
 	}
-	return s.readRange(ctx, StreamSubjects, afterPosition, limit, strictDecode, s.head)
+	return s.readRange(ctx, eventlog.StreamSubjects, afterPosition, limit, strictDecode, s.head)
 }
 
 // ReadAudit is Read for auditors: a stored message that is not a valid
@@ -173,11 +174,11 @@ func (s *Store) Read(ctx context.Context, afterPosition uint64, limit int) ([]Re
 // export or a verification sees the whole log.
 //
 // Errors: ErrUnavailable.
-func (s *Store) ReadAudit(ctx context.Context, afterPosition uint64, limit int) ([]Record, error) {
+func (s *Store) ReadAudit(ctx context.Context, afterPosition uint64, limit int) ([]eventlog.Record, error) {
 	if limit <= 0 {
 		limit = DefaultReadLimit
 	}
-	return s.readRange(ctx, StreamSubjects, afterPosition, limit, auditDecode, s.head)
+	return s.readRange(ctx, eventlog.StreamSubjects, afterPosition, limit, auditDecode, s.head)
 }
 
 // readRange returns the messages matching filter with sequence > after, up
@@ -185,7 +186,7 @@ func (s *Store) ReadAudit(ctx context.Context, afterPosition uint64, limit int) 
 // concurrently, returns the last matching sequence known to the stream
 // leader; messages up to it that the direct gets did not return (a lagging
 // follower answered) are read from the leader.
-func (s *Store) readRange(ctx context.Context, filter string, after uint64, limit int, decode decodeFunc, fence func(context.Context) (uint64, error)) ([]Record, error) {
+func (s *Store) readRange(ctx context.Context, filter string, after uint64, limit int, decode decodeFunc, fence func(context.Context) (uint64, error)) ([]eventlog.Record, error) {
 	ctx, cancelTimeout := s.withTimeout(ctx)
 	defer cancelTimeout()
 	ctx, cancel := context.WithCancel(ctx)
@@ -200,9 +201,9 @@ func (s *Store) readRange(ctx context.Context, filter string, after uint64, limi
 		fc <- fenceResult{seq, err}
 	}()
 
-	var out []Record
+	var out []eventlog.Record
 	last := after
-	err := s.directRange(ctx, filter, after, limit, decode, func(r Record) error {
+	err := s.directRange(ctx, filter, after, limit, decode, func(r eventlog.Record) error {
 		out = append(out, r)
 		last = r.Position
 		return nil
@@ -235,7 +236,7 @@ func (s *Store) readRange(ctx context.Context, filter string, after uint64, limi
 }
 
 func validAggregate(aggType, aggID string) error {
-	if !ValidToken(aggType) || !ValidToken(aggID) {
+	if !eventlog.ValidToken(aggType) || !eventlog.ValidToken(aggID) {
 		return invalidf("eventstore: invalid aggregate %q/%q: type and id must be subject tokens (no '.', '*', '>', whitespace)", aggType, aggID)
 	}
 	return nil
@@ -243,7 +244,7 @@ func validAggregate(aggType, aggID string) error {
 
 // directRange calls fn for each message matching filter with sequence >
 // after, in order, up to limit messages (0: all), with batched direct gets.
-func (s *Store) directRange(ctx context.Context, filter string, after uint64, limit int, decode decodeFunc, fn func(Record) error) error {
+func (s *Store) directRange(ctx context.Context, filter string, after uint64, limit int, decode decodeFunc, fn func(eventlog.Record) error) error {
 	seq := after + 1
 	got := 0
 	for {
@@ -268,7 +269,7 @@ func (s *Store) directRange(ctx context.Context, filter string, after uint64, li
 // up to n messages followed by an EOB status message (204) carrying
 // Nats-Num-Pending and Nats-Last-Sequence, or with a single 404 when no
 // message matches.
-func (s *Store) directBatch(ctx context.Context, filter string, seq uint64, n int, decode decodeFunc, fn func(Record) error) (count int, pending, last uint64, err error) {
+func (s *Store) directBatch(ctx context.Context, filter string, seq uint64, n int, decode decodeFunc, fn func(eventlog.Record) error) (count int, pending, last uint64, err error) {
 	const op = "eventstore: read"
 	inbox := s.nc.NewInbox()
 	// A channel sized for the whole answer (n messages and the end-of-batch
@@ -398,15 +399,15 @@ func headerValue(hdr []byte, key string) string {
 //
 // Errors: ErrUnavailable, ErrCorrupt, or a kind-invalid error for a bad
 // aggregate type or id.
-func (s *Store) LoadLast(ctx context.Context, aggType, aggID string) (Record, bool, error) {
+func (s *Store) LoadLast(ctx context.Context, aggType, aggID string) (eventlog.Record, bool, error) {
 	if err := validAggregate(aggType, aggID); err != nil {
-		return Record{}, false, err
+		return eventlog.Record{}, false, err
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	m, err := s.leaderGet(ctx, msgGetRequest{LastBySubj: AggregateSubject(aggType, aggID)})
+	m, err := s.leaderGet(ctx, msgGetRequest{LastBySubj: eventlog.AggregateSubject(aggType, aggID)})
 	if m == nil || err != nil {
-		return Record{}, false, err
+		return eventlog.Record{}, false, err
 	}
 	rec, err := strictDecode(m.subject, m.seq, m.data, m.sig)
 	return rec, err == nil, err

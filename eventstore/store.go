@@ -9,10 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // Defaults of Config.
@@ -51,7 +53,7 @@ func StreamConfig(cfg Config) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:               cfg.Stream,
 		Description:        "Portfolio event log (CloudEvents 1.0, one subject per event)",
-		Subjects:           []string{StreamSubjects},
+		Subjects:           []string{eventlog.StreamSubjects},
 		Retention:          jetstream.LimitsPolicy,
 		Storage:            jetstream.FileStorage,
 		Discard:            jetstream.DiscardOld,
@@ -77,7 +79,7 @@ func withDefaults(cfg Config) Config {
 		cfg.Replicas = 1
 	}
 	if cfg.Source == "" {
-		cfg.Source = DefaultSource
+		cfg.Source = eventlog.DefaultSource
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -101,7 +103,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 		return nil, internal("eventstore.Open", errors.New("nil JetStream"))
 	}
 	cfg = withDefaults(cfg)
-	if !ValidToken(cfg.Stream) {
+	if !eventlog.ValidToken(cfg.Stream) {
 		return nil, &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("eventstore: invalid stream name %q", cfg.Stream)}
 	}
 	opts := js.Options()
@@ -186,20 +188,21 @@ func (s *Store) ensureStream(ctx context.Context) error {
 // after Open does not meet "no responders" while a replicated stream is
 // still electing one.
 func (s *Store) waitLeader(ctx context.Context, name string) error {
-	for {
+	errNoLeader := errors.New("no leader yet")
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		st, err := s.js.Stream(ctx, name)
 		if err == nil {
 			info := st.CachedInfo()
 			if info.Cluster == nil || info.Cluster.Leader != "" {
-				return nil
+				return struct{}{}, nil
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return translate("eventstore: wait for the leader of stream "+name, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+		return struct{}{}, errNoLeader
+	}, backoff.WithBackOff(backoff.NewConstantBackOff(50*time.Millisecond)), backoff.WithMaxElapsedTime(0))
+	if err != nil {
+		return translate("eventstore: wait for the leader of stream "+name, ctx.Err())
 	}
+	return nil
 }
 
 // reconcile compares an existing stream's config with the wanted one. It

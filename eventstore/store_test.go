@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
@@ -74,7 +75,7 @@ func TestStoreR3(t *testing.T) {
 						v, pos = res.Events[0].Version, res.Events[0].Position
 						break
 					}
-					if !errors.Is(err, eventstore.ErrUnavailable) || time.Now().After(deadline) {
+					if !errors.Is(err, eventlog.ErrUnavailable) || time.Now().After(deadline) {
 						t.Fatalf("append %d after stopping the stream %s: %v", i, which, err)
 					}
 					unavailable++

@@ -16,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 )
 
@@ -40,8 +41,8 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		ctx := testCtx(t)
 		id := newID()
 		m1 := meta("cmd-" + newID())
-		r1 := mustAppend(t, s, m1, eventstore.AggregateAppend{Type: "initiative", ID: id,
-			Events: []eventstore.NewEvent{ev("InitiativeProposed", `{"initiativeId":"`+id+`","title":"A"}`)}})
+		r1 := mustAppend(t, s, m1, eventlog.AggregateAppend{Type: "initiative", ID: id,
+			Events: []eventlog.NewEvent{ev("InitiativeProposed", `{"initiativeId":"`+id+`","title":"A"}`)}})
 		if len(r1.Events) != 1 || r1.Duplicate {
 			t.Fatalf("result %+v", r1)
 		}
@@ -50,8 +51,8 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 			t.Fatalf("appended %+v", a1)
 		}
 		m2 := meta("cmd-" + newID())
-		r2 := mustAppend(t, s, m2, eventstore.AggregateAppend{Type: "initiative", ID: id, ExpectedVersion: 1, ExpectedPosition: a1.Position,
-			Events: []eventstore.NewEvent{
+		r2 := mustAppend(t, s, m2, eventlog.AggregateAppend{Type: "initiative", ID: id, ExpectedVersion: 1, ExpectedPosition: a1.Position,
+			Events: []eventlog.NewEvent{
 				ev("MilestonePlanned", `{"milestoneId":"m1"}`),
 				ev("MilestoneAchieved", `{"milestoneId":"m1"}`),
 			}})
@@ -60,8 +61,8 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 			t.Fatalf("result %+v", r2)
 		}
 		// An aggregate whose id extends this one's must not leak into Load.
-		mustAppend(t, s, meta("cmd-"+newID()), eventstore.AggregateAppend{Type: "initiative", ID: id + "x",
-			Events: []eventstore.NewEvent{ev("InitiativeProposed", `{}`)}})
+		mustAppend(t, s, meta("cmd-"+newID()), eventlog.AggregateAppend{Type: "initiative", ID: id + "x",
+			Events: []eventlog.NewEvent{ev("InitiativeProposed", `{}`)}})
 
 		recs, err := s.Load(ctx, "initiative", id, 0)
 		if err != nil {
@@ -70,15 +71,15 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		if len(recs) != 3 {
 			t.Fatalf("loaded %d records", len(recs))
 		}
-		want := []eventstore.Appended{a1, r2.Events[0], r2.Events[1]}
-		metas := []eventstore.Meta{m1, m2, m2}
+		want := []eventlog.Appended{a1, r2.Events[0], r2.Events[1]}
+		metas := []eventlog.Meta{m1, m2, m2}
 		for i, r := range recs {
 			w := want[i]
 			if r.ID != w.ID || r.Type != w.Type || r.Version != w.Version || r.Position != w.Position ||
 				r.AggregateType != "initiative" || r.AggregateID != id || r.SchemaVersion != 1 {
 				t.Errorf("record %d: %+v, want %+v", i, r, w)
 			}
-			if r.Subject != eventstore.Subject("initiative", id, w.Type) {
+			if r.Subject != eventlog.Subject("initiative", id, w.Type) {
 				t.Errorf("record %d subject %q", i, r.Subject)
 			}
 			if r.Actor != metas[i].Actor || r.CausationID != metas[i].CommandID || r.CorrelationID != metas[i].CorrelationID {
@@ -121,7 +122,7 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		id := newID()
 		r := mustAppend(t, s, meta("c-"+newID()), agg("case", id, 0, 0, "CaseRegistered"))
 		head := mustHead(t, s)
-		for _, a := range []eventstore.AggregateAppend{
+		for _, a := range []eventlog.AggregateAppend{
 			agg("case", id, 0, 0, "CaseRegistered"),                                    // as if new
 			agg("case", id, 1, r.Events[0].Position-1, "CaseNoted"),                    // wrong position
 			agg("case", id, 1, r.Events[0].Position+1, "CaseNoted"),                    // a position from the future
@@ -131,7 +132,7 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 				a.ExpectedVersion = 0
 			}
 			_, err := s.Append(ctx, meta("c-"+newID()), a)
-			if !errors.Is(err, eventstore.ErrConflict) || !domain.IsKind(err, domain.KindConflict) {
+			if !errors.Is(err, eventlog.ErrConflict) || !domain.IsKind(err, domain.KindConflict) {
 				t.Fatalf("Append with position %d: %v, want ErrConflict", a.ExpectedPosition, err)
 			}
 		}
@@ -174,11 +175,11 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 					switch {
 					case err == nil:
 						return
-					case errors.Is(err, eventstore.ErrConflict):
+					case errors.Is(err, eventlog.ErrConflict):
 						conflicts.Add(1)
 						// a writer backs off with jitter before it decides again, as the command service does
 						time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
-					case errors.Is(err, eventstore.ErrUnavailable):
+					case errors.Is(err, eventlog.ErrUnavailable):
 						time.Sleep(20 * time.Millisecond) // a client pausing before its retry
 					default:
 						errs <- err
@@ -228,7 +229,7 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 				switch {
 				case err == nil:
 					ok.Add(1)
-				case errors.Is(err, eventstore.ErrConflict):
+				case errors.Is(err, eventlog.ErrConflict):
 					conflict.Add(1)
 				default:
 					t.Error(err)
@@ -258,14 +259,14 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		_, err := s.Append(ctx, meta("c-"+newID()),
 			agg("case", caseID, 1, pc, "CaseApproved"),
 			agg("initiative", initID, 0, 0, "InitiativeAdmitted"))
-		if !errors.Is(err, eventstore.ErrConflict) || !domain.IsKind(err, domain.KindConflict) {
+		if !errors.Is(err, eventlog.ErrConflict) || !domain.IsKind(err, domain.KindConflict) {
 			t.Fatalf("Append: %v, want ErrConflict", err)
 		}
 		// The first aggregate's expectation fails.
 		_, err = s.Append(ctx, meta("c-"+newID()),
 			agg("case", caseID, 0, 0, "CaseApproved"),
 			agg("initiative", initID, 1, pi, "InitiativeAdmitted"))
-		if !errors.Is(err, eventstore.ErrConflict) {
+		if !errors.Is(err, eventlog.ErrConflict) {
 			t.Fatalf("Append: %v, want ErrConflict", err)
 		}
 		if h := mustHead(t, s); h != head {
@@ -325,7 +326,7 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		// Batch over two aggregates.
 		cid, iid := newID(), newID()
 		mb := meta("dupb-" + newID())
-		aggs := []eventstore.AggregateAppend{
+		aggs := []eventlog.AggregateAppend{
 			agg("case", cid, 0, 0, "CaseRegistered", "CasePlacedOnAgenda"),
 			agg("initiative", iid, 0, 0, "InitiativeProposed"),
 		}
@@ -365,7 +366,7 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		id, other := newID(), newID()
 		head := mustHead(t, s)
 		var v, pos uint64
-		var all []eventstore.Appended
+		var all []eventlog.Appended
 		for range 3 {
 			names := make([]string, 100)
 			for i := range names {
@@ -416,43 +417,6 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		}
 	})
 
-	t.Run("Consume", func(t *testing.T) {
-		s, _ := open(t)
-		id := newID()
-		head := mustHead(t, s)
-		r := mustAppend(t, s, meta("c-"+newID()), agg("meeting", id, 0, 0, "MeetingScheduled", "MeetingHeld"))
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var got []eventstore.Record
-		done := errors.New("done")
-		err := s.Consume(ctx, head, func(rec eventstore.Record) error {
-			got = append(got, rec)
-			if len(got) == 3 {
-				return done
-			}
-			if len(got) == 2 {
-				// A new event arrives while consuming.
-				go func() {
-					if _, err := s.Append(ctx, meta("c-"+newID()), agg("meeting", id, 2, r.Events[1].Position, "MeetingHeld")); err != nil {
-						t.Error(err)
-					}
-				}()
-			}
-			return nil
-		}, "portfolio.events.meeting."+id+".>")
-		if !errors.Is(err, done) {
-			t.Fatalf("Consume: %v", err)
-		}
-		if got[0].Position != r.Events[0].Position || got[2].Version != 3 {
-			t.Fatalf("consumed %+v", got)
-		}
-		ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		defer cancel2()
-		if err := s.Consume(ctx2, mustHead(t, s), func(eventstore.Record) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Consume until ctx ends: %v", err)
-		}
-	})
-
 	t.Run("DeleteAndPurgeRefused", func(t *testing.T) {
 		s, js := open(t)
 		ctx := testCtx(t)
@@ -490,26 +454,26 @@ func runStoreSuite(t *testing.T, cfg eventstore.Config, connect func(t *testing.
 		head := mustHead(t, s)
 		bad := []struct {
 			name string
-			meta eventstore.Meta
-			aggs []eventstore.AggregateAppend
+			meta eventlog.Meta
+			aggs []eventlog.AggregateAppend
 		}{
 			{"no aggregates", meta("c1"), nil},
-			{"dot in id", meta("c1"), []eventstore.AggregateAppend{agg("case", "a.b", 0, 0, "CaseNoted")}},
-			{"star in id", meta("c1"), []eventstore.AggregateAppend{agg("case", "a*", 0, 0, "CaseNoted")}},
-			{"gt in type", meta("c1"), []eventstore.AggregateAppend{agg("ca>", "a", 0, 0, "CaseNoted")}},
-			{"space in id", meta("c1"), []eventstore.AggregateAppend{agg("case", "a b", 0, 0, "CaseNoted")}},
-			{"tab in id", meta("c1"), []eventstore.AggregateAppend{agg("case", "a\tb", 0, 0, "CaseNoted")}},
-			{"empty id", meta("c1"), []eventstore.AggregateAppend{agg("case", "", 0, 0, "CaseNoted")}},
-			{"dot in event type", meta("c1"), []eventstore.AggregateAppend{agg("case", "a", 0, 0, "Case.Noted")}},
-			{"no events", meta("c1"), []eventstore.AggregateAppend{agg("case", "a", 0, 0)}},
-			{"no command id", meta(""), []eventstore.AggregateAppend{agg("case", "a", 0, 0, "CaseNoted")}},
-			{"newline in command id", meta("c\n1"), []eventstore.AggregateAppend{agg("case", "a", 0, 0, "CaseNoted")}},
-			{"same aggregate twice", meta("c1"), []eventstore.AggregateAppend{agg("case", "a", 0, 0, "CaseNoted"), agg("case", "a", 0, 0, "CaseNoted")}},
-			{"version without position", meta("c1"), []eventstore.AggregateAppend{agg("case", "a", 3, 0, "CaseNoted")}},
-			{"data not an object", meta("c1"), []eventstore.AggregateAppend{{Type: "case", ID: "a",
-				Events: []eventstore.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`[1]`)}}}}},
-			{"data not JSON", meta("c1"), []eventstore.AggregateAppend{{Type: "case", ID: "a",
-				Events: []eventstore.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{x`)}}}}},
+			{"dot in id", meta("c1"), []eventlog.AggregateAppend{agg("case", "a.b", 0, 0, "CaseNoted")}},
+			{"star in id", meta("c1"), []eventlog.AggregateAppend{agg("case", "a*", 0, 0, "CaseNoted")}},
+			{"gt in type", meta("c1"), []eventlog.AggregateAppend{agg("ca>", "a", 0, 0, "CaseNoted")}},
+			{"space in id", meta("c1"), []eventlog.AggregateAppend{agg("case", "a b", 0, 0, "CaseNoted")}},
+			{"tab in id", meta("c1"), []eventlog.AggregateAppend{agg("case", "a\tb", 0, 0, "CaseNoted")}},
+			{"empty id", meta("c1"), []eventlog.AggregateAppend{agg("case", "", 0, 0, "CaseNoted")}},
+			{"dot in event type", meta("c1"), []eventlog.AggregateAppend{agg("case", "a", 0, 0, "Case.Noted")}},
+			{"no events", meta("c1"), []eventlog.AggregateAppend{agg("case", "a", 0, 0)}},
+			{"no command id", meta(""), []eventlog.AggregateAppend{agg("case", "a", 0, 0, "CaseNoted")}},
+			{"newline in command id", meta("c\n1"), []eventlog.AggregateAppend{agg("case", "a", 0, 0, "CaseNoted")}},
+			{"same aggregate twice", meta("c1"), []eventlog.AggregateAppend{agg("case", "a", 0, 0, "CaseNoted"), agg("case", "a", 0, 0, "CaseNoted")}},
+			{"version without position", meta("c1"), []eventlog.AggregateAppend{agg("case", "a", 3, 0, "CaseNoted")}},
+			{"data not an object", meta("c1"), []eventlog.AggregateAppend{{Type: "case", ID: "a",
+				Events: []eventlog.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`[1]`)}}}}},
+			{"data not JSON", meta("c1"), []eventlog.AggregateAppend{{Type: "case", ID: "a",
+				Events: []eventlog.NewEvent{{Type: "CaseNoted", Data: json.RawMessage(`{x`)}}}}},
 		}
 		for _, b := range bad {
 			_, err := s.Append(ctx, b.meta, b.aggs...)
@@ -559,8 +523,8 @@ func testCtx(t *testing.T) context.Context {
 
 func newID() string { return strings.ToLower(ulid.Make().String()) }
 
-func meta(cmd string) eventstore.Meta {
-	return eventstore.Meta{
+func meta(cmd string) eventlog.Meta {
+	return eventlog.Meta{
 		CommandID:     cmd,
 		CorrelationID: "corr-" + cmd,
 		Actor:         "user:tester",
@@ -568,12 +532,12 @@ func meta(cmd string) eventstore.Meta {
 	}
 }
 
-func ev(typ, data string) eventstore.NewEvent {
-	return eventstore.NewEvent{ID: ulid.Make().String(), Type: typ, Data: json.RawMessage(data)}
+func ev(typ, data string) eventlog.NewEvent {
+	return eventlog.NewEvent{ID: ulid.Make().String(), Type: typ, Data: json.RawMessage(data)}
 }
 
-func agg(typ, id string, version, position uint64, events ...string) eventstore.AggregateAppend {
-	a := eventstore.AggregateAppend{Type: typ, ID: id, ExpectedVersion: version, ExpectedPosition: position}
+func agg(typ, id string, version, position uint64, events ...string) eventlog.AggregateAppend {
+	a := eventlog.AggregateAppend{Type: typ, ID: id, ExpectedVersion: version, ExpectedPosition: position}
 	for _, e := range events {
 		a.Events = append(a.Events, ev(e, `{"n":1}`))
 	}
@@ -582,7 +546,7 @@ func agg(typ, id string, version, position uint64, events ...string) eventstore.
 
 // mustAppend appends, retrying while the store is unavailable (leader
 // elections in a cluster).
-func mustAppend(t *testing.T, s *eventstore.Store, m eventstore.Meta, aggs ...eventstore.AggregateAppend) eventstore.Result {
+func mustAppend(t *testing.T, s *eventstore.Store, m eventlog.Meta, aggs ...eventlog.AggregateAppend) eventlog.Result {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -592,7 +556,7 @@ func mustAppend(t *testing.T, s *eventstore.Store, m eventstore.Meta, aggs ...ev
 		if err == nil {
 			return r
 		}
-		if !errors.Is(err, eventstore.ErrUnavailable) || time.Now().After(deadline) {
+		if !errors.Is(err, eventlog.ErrUnavailable) || time.Now().After(deadline) {
 			t.Errorf("Append: %v", err)
 			t.FailNow()
 		}
@@ -600,7 +564,7 @@ func mustAppend(t *testing.T, s *eventstore.Store, m eventstore.Meta, aggs ...ev
 	}
 }
 
-func mustLoad(t *testing.T, s *eventstore.Store, typ, id string, after uint64) []eventstore.Record {
+func mustLoad(t *testing.T, s *eventstore.Store, typ, id string, after uint64) []eventlog.Record {
 	t.Helper()
 	recs, err := s.Load(testCtx(t), typ, id, after)
 	if err != nil {

@@ -280,7 +280,7 @@ type item struct {
 	// raw: only Position and Msg are set; decode fills in the rest.
 	raw bool
 	// env and hash are the envelope and hash audit reads, when
-	// eventstore.DecodeRecord accepted the message (envOK).
+	// eventlog.DecodeRecord accepted the message (envOK).
 	env   audit.Envelope
 	hash  audit.Hash
 	envOK bool

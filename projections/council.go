@@ -18,12 +18,6 @@ import (
 // (BucketDecisions keyed by meeting date and position, with indexes by
 // forum, by initiative and by event id for corrections).
 
-// Kinds of CaseStep.
-const (
-	StepPlaced   = "placed"
-	StepDecision = "decision"
-)
-
 // meetingDoc is what BucketMeetings stores.
 type meetingDoc struct {
 	MeetingSummary

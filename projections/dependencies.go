@@ -3,7 +3,6 @@ package projections
 import (
 	"encoding/json"
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -12,42 +11,6 @@ import (
 
 // BucketDependencies: dependencyId → DependencyView.
 const BucketDependencies = "dependencies"
-
-// States of a dependency.
-const (
-	DependencyOK      = "ok"
-	DependencyAtRisk  = "atRisk"
-	DependencyRemoved = "removed"
-)
-
-// DependencyView is one dependency between initiatives with its state
-// (GET /v1/dependencies).
-type DependencyView struct {
-	DependencyID    string      `json:"dependencyId"`
-	InitiativeID    string      `json:"initiativeId"`
-	InitiativeTitle string      `json:"initiativeTitle"`
-	DependsOn       string      `json:"dependsOn"`
-	DependsOnTitle  string      `json:"dependsOnTitle"`
-	MilestoneID     string      `json:"milestoneId,omitempty"`
-	NeededBy        domain.Date `json:"neededBy"`
-	Description     string      `json:"description"`
-	// State is ok, atRisk or removed.
-	State string `json:"state"`
-	// Risk says why it is at risk (nil when it is not).
-	Risk          *DependencyRisk `json:"risk,omitempty"`
-	RemovedReason string          `json:"removedReason,omitempty"`
-	DeclaredAt    time.Time       `json:"declaredAt"`
-	Version       uint64          `json:"version"`
-}
-
-// DependencyRisk is why a dependency is at risk, as the policy recorded it.
-type DependencyRisk struct {
-	Reason       string    `json:"reason"`
-	CauseEventID string    `json:"causeEventId"`
-	CauseType    string    `json:"causeType"`
-	Since        time.Time `json:"since"`
-	EventID      string    `json:"eventId"`
-}
 
 func (a *applier) applyDependency(id string, r domain.Recorded) (bool, error) {
 	tx := a.tx
@@ -92,13 +55,6 @@ func (a *applier) applyDependency(id string, r domain.Recorded) (bool, error) {
 	}
 	v.Version = r.Version
 	return true, putJSON(tx, BucketDependencies, []byte(id), v)
-}
-
-// DependencyFilter selects dependencies: InitiativeID on either side
-// ("": all), AtRisk (nil: both).
-type DependencyFilter struct {
-	InitiativeID string
-	AtRisk       *bool
 }
 
 // Dependencies returns the dependencies that are not removed, by neededBy

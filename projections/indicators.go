@@ -2,7 +2,6 @@ package projections
 
 import (
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -18,51 +17,6 @@ const (
 	// IdxIndicatorGoal: "goalId\x00indicatorId".
 	IdxIndicatorGoal = "idx_indicator_goal"
 )
-
-// IndicatorView is one goal indicator (GET /v1/indicators/{id}).
-type IndicatorView struct {
-	IndicatorID string           `json:"indicatorId"`
-	GoalID      string           `json:"goalId"`
-	SubGoalID   string           `json:"subGoalId,omitempty"`
-	Name        string           `json:"name"`
-	Unit        string           `json:"unit"`
-	Direction   domain.Direction `json:"direction"`
-	Baseline    domain.Measure   `json:"baseline"`
-	Target      domain.Measure   `json:"target"`
-	Source      string           `json:"source,omitempty"`
-	// Values are the values in force, one per period, by period end.
-	Values []IndicatorValue `json:"values"`
-	// Latest is the value of the latest period (nil before the first).
-	Latest *IndicatorValue `json:"latest,omitempty"`
-	// Progress is how far Latest has come from the baseline to the
-	// target: 0 at the baseline, 1 at the target, below 0 or above 1
-	// beyond them (nil before the first value).
-	Progress  *float64  `json:"progress,omitempty"`
-	DefinedAt time.Time `json:"definedAt"`
-	Version   uint64    `json:"version"`
-}
-
-// IndicatorValue is an indicator's value for one period, with the values
-// it replaced.
-type IndicatorValue struct {
-	Period     string      `json:"period"`
-	PeriodEnd  domain.Date `json:"periodEnd"`
-	Value      float64     `json:"value"`
-	Source     string      `json:"source,omitempty"`
-	Comment    string      `json:"comment,omitempty"`
-	RecordedAt time.Time   `json:"recordedAt"`
-	// Corrections lists the earlier values of the period, oldest first.
-	Corrections []IndicatorCorrection `json:"corrections,omitempty"`
-}
-
-// IndicatorCorrection is a value that a correction replaced.
-type IndicatorCorrection struct {
-	PreviousValue float64   `json:"previousValue"`
-	Value         float64   `json:"value"`
-	Reason        string    `json:"reason"`
-	CorrectedAt   time.Time `json:"correctedAt"`
-	EventID       string    `json:"eventId"`
-}
 
 func applyIndicator(tx *bolt.Tx, id string, r domain.Recorded) (bool, error) {
 	var v IndicatorView

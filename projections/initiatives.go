@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -51,16 +52,50 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 }
 
 func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
-	tx := a.tx
 	pi, err := a.pending(id)
 	if err != nil {
 		return false, err
 	}
-	p, isProposal := r.Event.(domain.InitiativeProposed)
-	if !pi.exists && !isProposal {
-		return false, nil // an event about an initiative we never saw proposed
+	applied, status, err := evolveInitiative(&pi.d, pi.exists, id, r)
+	if err != nil {
+		return false, err
 	}
-	d := &pi.d
+	if !applied {
+		return false, nil
+	}
+	if status != nil {
+		if err := putJSON(a.tx, BucketStatusHistory, key(id, posKey(r.Position)), *status); err != nil {
+			return false, err
+		}
+		if err := putRoundStatus(a.tx, id, *status); err != nil {
+			return false, err
+		}
+	}
+	if e, ok := r.Event.(domain.MilestoneSlipped); ok {
+		if i := milestoneIndex(pi.d.Milestones, e.MilestoneID); i >= 0 {
+			if err := putSlip(a.tx, pi.d, pi.d.Milestones[i], e, r); err != nil {
+				return false, err
+			}
+		}
+	}
+	if !pi.dirty {
+		pi.dirty = true
+		a.dirty++
+	}
+	pi.exists = true
+	return true, nil
+}
+
+// evolveInitiative applies one initiative event to the initiative's view d
+// (exists: d holds a proposed initiative), the projection's one rule for
+// both the stored read model and time travel (InitiativeAt). It reports
+// whether the event changed d, and returns the status report an event
+// adds to the status history, which d keeps only as LatestStatus.
+func evolveInitiative(d *InitiativeDetail, exists bool, id string, r domain.Recorded) (bool, *StatusView, error) {
+	p, isProposal := r.Event.(domain.InitiativeProposed)
+	if !exists && !isProposal {
+		return false, nil, nil // an event about an initiative we never saw proposed
+	}
 	at := r.Time.UTC()
 	change := func(event, reason, caseID, meetingID string) {
 		d.History = append(d.History, LifecycleChange{
@@ -68,7 +103,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 			CaseID: caseID, Meeting: meetingID, At: at, EventID: r.ID, Position: r.Position,
 		})
 	}
-
+	var status *StatusView
 	switch e := r.Event.(type) {
 	case domain.InitiativeProposed:
 		phase := e.Phase
@@ -132,12 +167,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 			Benefit: e.Benefit, Comment: e.Comment, ReportedAt: at, ReportedBy: r.Actor,
 			EventID: r.ID, Position: r.Position, RoundID: e.RoundID,
 		}
-		if err := putJSON(tx, BucketStatusHistory, key(id, posKey(r.Position)), s); err != nil {
-			return false, err
-		}
-		if err := putRoundStatus(tx, id, s); err != nil {
-			return false, err
-		}
+		status = &s
 		if d.LatestStatus == nil || s.ReportDate >= d.LatestStatus.ReportDate {
 			d.LatestStatus = &s
 		}
@@ -153,25 +183,22 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 	case domain.MilestoneAchieved:
 		i := milestoneIndex(d.Milestones, e.MilestoneID)
 		if i < 0 {
-			return false, nil
+			return false, nil, nil
 		}
 		d.Milestones[i].Status = domain.MilestoneAchievedStatus
 		d.Milestones[i].AchievedDate = e.AchievedDate
 	case domain.MilestoneSlipped:
 		i := milestoneIndex(d.Milestones, e.MilestoneID)
 		if i < 0 {
-			return false, nil
+			return false, nil, nil
 		}
 		d.Milestones[i].Status = domain.MilestoneSlippedStatus
 		d.Milestones[i].PlannedDate = e.NewPlannedDate
 		d.Milestones[i].Slips++
-		if err := putSlip(tx, *d, d.Milestones[i], e, r); err != nil {
-			return false, err
-		}
 	default:
 		// applySteps sends only initiative events here: one without a
 		// case above is a missing apply step.
-		return false, fmt.Errorf("projections: no apply step for initiative event %s", r.Event.EventType())
+		return false, nil, fmt.Errorf("projections: no apply step for initiative event %s", r.Event.EventType())
 	}
 	sort.SliceStable(d.Milestones, func(i, j int) bool {
 		a, b := d.Milestones[i], d.Milestones[j]
@@ -183,12 +210,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 	d.Version = r.Version
 	d.LastUpdated = at
 	d.Position = r.Position
-	if !pi.dirty {
-		pi.dirty = true
-		a.dirty++
-	}
-	pi.exists = true
-	return true, nil
+	return true, status, nil
 }
 
 func milestoneIndex(ms []MilestoneView, id string) int {
@@ -200,11 +222,10 @@ func milestoneIndex(ms []MilestoneView, id string) int {
 	return -1
 }
 
+// nonNil copies s into a slice that is never nil (an empty one when s is
+// nil or empty), so that answers show [] and never null.
 func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return append([]string(nil), s...)
+	return append([]string{}, s...)
 }
 
 func cardOf(d InitiativeDetail) initiativeCard {
@@ -342,24 +363,10 @@ func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 			return err
 		}
 		d.Cases = []InitiativeCase{}
-		var regs []CaseDetail
-		err = scanPrefix(tx, BucketInitiativeCases, key(id, ""), func(k, _ []byte) error {
-			var c CaseDetail
-			ok, err := getJSON(tx, BucketCases, []byte(lastPart(k)), &c)
-			if ok {
-				regs = append(regs, c)
-			}
-			return err
-		})
+		regs, err := initiativeCases(tx, id)
 		if err != nil {
 			return err
 		}
-		sort.SliceStable(regs, func(i, j int) bool {
-			if !regs[i].RegisteredAt.Equal(regs[j].RegisteredAt) {
-				return regs[i].RegisteredAt.Before(regs[j].RegisteredAt)
-			}
-			return regs[i].CaseID < regs[j].CaseID
-		})
 		for _, c := range regs {
 			d.Cases = append(d.Cases, initiativeCaseOf(c))
 		}
@@ -375,6 +382,85 @@ func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 		return InitiativeDetail{}, err
 	}
 	return d, nil
+}
+
+// InitiativeAt is the initiative as it was after events, its own events
+// up to a time or version in log order (services.History.InitiativeUntil),
+// in the shape of the current state (Initiative): the events are folded
+// with the projection's own rule, and the council cases are those
+// registered by asOf, with their path up to asOf. It returns a
+// KindNotFound error when the events do not propose the initiative.
+func (m *ReadModels) InitiativeAt(id string, events []domain.Recorded, asOf time.Time) (InitiativeDetail, error) {
+	var d InitiativeDetail
+	exists := false
+	statuses := []StatusView{}
+	for _, r := range events {
+		applied, status, err := evolveInitiative(&d, exists, id, r)
+		if err != nil {
+			return InitiativeDetail{}, err
+		}
+		exists = exists || applied
+		if status != nil {
+			statuses = append(statuses, *status)
+		}
+	}
+	if !exists || id == "" {
+		return InitiativeDetail{}, notFound("initiative", id)
+	}
+	sort.SliceStable(statuses, func(i, j int) bool { return statuses[i].Position < statuses[j].Position })
+	d.StatusHistory = statuses
+	if d.Milestones == nil {
+		d.Milestones = []MilestoneView{}
+	}
+	if d.History == nil {
+		d.History = []LifecycleChange{}
+	}
+	d.Cases = []InitiativeCase{}
+	err := m.view(func(tx *bolt.Tx) error {
+		regs, err := initiativeCases(tx, id)
+		for _, c := range regs {
+			if c.RegisteredAt.After(asOf) {
+				continue
+			}
+			path := c.Path[:0:0]
+			for _, st := range c.Path {
+				if !st.RecordedAt.After(asOf) {
+					path = append(path, st)
+				}
+			}
+			c.Path = path
+			d.Cases = append(d.Cases, initiativeCaseOf(c))
+		}
+		return err
+	})
+	if err != nil {
+		return InitiativeDetail{}, err
+	}
+	return d, nil
+}
+
+// initiativeCases reads the cases registered about an initiative, in the
+// order they were registered.
+func initiativeCases(tx *bolt.Tx, id string) ([]CaseDetail, error) {
+	var regs []CaseDetail
+	err := scanPrefix(tx, BucketInitiativeCases, key(id, ""), func(k, _ []byte) error {
+		var c CaseDetail
+		ok, err := getJSON(tx, BucketCases, []byte(lastPart(k)), &c)
+		if ok {
+			regs = append(regs, c)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(regs, func(i, j int) bool {
+		if !regs[i].RegisteredAt.Equal(regs[j].RegisteredAt) {
+			return regs[i].RegisteredAt.Before(regs[j].RegisteredAt)
+		}
+		return regs[i].CaseID < regs[j].CaseID
+	})
+	return regs, nil
 }
 
 func initiativeCaseOf(c CaseDetail) InitiativeCase {

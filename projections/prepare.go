@@ -7,10 +7,10 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
-// Preparing a batch: every message is decoded once (eventstore.DecodeRecord
+// Preparing a batch: every message is decoded once (eventlog.DecodeRecord
 // for the envelope, domain.DecodeEvent for the data) and, with trusted
 // keys, inspected (audit.Inspect: envelope and signature) before the batch
 // is applied. Both are pure functions of the message, so they run on up to
@@ -18,7 +18,7 @@ import (
 // earlier events — the per-aggregate chain in BucketChains — is checked
 // while the batch is applied, in stream order (verifyItem).
 //
-// An envelope that eventstore.DecodeRecord accepts is one that
+// An envelope that eventlog.DecodeRecord accepts is one that
 // audit.DecodeEnvelope accepts, with the same id, event name, aggregate,
 // version and prevhash (the event store's rules include audit's; a test
 // keeps them in step), so the inspection of such a message reuses the
@@ -46,7 +46,7 @@ func (it *item) decode() {
 	}
 	it.raw = false
 	seq, subject, data := it.Position, it.Msg.Subject, it.Msg.Payload
-	rec, err := eventstore.DecodeRecord(subject, seq, data)
+	rec, err := eventlog.DecodeRecord(subject, seq, data)
 	if err != nil {
 		it.Skip = "undecodable event envelope: " + err.Error()
 		return

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ehelse/portfolio/services"
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 )
@@ -303,6 +304,8 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+var _ services.ReadModelRebuilder = (*ReadModels)(nil)
 
 // Rebuild builds fresh read models from position 0 into a new file
 // (readmodels-<unixnano>.db) while the current ones keep serving, catches up

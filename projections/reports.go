@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -28,205 +27,6 @@ const (
 	// BucketReports: roundId → the frozen PortfolioReport, as JSON.
 	BucketReports = "reports"
 )
-
-// Round states.
-const (
-	RoundOpen   = "open"
-	RoundClosed = "closed"
-)
-
-// RoundSummary is one reporting round (GET /v1/reporting-rounds).
-type RoundSummary struct {
-	RoundID   string      `json:"roundId"`
-	Label     string      `json:"label"`
-	PeriodEnd domain.Date `json:"periodEnd"`
-	Deadline  domain.Date `json:"deadline"`
-	// State is open or closed.
-	State    string     `json:"state"`
-	OpenedAt time.Time  `json:"openedAt"`
-	ClosedAt *time.Time `json:"closedAt,omitempty"`
-	// OpenPosition and ClosePosition are the log positions of its events
-	// (ClosePosition 0 while open): the report is the log up to ClosePosition.
-	OpenPosition  uint64 `json:"openPosition"`
-	ClosePosition uint64 `json:"closePosition,omitempty"`
-}
-
-// RoundDetail is one round with who has reported and who has not, by
-// owner organisation (GET /v1/reporting-rounds/{id}). For an open round it
-// is the portfolio now; for a closed round, its frozen report.
-type RoundDetail struct {
-	RoundSummary
-	Reported    int              `json:"reported"`
-	NotReported int              `json:"notReported"`
-	Owners      []OwnerReporting `json:"owners"`
-}
-
-// OwnerReporting is one owner organisation's initiatives in a round.
-type OwnerReporting struct {
-	Owner       string          `json:"owner"`
-	Reported    []InitiativeRef `json:"reported"`
-	NotReported []InitiativeRef `json:"notReported"`
-}
-
-// InitiativeRef names an initiative.
-type InitiativeRef struct {
-	InitiativeID string `json:"initiativeId"`
-	Title        string `json:"title"`
-	Owner        string `json:"owner"`
-}
-
-// SlipView is one milestone slip.
-type SlipView struct {
-	InitiativeID    string      `json:"initiativeId"`
-	InitiativeTitle string      `json:"initiativeTitle"`
-	MilestoneID     string      `json:"milestoneId"`
-	Title           string      `json:"title"`
-	From            domain.Date `json:"from"`
-	To              domain.Date `json:"to"`
-	Position        uint64      `json:"position"`
-}
-
-// PortfolioReport is the portfolio report (samlet porteføljerapport) of a
-// closed round (GET /v1/reports/{roundId}).
-type PortfolioReport struct {
-	RoundID string `json:"roundId"`
-	Label   string `json:"label"`
-	// PeriodStart is the day after the previous round's period end (absent
-	// for the first round: everything up to PeriodEnd).
-	PeriodStart domain.Date `json:"periodStart,omitempty"`
-	PeriodEnd   domain.Date `json:"periodEnd"`
-	Deadline    domain.Date `json:"deadline"`
-	ClosedAt    time.Time   `json:"closedAt"`
-	// Position is the log position of ReportingRoundClosed: the report is
-	// the log up to and including it.
-	Position        uint64             `json:"position"`
-	PreviousRoundID string             `json:"previousRoundId,omitempty"`
-	Summary         ReportSummary      `json:"summary"`
-	Initiatives     []ReportInitiative `json:"initiatives"`
-	Milestones      []ReportMilestone  `json:"milestones"`
-	Decisions       []ReportDecision   `json:"decisions"`
-	Changes         ReportChanges      `json:"changes"`
-}
-
-// ReportSummary is the report's first page in numbers.
-type ReportSummary struct {
-	Initiatives int     `json:"initiatives"`
-	Reported    int     `json:"reported"`
-	NotReported int     `json:"notReported"`
-	ByPhase     []Count `json:"byPhase"`
-	// ByOverall counts the overall lights of the round's reports, and
-	// notReported.
-	ByOverall []Count `json:"byOverall"`
-	// Milestones of the period by kind: achieved, slipped, due.
-	Milestones []Count `json:"milestones"`
-	Decisions  int     `json:"decisions"`
-}
-
-// Count is a number of something.
-type Count struct {
-	Key   string `json:"key"`
-	Count int    `json:"count"`
-}
-
-// Status in the round of a ReportInitiative.
-const (
-	StatusReportedInRound = "reported"
-	StatusNotReported     = "notReported"
-)
-
-// ReportInitiative is one initiative of the portfolio in a report.
-type ReportInitiative struct {
-	InitiativeID string           `json:"initiativeId"`
-	Title        string           `json:"title"`
-	Owner        string           `json:"owner"`
-	PrimaryGoal  string           `json:"primaryGoal"`
-	Phase        domain.Phase     `json:"phase"`
-	State        domain.Lifecycle `json:"state"`
-	// StatusInRound is reported or notReported.
-	StatusInRound string        `json:"statusInRound"`
-	Status        *ReportStatus `json:"status,omitempty"`
-}
-
-// ReportStatus is the status an initiative reported for the round.
-type ReportStatus struct {
-	ReportDate domain.Date `json:"reportDate"`
-	Overall    domain.RAG  `json:"overall"`
-	Schedule   domain.RAG  `json:"schedule"`
-	Cost       domain.RAG  `json:"cost"`
-	Benefit    domain.RAG  `json:"benefit"`
-	Comment    string      `json:"comment,omitempty"`
-	ReportedBy string      `json:"reportedBy,omitempty"`
-	EventID    string      `json:"eventId"`
-}
-
-// Kinds of ReportMilestone.
-const (
-	MilestoneKindAchieved = "achieved"
-	MilestoneKindSlipped  = "slipped"
-	MilestoneKindDue      = "due"
-)
-
-// ReportMilestone is a milestone of the period: achieved in it, slipped
-// in it (from, to), or due in it and not achieved.
-type ReportMilestone struct {
-	InitiativeID    string      `json:"initiativeId"`
-	InitiativeTitle string      `json:"initiativeTitle"`
-	MilestoneID     string      `json:"milestoneId"`
-	Title           string      `json:"title"`
-	Kind            string      `json:"kind"`
-	PlannedDate     domain.Date `json:"plannedDate,omitempty"`
-	AchievedDate    domain.Date `json:"achievedDate,omitempty"`
-	From            domain.Date `json:"from,omitempty"`
-	To              domain.Date `json:"to,omitempty"`
-}
-
-// ReportDecision is a council decision of the period, with the resolution
-// in force when the round closed.
-type ReportDecision struct {
-	EventID      string         `json:"eventId"`
-	Forum        domain.Forum   `json:"forum"`
-	MeetingLabel string         `json:"meetingLabel"`
-	MeetingDate  domain.Date    `json:"meetingDate"`
-	CaseID       string         `json:"caseId"`
-	CaseNumber   string         `json:"caseNumber"`
-	CaseTitle    string         `json:"caseTitle"`
-	InitiativeID string         `json:"initiativeId,omitempty"`
-	Outcome      domain.Outcome `json:"outcome"`
-	Resolution   string         `json:"resolution,omitempty"`
-	Corrected    bool           `json:"corrected,omitempty"`
-}
-
-// ReportChanges is what changed since the previous round's report.
-type ReportChanges struct {
-	PreviousRoundID   string            `json:"previousRoundId,omitempty"`
-	PhaseChanges      []PhaseChangeItem `json:"phaseChanges"`
-	RAG               []RAGChange       `json:"rag"`
-	New               []InitiativeRef   `json:"new"`
-	Closed            []InitiativeRef   `json:"closed"`
-	Cancelled         []InitiativeRef   `json:"cancelled"`
-	SlippedMilestones []ReportMilestone `json:"slippedMilestones"`
-}
-
-// PhaseChangeItem is an initiative whose phase changed between rounds.
-type PhaseChangeItem struct {
-	InitiativeID string       `json:"initiativeId"`
-	Title        string       `json:"title"`
-	From         domain.Phase `json:"from"`
-	To           domain.Phase `json:"to"`
-}
-
-// RAGChange is one traffic light that got better or worse between the
-// reports of two rounds.
-type RAGChange struct {
-	InitiativeID string `json:"initiativeId"`
-	Title        string `json:"title"`
-	// Dimension is overall, schedule, cost or benefit.
-	Dimension string     `json:"dimension"`
-	From      domain.RAG `json:"from"`
-	To        domain.RAG `json:"to"`
-	// Direction is better or worse.
-	Direction string `json:"direction"`
-}
 
 // roundDoc is what BucketRounds stores.
 type roundDoc = RoundSummary
@@ -512,7 +312,7 @@ func changesSince(prev *PortfolioReport, rep *PortfolioReport, slipped []ReportM
 			continue
 		}
 		if p.Phase != r.Phase {
-			ch.PhaseChanges = append(ch.PhaseChanges, PhaseChangeItem{r.InitiativeID, r.Title, p.Phase, r.Phase})
+			ch.PhaseChanges = append(ch.PhaseChanges, PhaseChangeItem{InitiativeID: r.InitiativeID, Title: r.Title, From: p.Phase, To: r.Phase})
 		}
 		if p.Status == nil || r.Status == nil {
 			continue
@@ -531,7 +331,7 @@ func changesSince(prev *PortfolioReport, rep *PortfolioReport, slipped []ReportM
 			if ragRank[dim.to] > ragRank[dim.from] {
 				dir = "worse"
 			}
-			ch.RAG = append(ch.RAG, RAGChange{r.InitiativeID, r.Title, dim.name, dim.from, dim.to, dir})
+			ch.RAG = append(ch.RAG, RAGChange{InitiativeID: r.InitiativeID, Title: r.Title, Dimension: dim.name, From: dim.from, To: dim.to, Direction: dir})
 		}
 	}
 	return ch
@@ -554,18 +354,18 @@ func summarise(rep *PortfolioReport) ReportSummary {
 	}
 	for _, p := range domain.Phases {
 		if n := phases[p]; n > 0 {
-			s.ByPhase = append(s.ByPhase, Count{string(p), n})
+			s.ByPhase = append(s.ByPhase, Count{Key: string(p), Count: n})
 		}
 	}
 	for _, l := range []string{string(domain.Green), string(domain.Yellow), string(domain.Red), StatusNotReported} {
-		s.ByOverall = append(s.ByOverall, Count{l, lights[l]})
+		s.ByOverall = append(s.ByOverall, Count{Key: l, Count: lights[l]})
 	}
 	kinds := map[string]int{}
 	for _, m := range rep.Milestones {
 		kinds[m.Kind]++
 	}
 	for _, k := range []string{MilestoneKindAchieved, MilestoneKindSlipped, MilestoneKindDue} {
-		s.Milestones = append(s.Milestones, Count{k, kinds[k]})
+		s.Milestones = append(s.Milestones, Count{Key: k, Count: kinds[k]})
 	}
 	return s
 }

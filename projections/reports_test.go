@@ -111,13 +111,13 @@ func TestReportChangesSincePreviousRound(t *testing.T) {
 		t.Errorf("round 2: previous %q, period start %q", r2.PreviousRoundID, r2.PeriodStart)
 	}
 	ch := r2.Changes
-	if len(ch.PhaseChanges) != 1 || ch.PhaseChanges[0] != (PhaseChangeItem{rA, "Alfa", domain.PhasePlanning, domain.PhaseExecution}) {
+	if len(ch.PhaseChanges) != 1 || ch.PhaseChanges[0] != (PhaseChangeItem{InitiativeID: rA, Title: "Alfa", From: domain.PhasePlanning, To: domain.PhaseExecution}) {
 		t.Errorf("phase changes: %+v", ch.PhaseChanges)
 	}
 	wantRAG := []RAGChange{
-		{rA, "Alfa", "overall", domain.Green, domain.Yellow, "worse"},
-		{rA, "Alfa", "schedule", domain.Green, domain.Red, "worse"},
-		{rB, "Beta", "schedule", domain.Yellow, domain.Green, "better"},
+		{InitiativeID: rA, Title: "Alfa", Dimension: "overall", From: domain.Green, To: domain.Yellow, Direction: "worse"},
+		{InitiativeID: rA, Title: "Alfa", Dimension: "schedule", From: domain.Green, To: domain.Red, Direction: "worse"},
+		{InitiativeID: rB, Title: "Beta", Dimension: "schedule", From: domain.Yellow, To: domain.Green, Direction: "better"},
 	}
 	if len(ch.RAG) != len(wantRAG) {
 		t.Fatalf("rag changes: %+v", ch.RAG)

@@ -11,12 +11,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
+	"github.com/ehelse/portfolio/services"
 )
 
 // Sentinel errors, wrapped by the errors the package returns.
@@ -27,7 +29,9 @@ var (
 	// rebuilds when it sees it.
 	ErrStreamMismatch = errors.New("projections: read models do not match the event stream")
 	// ErrRebuildInProgress: Rebuild was called while a rebuild is running.
-	ErrRebuildInProgress = errors.New("projections: a rebuild is already running")
+	// It wraps services.ErrRebuildInProgress, which the rebuild use case
+	// (services.Rebuilds) recognises.
+	ErrRebuildInProgress = fmt.Errorf("projections: %w", services.ErrRebuildInProgress)
 	// ErrClosed: the read models were closed. Queries return it inside a
 	// KindUnavailable *domain.Error.
 	ErrClosed = errors.New("projections: read models closed")
@@ -298,7 +302,10 @@ func (m *ReadModels) isInvalid() string {
 // its consumer from the checkpoint after errors, and rebuilds the read
 // models when the stream no longer matches them.
 func (m *ReadModels) Run(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	// 100ms after a failure, doubling up to 5s; back to 100ms after a
+	// successful rebuild.
+	wait := backoff.NewExponentialBackOff()
+	wait.InitialInterval, wait.Multiplier, wait.MaxInterval, wait.RandomizationFactor = 100*time.Millisecond, 2, 5*time.Second, 0
 	for {
 		err := m.follow(ctx)
 		if ctx.Err() != nil {
@@ -311,20 +318,20 @@ func (m *ReadModels) Run(ctx context.Context) error {
 			err = m.rebuild(ctx, m.logProgress(), true)
 			m.rebuildMu.Unlock()
 			if err == nil {
-				backoff = 100 * time.Millisecond
+				wait.Reset()
 				continue
 			}
 			if ctx.Err() != nil {
 				return nil
 			}
 		}
-		m.log.Error("projections: runner failed; restarting from the checkpoint", "err", err, "retryIn", backoff)
+		retryIn := wait.NextBackOff()
+		m.log.Error("projections: runner failed; restarting from the checkpoint", "err", err, "retryIn", retryIn)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(retryIn):
 		}
-		backoff = min(backoff*2, 5*time.Second)
 	}
 }
 
@@ -390,7 +397,7 @@ func verify(ctx context.Context, stream jetstream.Stream, info *jetstream.Stream
 		if err != nil {
 			return fmt.Errorf("projections: read position %d: %w", seq, err)
 		}
-		rec, err := eventstore.DecodeRecord(msg.Subject, msg.Sequence, msg.Data)
+		rec, err := eventlog.DecodeRecord(msg.Subject, msg.Sequence, msg.Data)
 		if err != nil || rec.ID != want {
 			return fmt.Errorf("%w: the %s event (position %d) is not %s", ErrStreamMismatch, what, seq, want)
 		}

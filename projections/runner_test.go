@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
@@ -68,7 +69,7 @@ func (p *publisher) publish(commands [][]item) uint64 {
 			continue
 		}
 		p.n++
-		var aggs []eventstore.AggregateAppend
+		var aggs []eventlog.AggregateAppend
 		index := map[domain.Ref]int{}
 		for _, it := range cmd {
 			ref := domain.Ref{Type: domain.AggregateType(it.AggType), ID: it.AggID}
@@ -80,12 +81,12 @@ func (p *publisher) publish(commands [][]item) uint64 {
 			if !ok {
 				i = len(aggs)
 				index[ref] = i
-				aggs = append(aggs, eventstore.AggregateAppend{Type: it.AggType, ID: it.AggID,
+				aggs = append(aggs, eventlog.AggregateAppend{Type: it.AggType, ID: it.AggID,
 					ExpectedVersion: it.Rec.Version - 1, ExpectedPosition: p.last[ref]})
 			}
-			aggs[i].Events = append(aggs[i].Events, eventstore.NewEvent{ID: it.EventID, Type: it.Type, Data: data})
+			aggs[i].Events = append(aggs[i].Events, eventlog.NewEvent{ID: it.EventID, Type: it.Type, Data: data})
 		}
-		res, err := p.store.Append(context.Background(), eventstore.Meta{
+		res, err := p.store.Append(context.Background(), eventlog.Meta{
 			CommandID: fmt.Sprintf("cmd-%d-%s", p.n, cmd[0].EventID), Actor: "sekretariat", Time: cmd[0].Rec.Time,
 		}, aggs...)
 		if err != nil {
@@ -401,8 +402,8 @@ func TestUnknownEventsAreSkippedAndReported(t *testing.T) {
 	}
 	pub.publish(cmds)
 	// a newer product's event type
-	res, err := pub.store.Append(context.Background(), eventstore.Meta{CommandID: "future-1", Actor: "x", Time: t0},
-		eventstore.AggregateAppend{Type: "initiative", ID: "01JDFUTURE0000000000000001", Events: []eventstore.NewEvent{
+	res, err := pub.store.Append(context.Background(), eventlog.Meta{CommandID: "future-1", Actor: "x", Time: t0},
+		eventlog.AggregateAppend{Type: "initiative", ID: "01JDFUTURE0000000000000001", Events: []eventlog.NewEvent{
 			{ID: "01JDFUTUREEV00000000000001", Type: "InitiativeTeleported", Data: []byte(`{"to":"Mars"}`)}}})
 	if err != nil {
 		t.Fatal(err)
@@ -543,8 +544,8 @@ func TestBuildFile(t *testing.T) {
 	// One more event: the runner applies it, and only it — its consumer
 	// starts after the built file's checkpoint, in stream order, so a
 	// replay would have come before it.
-	res, err := pub.store.Append(context.Background(), eventstore.Meta{CommandID: "marker-1", Actor: "x", Time: t0},
-		eventstore.AggregateAppend{Type: "initiative", ID: "01JDMARKER0000000000000001", Events: []eventstore.NewEvent{
+	res, err := pub.store.Append(context.Background(), eventlog.Meta{CommandID: "marker-1", Actor: "x", Time: t0},
+		eventlog.AggregateAppend{Type: "initiative", ID: "01JDMARKER0000000000000001", Events: []eventlog.NewEvent{
 			{ID: "01JDMARKEREV00000000000001", Type: "InitiativeTeleported", Data: []byte(`{"to":"Mars"}`)}}})
 	if err != nil {
 		t.Fatal(err)

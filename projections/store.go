@@ -16,8 +16,9 @@ import (
 )
 
 // SchemaVersion is the version of the read models' layout. A file written
-// with another version is rebuilt.
-const SchemaVersion = 1
+// with another version is rebuilt. 2: lists are stored as [] and never as
+// null (the HTTP layer no longer patches them).
+const SchemaVersion = 2
 
 // Bucket names. Document buckets hold JSON values; index buckets (Idx…)
 // hold keys "value\x00id" with empty values.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 )
@@ -77,7 +78,7 @@ func mutate(r *mrand.Rand, payload string) string {
 
 // TestOneDecodingInspectsAsAudit: for valid and malformed envelopes, the
 // inspection prepared from the single decoding equals audit.Inspect's, and
-// whenever eventstore.DecodeRecord accepts a payload, audit.DecodeEnvelope
+// whenever eventlog.DecodeRecord accepts a payload, audit.DecodeEnvelope
 // accepts it with the same fields.
 func TestOneDecodingInspectsAsAudit(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
@@ -104,7 +105,7 @@ func TestOneDecodingInspectsAsAudit(t *testing.T) {
 		default:
 			sig = audit.Sign(priv, audit.HashEvent([]byte(payload)))
 		}
-		if rec, err := eventstore.DecodeRecord(subject, 9, []byte(payload)); err == nil {
+		if rec, err := eventlog.DecodeRecord(subject, 9, []byte(payload)); err == nil {
 			accepted++
 			env, err := audit.DecodeEnvelope(subject, []byte(payload))
 			if err != nil {
@@ -142,7 +143,7 @@ func TestOneDecodingInspectsAsAudit(t *testing.T) {
 // refDecodeItem is decodeItem as it was.
 func refDecodeItem(subject string, seq uint64, data []byte) item {
 	msg := audit.Event{Position: seq, Subject: subject, Payload: data}
-	rec, err := eventstore.DecodeRecord(subject, seq, data)
+	rec, err := eventlog.DecodeRecord(subject, seq, data)
 	if err != nil {
 		return item{Position: seq, Skip: "undecodable event envelope: " + err.Error(), Msg: msg}
 	}

@@ -3,7 +3,6 @@ package services
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,19 +12,11 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/oklog/ulid/v2"
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 )
-
-// EventLog is what the command path needs of the event store.
-// *eventstore.Store implements it.
-type EventLog interface {
-	Append(ctx context.Context, meta eventstore.Meta, aggs ...eventstore.AggregateAppend) (eventstore.Result, error)
-	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventstore.Record, error)
-}
 
 // CommandConfig configures a CommandService.
 type CommandConfig struct {
@@ -82,16 +73,6 @@ type CommandService struct {
 	snapPending atomic.Int64
 }
 
-// cached is an aggregate's state, the stream position of its last message
-// (the optimistic-concurrency expectation) and the hash of its last good
-// event (the next event's prevhash). Position and hash name the same event
-// unless a rejected message follows the last good event.
-type cached struct {
-	state    domain.State
-	position uint64
-	hash     string
-}
-
 // NewCommandService returns a CommandService.
 func NewCommandService(cfg CommandConfig) (*CommandService, error) {
 	if cfg.Log == nil {
@@ -125,9 +106,6 @@ func NewCommandService(cfg CommandConfig) (*CommandService, error) {
 	}
 	return s, nil
 }
-
-// NewID returns a fresh ULID string.
-func NewID() string { return ulid.MustNew(ulid.Now(), rand.Reader).String() }
 
 // Execute runs cmd for principal p. It returns the result of the accepted
 // command, or an error whose kind is KindInvalid, KindUnauthorized,
@@ -179,13 +157,13 @@ func (s *CommandService) Execute(ctx context.Context, p Principal, cmd domain.Co
 		if err == nil {
 			return r, nil
 		}
-		if errors.Is(err, eventstore.ErrConflict) && opts.IfMatch == nil {
+		if errors.Is(err, eventlog.ErrConflict) && opts.IfMatch == nil {
 			if tries > 1 && tries%16 == 0 {
 				s.cfg.Logger.Debug("command keeps conflicting", "command", cmd.CommandName(), "tries", tries)
 			}
 			return r, err // retry on fresh state
 		}
-		if errors.Is(err, eventstore.ErrUnavailable) {
+		if errors.Is(err, eventlog.ErrUnavailable) {
 			// The append's outcome is unknown; the retry uses the same
 			// command id, so the log cannot hold it twice.
 			maybeDone = true
@@ -197,7 +175,7 @@ func (s *CommandService) Execute(ctx context.Context, p Principal, cmd domain.Co
 // retryable lets up to three ErrUnavailable failures be retried (a cluster
 // electing a new stream leader) and makes every other error final.
 func retryable(err error, unavailable *int) error {
-	if errors.Is(err, eventstore.ErrUnavailable) && *unavailable < 3 {
+	if errors.Is(err, eventlog.ErrUnavailable) && *unavailable < 3 {
 		*unavailable++
 		return err
 	}
@@ -216,7 +194,7 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 	if err != nil {
 		return CommandResult{}, false, err
 	}
-	var mine []eventstore.Record
+	var mine []eventlog.Record
 	for _, r := range recs {
 		if r.CausationID == commandID {
 			mine = append(mine, r)
@@ -225,9 +203,7 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 	if len(mine) == 0 {
 		return CommandResult{}, false, nil
 	}
-	if rd, ok := s.cfg.Log.(interface {
-		Read(ctx context.Context, afterPosition uint64, limit int) ([]eventstore.Record, error)
-	}); ok {
+	if rd, ok := s.cfg.Log.(EventReader); ok {
 		from := mine[0].Position
 		after := uint64(0)
 		if from > maxCommandEvents {
@@ -244,9 +220,9 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 			}
 		}
 	}
-	res := eventstore.Result{Duplicate: true}
+	res := eventlog.Result{Duplicate: true}
 	for _, r := range mine {
-		res.Events = append(res.Events, eventstore.Appended{ID: r.ID, Type: r.Type, AggregateType: r.AggregateType,
+		res.Events = append(res.Events, eventlog.Appended{ID: r.ID, Type: r.Type, AggregateType: r.AggregateType,
 			AggregateID: r.AggregateID, Version: r.Version, Position: r.Position, Hash: r.Hash})
 	}
 	return resultFor(target, res), true, nil
@@ -255,29 +231,6 @@ func (s *CommandService) findApplied(ctx context.Context, target domain.Ref, com
 // maxCommandEvents bounds the events one command writes (Decide writes at
 // most a handful); findApplied reads that far around the target's event.
 const maxCommandEvents = 16
-
-// CreatorNeedsID reports whether a creating command came without its id
-// (a milestone only when it is being planned). Execute assigns a ULID then;
-// the HTTP layer assigns the id remembered for an Idempotency-Key instead.
-func CreatorNeedsID(cmd domain.Command) bool {
-	switch c := cmd.(type) {
-	case *domain.ProposeInitiative:
-		return c.InitiativeID == ""
-	case *domain.ScheduleMeeting:
-		return c.MeetingID == ""
-	case *domain.RegisterCase:
-		return c.CaseID == ""
-	case *domain.ReportMilestone:
-		return c.MilestoneID == "" && c.Status == domain.MilestonePlannedStatus
-	case *domain.DefineIndicator:
-		return c.IndicatorID == ""
-	case *domain.OpenReportingRound:
-		return c.RoundID == ""
-	case *domain.DeclareDependency:
-		return c.DependencyID == ""
-	}
-	return false
-}
 
 // attempt decides and appends once. With fresh false it decides on cached
 // states without reading the log (the append's per-aggregate expectation
@@ -327,7 +280,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 				return CommandResult{}, errStale
 			}
 			return CommandResult{}, &domain.Error{Kind: domain.KindConflict,
-				Message: fmt.Sprintf("%s is at version %d, not %d", target, v, *opts.IfMatch), Err: eventstore.ErrConflict}
+				Message: fmt.Sprintf("%s is at version %d, not %d", target, v, *opts.IfMatch), Err: eventlog.ErrConflict}
 		}
 	}
 	now := s.cfg.Now().UTC()
@@ -343,7 +296,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 	}
 
 	// One AggregateAppend per aggregate, in the order Decide named them.
-	var aggs []eventstore.AggregateAppend
+	var aggs []eventlog.AggregateAppend
 	index := map[domain.Ref]int{}
 	events := make([]domain.Event, 0, len(changes))
 	for _, ch := range changes {
@@ -359,7 +312,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			if st, ok := states[ch.Ref]; ok {
 				v = st.StateVersion()
 			}
-			aggs = append(aggs, eventstore.AggregateAppend{
+			aggs = append(aggs, eventlog.AggregateAppend{
 				Type: string(ch.Ref.Type), ID: ch.Ref.ID,
 				ExpectedVersion: v, ExpectedPosition: positions[ch.Ref],
 			})
@@ -367,7 +320,7 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 				aggs[j].PrevHash = hashes[ch.Ref]
 			}
 		}
-		aggs[j].Events = append(aggs[j].Events, eventstore.NewEvent{
+		aggs[j].Events = append(aggs[j].Events, eventlog.NewEvent{
 			ID: NewID(), Type: ch.Event.EventType(), Data: json.RawMessage(data),
 		})
 		events = append(events, ch.Event)
@@ -387,10 +340,10 @@ func (s *CommandService) attempt(ctx context.Context, p Principal, cmd domain.Co
 			return CommandResult{}, errStale
 		}
 	}
-	meta := eventstore.Meta{CommandID: opts.CommandID, CorrelationID: opts.CorrelationID, Actor: p.Name, Time: now}
+	meta := eventlog.Meta{CommandID: opts.CommandID, CorrelationID: opts.CorrelationID, Actor: p.Name, Time: now}
 	res, err := s.cfg.Log.Append(ctx, meta, aggs...)
 	if err != nil {
-		if errors.Is(err, eventstore.ErrConflict) {
+		if errors.Is(err, eventlog.ErrConflict) {
 			for r := range index {
 				s.cache.Remove(r)
 			}
@@ -416,254 +369,10 @@ func anyTrue(m map[domain.Ref]bool) bool {
 	return false
 }
 
-// remember folds the appended events into the cached states, so the next
-// command on these aggregates needs no history read.
-func (s *CommandService) remember(states map[domain.Ref]domain.State, positions map[domain.Ref]uint64, hashes map[domain.Ref]string, res eventstore.Result, events []domain.Event, now time.Time, actor string) {
-	if len(res.Events) != len(events) {
-		return
-	}
-	next := map[domain.Ref]cached{}
-	for i, a := range res.Events {
-		ref := domain.Ref{Type: domain.AggregateType(a.AggregateType), ID: a.AggregateID}
-		c, ok := next[ref]
-		if !ok {
-			st := states[ref]
-			if st == nil {
-				st = domain.NewState(ref)
-			}
-			c = cached{state: st, position: positions[ref], hash: hashes[ref]}
-		}
-		st, err := domain.Evolve(c.state, domain.Recorded{ID: a.ID, Version: a.Version, Position: a.Position, Time: now, Actor: actor, Event: events[i]})
-		if err != nil {
-			s.cache.Remove(ref)
-			delete(next, ref)
-			continue
-		}
-		next[ref] = cached{state: st, position: a.Position, hash: a.Hash}
-	}
-	for r, c := range next {
-		s.cache.Add(r, c)
-		var from uint64
-		if st := states[r]; st != nil {
-			from = st.StateVersion()
-		}
-		s.maybeSnapshot(r, from, c)
-	}
-}
-
-// load returns an aggregate's current state: the cached state plus the
-// events recorded after it (one read, whatever the history's length). On a
-// cache miss it starts from the aggregate's snapshot, if there is a usable
-// one, instead of from the beginning.
-func (s *CommandService) load(ctx context.Context, ref domain.Ref) (cached, error) {
-	c, hit := s.cache.Get(ref)
-	var recs []eventstore.Record
-	var err error
-	fromSnapshot := false
-	if !hit {
-		if c, recs, fromSnapshot, err = s.loadFromSnapshot(ctx, ref); err != nil {
-			return cached{}, err
-		}
-	}
-	if !fromSnapshot {
-		if !hit {
-			c = cached{state: domain.NewState(ref)}
-		}
-		if recs, err = s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, c.position); err != nil {
-			return cached{}, err
-		}
-	}
-	if len(recs) == 0 {
-		if fromSnapshot {
-			s.cache.Add(ref, c)
-		}
-		return c, nil
-	}
-	st, hash, good := c.state, c.hash, false
-	for _, r := range recs {
-		good = false
-		if s.keys != nil {
-			if reason := verifyRecord(s.keys, r, st.StateVersion(), hash); reason != nil {
-				s.cfg.Logger.Error("command path: ignoring an event that fails verification",
-					"position", r.Position, "subject", r.Subject, "reason", reason.Error())
-				continue
-			}
-		}
-		d, err := recordedOf(r)
-		if err != nil {
-			return cached{}, err
-		}
-		if st, err = domain.Evolve(st, d); err != nil {
-			return cached{}, err
-		}
-		hash, good = r.Hash, true
-	}
-	from := c.state.StateVersion()
-	c = cached{state: st, position: recs[len(recs)-1].Position, hash: hash}
-	s.cache.Add(ref, c)
-	switch {
-	case !good: // a snapshot's position is that of its hash's event
-	case fromSnapshot: // the snapshot was behind the log
-		s.queueSnapshot(ref, c)
-	default:
-		s.maybeSnapshot(ref, from, c)
-	}
-	return c, nil
-}
-
-// loadFromSnapshot returns the aggregate's snapshot and the records after
-// it, ok false when there is no usable snapshot. The read starts at the
-// snapshot's own last event, which must still be in the log at that
-// position with that hash: a snapshot that does not match the log (the
-// stream was restored from a backup or recreated) is ignored. An error is
-// the log's; the snapshot store's are logged and taken as a miss.
-func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (cached, []eventstore.Record, bool, error) {
-	if s.cfg.Snapshots == nil {
-		return cached{}, nil, false, nil
-	}
-	snap, ok, err := s.cfg.Snapshots.Get(ctx, ref)
-	if err != nil {
-		s.cfg.Logger.Warn("command path: snapshot not read; folding the history", "aggregate", ref.String(), "err", err)
-		return cached{}, nil, false, nil
-	}
-	if !ok || snap.State == nil || snap.State.StateRef() != ref || snap.Position == 0 || snap.State.StateVersion() == 0 {
-		return cached{}, nil, false, nil
-	}
-	if ll, ok := s.cfg.Log.(interface {
-		LoadLast(ctx context.Context, aggType, aggID string) (eventstore.Record, bool, error)
-	}); ok {
-		last, found, err := ll.LoadLast(ctx, string(ref.Type), ref.ID)
-		if err != nil {
-			return cached{}, nil, false, err
-		}
-		c := cached{state: snap.State, position: snap.Position, hash: snap.Hash}
-		if found && last.Position == snap.Position && last.Hash == snap.Hash {
-			return c, nil, true, nil
-		}
-		if found && last.Version == snap.State.StateVersion()+1 && last.PrevHash == snap.Hash &&
-			(s.keys == nil || verifyRecord(s.keys, last, snap.State.StateVersion(), snap.Hash) == nil) {
-			return c, []eventstore.Record{last}, true, nil
-		}
-	}
-	recs, err := s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, snap.Position-1)
-	if err != nil {
-		return cached{}, nil, false, err
-	}
-	if len(recs) == 0 || recs[0].Position != snap.Position || recs[0].Hash != snap.Hash || recs[0].Version != snap.State.StateVersion() {
-		s.cfg.Logger.Warn("command path: ignoring a snapshot that does not match the log; folding the history",
-			"aggregate", ref.String(), "version", snap.State.StateVersion(), "position", snap.Position)
-		return cached{}, nil, false, nil
-	}
-	return cached{state: snap.State, position: snap.Position, hash: snap.Hash}, recs[1:], true, nil
-}
-
-// snapshotQueue bounds the snapshots waiting to be written; more are
-// dropped (the next multiple of SnapshotEvery tries again).
-const snapshotQueue = 64
-
-type snapshotJob struct {
-	ref domain.Ref
-	c   cached
-}
-
-// maybeSnapshot queues a snapshot of c when the aggregate's version went
-// from from past a multiple of SnapshotEvery.
-func (s *CommandService) maybeSnapshot(ref domain.Ref, from uint64, c cached) {
-	if s.snapq == nil || c.state == nil {
-		return
-	}
-	if to, every := c.state.StateVersion(), s.cfg.SnapshotEvery; to/every > from/every {
-		s.queueSnapshot(ref, c)
-	}
-}
-
-// queueSnapshot queues a snapshot of c, or drops it when the queue is full.
-func (s *CommandService) queueSnapshot(ref domain.Ref, c cached) {
-	if s.snapq == nil || c.state == nil {
-		return
-	}
-	s.snapPending.Add(1)
-	select {
-	case s.snapq <- snapshotJob{ref, c}:
-	default:
-		s.snapPending.Add(-1)
-		s.cfg.Logger.Debug("command path: snapshot queue full; dropping a snapshot", "aggregate", ref.String(), "version", c.state.StateVersion())
-		return
-	}
-	// One writer at a time, started on demand and gone when the queue is
-	// empty: a command never waits for a snapshot, and an idle service
-	// holds no goroutine.
-	if s.snapWriting.CompareAndSwap(false, true) {
-		go s.writeSnapshots()
-	}
-}
-
-// FlushSnapshots waits until the snapshots queued so far are written (or
-// failed), or ctx ends: for a graceful shutdown, tests and benchmarks.
-func (s *CommandService) FlushSnapshots(ctx context.Context) error {
-	for s.snapPending.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Microsecond):
-		}
-	}
-	return nil
-}
-
-// writeSnapshots writes the queued snapshots until the queue is empty.
-func (s *CommandService) writeSnapshots() {
-	for {
-		select {
-		case j := <-s.snapq:
-			snap := Snapshot{State: j.c.state, Position: j.c.position, Hash: j.c.hash}
-			if err := s.cfg.Snapshots.Put(context.Background(), j.ref, snap); err != nil {
-				s.cfg.Logger.Warn("command path: snapshot not written", "aggregate", j.ref.String(),
-					"version", j.c.state.StateVersion(), "err", err)
-			}
-			s.snapPending.Add(-1)
-		default:
-			s.snapWriting.Store(false)
-			// A job queued after the empty check whose sender saw this
-			// writer still running: take it (unless a new writer did).
-			if len(s.snapq) == 0 || !s.snapWriting.CompareAndSwap(false, true) {
-				return
-			}
-		}
-	}
-}
-
-// verifyRecord checks one record of an aggregate whose last good event is
-// at version with hash: signature by a trusted key, envelope, and chain.
-func verifyRecord(keys audit.Keyring, r eventstore.Record, version uint64, hash string) error {
-	c, err := audit.Inspect(keys, r.AuditEvent())
-	if err != nil {
-		return err
-	}
-	last := audit.Link{Version: version}
-	if version > 0 {
-		h, err := audit.ParseHash(hash)
-		if err != nil {
-			return fmt.Errorf("no hash of the aggregate's last good event: %w", err)
-		}
-		last.Hash = h
-	}
-	return c.Follows(last)
-}
-
-// recordedOf decodes a stored record for Evolve.
-func recordedOf(r eventstore.Record) (domain.Recorded, error) {
-	e, err := domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data)
-	if err != nil {
-		return domain.Recorded{}, &domain.Error{Kind: domain.KindInternal, Message: fmt.Sprintf("event at position %d", r.Position), Err: err}
-	}
-	return domain.Recorded{ID: r.ID, Version: r.Version, Position: r.Position, Time: r.Time, Actor: r.Actor, Event: e}, nil
-}
-
 // resultFor builds the response: the target aggregate's version and the
 // position of the command's last event.
-func resultFor(target domain.Ref, res eventstore.Result) CommandResult {
-	out := CommandResult{AggregateType: string(target.Type), AggregateID: target.ID}
+func resultFor(target domain.Ref, res eventlog.Result) CommandResult {
+	out := CommandResult{AggregateType: string(target.Type), AggregateID: target.ID, Events: make([]EventRef, 0, len(res.Events))}
 	for _, a := range res.Events {
 		out.Events = append(out.Events, EventRef{ID: a.ID, Type: a.Type, Position: a.Position})
 		if a.Position > out.Position {

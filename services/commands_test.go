@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 	"github.com/ehelse/portfolio/services"
@@ -147,7 +148,7 @@ func TestConcurrentCommandsWithSameIfMatchOneWins(t *testing.T) {
 			switch {
 			case err == nil:
 				ok++
-			case domain.IsKind(err, domain.KindConflict) && errors.Is(err, eventstore.ErrConflict):
+			case domain.IsKind(err, domain.KindConflict) && errors.Is(err, eventlog.ErrConflict):
 				conflicts++
 			default:
 				t.Errorf("unexpected error: %v", err)

@@ -17,15 +17,15 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // PolicyLog is what the dependency policy needs of the event store.
-// *eventstore.Store implements it.
+// *eventlog.Store implements it.
 type PolicyLog interface {
-	Append(ctx context.Context, meta eventstore.Meta, aggs ...eventstore.AggregateAppend) (eventstore.Result, error)
-	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventstore.Record, error)
-	Consume(ctx context.Context, afterPosition uint64, fn func(eventstore.Record) error, filters ...string) error
+	Append(ctx context.Context, meta eventlog.Meta, aggs ...eventlog.AggregateAppend) (eventlog.Result, error)
+	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventlog.Record, error)
+	Consume(ctx context.Context, afterPosition uint64, fn func(eventlog.Record) error, filters ...string) error
 }
 
 // DependencyPolicyConfig configures a DependencyPolicy.
@@ -146,12 +146,12 @@ func (p *DependencyPolicy) Run(ctx context.Context) error {
 	}
 	p.acted = acted
 	defer func() { _ = p.save(true) }()
-	return p.cfg.Log.Consume(ctx, 0, func(r eventstore.Record) error { return p.handle(ctx, r) },
+	return p.cfg.Log.Consume(ctx, 0, func(r eventlog.Record) error { return p.handle(ctx, r) },
 		"portfolio.events.initiative.>", "portfolio.events.dependency.>")
 }
 
 // handle folds one record and, past the checkpoint, acts on it.
-func (p *DependencyPolicy) handle(ctx context.Context, r eventstore.Record) error {
+func (p *DependencyPolicy) handle(ctx context.Context, r eventlog.Record) error {
 	defer p.advance(r.Position)
 	rec, ok := p.fold(r)
 	if !ok || r.Position <= p.acted {
@@ -182,7 +182,7 @@ func (p *DependencyPolicy) handle(ctx context.Context, r eventstore.Record) erro
 
 // fold evolves the record's aggregate; false when the record is not
 // applied (unknown type, forged, or already folded after a reload).
-func (p *DependencyPolicy) fold(r eventstore.Record) (domain.Recorded, bool) {
+func (p *DependencyPolicy) fold(r eventlog.Record) (domain.Recorded, bool) {
 	m := p.inits
 	if r.AggregateType == string(domain.Dependency) {
 		m = p.deps
@@ -223,11 +223,11 @@ func (p *DependencyPolicy) fold(r eventstore.Record) (domain.Recorded, bool) {
 
 // act assesses the affected dependencies after cause and writes what
 // changes, once.
-func (p *DependencyPolicy) act(ctx context.Context, cause eventstore.Record, affected []string) error {
+func (p *DependencyPolicy) act(ctx context.Context, cause eventlog.Record, affected []string) error {
 	slices.Sort(affected)
 	affected = slices.Compact(affected)
 	for attempt := 0; ; attempt++ {
-		var aggs []eventstore.AggregateAppend
+		var aggs []eventlog.AggregateAppend
 		var events []domain.Event
 		for _, id := range affected {
 			t := p.deps[id]
@@ -247,21 +247,21 @@ func (p *DependencyPolicy) act(ctx context.Context, cause eventstore.Record, aff
 			if err != nil {
 				return fmt.Errorf("policy: encode %s: %w", ev.EventType(), err)
 			}
-			aggs = append(aggs, eventstore.AggregateAppend{Type: string(domain.Dependency), ID: id,
+			aggs = append(aggs, eventlog.AggregateAppend{Type: string(domain.Dependency), ID: id,
 				ExpectedVersion: dep.Version, ExpectedPosition: t.position, PrevHash: t.hash,
-				Events: []eventstore.NewEvent{{Type: ev.EventType(), Data: data}}})
+				Events: []eventlog.NewEvent{{Type: ev.EventType(), Data: data}}})
 			events = append(events, ev)
 		}
 		if len(aggs) == 0 {
 			return nil
 		}
-		res, err := p.cfg.Log.Append(ctx, eventstore.Meta{CommandID: cause.ID, CorrelationID: cause.CorrelationID,
+		res, err := p.cfg.Log.Append(ctx, eventlog.Meta{CommandID: cause.ID, CorrelationID: cause.CorrelationID,
 			Actor: domain.PolicyActor, Time: p.cfg.Now()}, aggs...)
 		switch {
 		case err == nil:
 			p.wrote(res, events)
 			return nil
-		case errors.Is(err, eventstore.ErrConflict) && attempt < 8:
+		case errors.Is(err, eventlog.ErrConflict) && attempt < 8:
 			// Someone else moved a dependency: perhaps another instance
 			// acting on the same cause. Reload and decide again; what is
 			// already written for this cause is found and not repeated.
@@ -270,7 +270,7 @@ func (p *DependencyPolicy) act(ctx context.Context, cause eventstore.Record, aff
 					return err
 				}
 			}
-		case eventstore.IsTransient(err) && attempt < 8:
+		case errors.Is(err, eventlog.ErrUnavailable) && attempt < 8:
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -283,7 +283,7 @@ func (p *DependencyPolicy) act(ctx context.Context, cause eventstore.Record, aff
 }
 
 // wrote folds what the append wrote (or found already written).
-func (p *DependencyPolicy) wrote(res eventstore.Result, events []domain.Event) {
+func (p *DependencyPolicy) wrote(res eventlog.Result, events []domain.Event) {
 	for i, a := range res.Events {
 		t := p.deps[a.AggregateID]
 		if t == nil || i >= len(events) || a.Version <= t.state.StateVersion() {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/services"
 )
 
@@ -67,13 +67,13 @@ func caughtUp(t *testing.T, f *fixture, p *services.DependencyPolicy) {
 }
 
 // policyEvents lists the dependency's events written by the policy.
-func policyEvents(t *testing.T, f *fixture, dep string) []eventstore.Record {
+func policyEvents(t *testing.T, f *fixture, dep string) []eventlog.Record {
 	t.Helper()
 	recs, err := f.store.Load(context.Background(), "dependency", dep, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []eventstore.Record
+	var out []eventlog.Record
 	for _, r := range recs {
 		if r.Actor == domain.PolicyActor {
 			out = append(out, r)
@@ -82,7 +82,7 @@ func policyEvents(t *testing.T, f *fixture, dep string) []eventstore.Record {
 	return out
 }
 
-func expectPolicyEvents(t *testing.T, f *fixture, dep string, want ...string) []eventstore.Record {
+func expectPolicyEvents(t *testing.T, f *fixture, dep string, want ...string) []eventlog.Record {
 	t.Helper()
 	got := policyEvents(t, f, dep)
 	if len(got) != len(want) {

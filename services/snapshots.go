@@ -2,279 +2,140 @@ package services
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
-// SnapshotBucket is the default name of the JetStream key-value bucket
-// that holds aggregate snapshots.
-const SnapshotBucket = "PORTFOLIO_SNAPSHOTS"
-
-// Snapshot is an aggregate's state as of a stream position: what the
-// command path caches in memory (see CommandService), written down so that
-// a cold cache does not fold the whole history again.
-type Snapshot struct {
-	// State is the folded state; its version is the snapshot's version.
-	State domain.State
-	// Position is the stream position of the aggregate's last event
-	// folded into State, and Hash that event's hash (the next event's
-	// prevhash).
-	Position uint64
-	Hash     string
-}
-
 // Snapshots is what the command path needs of a snapshot store.
-// *SnapshotStore implements it.
+// *snapshots.Store (package eventstore/snapshots) implements it.
 //
 // Get returns only a snapshot it trusts and can decode: false (and no
 // error) for a missing one, and for one that is malformed, of another
 // schema or not signed by a trusted key. An error means the store could
 // not be asked. The command path treats every failure as a miss.
 type Snapshots interface {
-	Get(ctx context.Context, ref domain.Ref) (Snapshot, bool, error)
-	Put(ctx context.Context, ref domain.Ref, s Snapshot) error
+	Get(ctx context.Context, ref domain.Ref) (eventlog.Snapshot, bool, error)
+	Put(ctx context.Context, ref domain.Ref, s eventlog.Snapshot) error
 }
 
-// SnapshotConfig configures a SnapshotStore.
-type SnapshotConfig struct {
-	Bucket   string // default SnapshotBucket
-	Replicas int    // default 1
-	// Signer signs every snapshot Put writes (the event signing key).
-	// Nil: snapshots are written unsigned.
-	Signer ed25519.PrivateKey
-	// TrustedKeys, when not empty, makes Get accept only snapshots signed
-	// by one of these keys (the command service's TrustedKeys). Empty:
-	// unsigned snapshots are accepted, as unverified events are then.
-	TrustedKeys []ed25519.PublicKey
-	// Timeout bounds each Get and Put (default 2s): a slow bucket costs a
-	// command at most that before it folds the history instead.
-	Timeout time.Duration
-	Logger  *slog.Logger
-}
-
-// SnapshotStore keeps one snapshot per aggregate in a JetStream key-value
-// bucket (file storage, history 1), under the key "<type>.<id>"; the value
-// is JSON {schema, version, position, hash, state, signature}, state being
-// domain.EncodeState's encoding.
-//
-// Snapshots are a cache: the command path uses one only if it decodes, is
-// of this version's schema (domain.StateSchema) and is signed by a trusted
-// key, and only if the log still holds the snapshot's last event at its
-// position with its hash; it then reads and verifies the events after
-// that position as usual, the hash chain continuing from the snapshot's
-// hash and version. A missing, stale or unusable snapshot costs time,
-// never a different outcome.
-//
-// Who can write the bucket: anyone allowed to publish to
-// $KV.<bucket>.> on the NATS server — the product's own connection, and
-// with an external NATS server whoever its accounts let. Subscribing
-// services cannot: the embedded server gives them only reads of the
-// PORTFOLIO stream (daemon.SubscriberPermissions). Because a snapshot is
-// taken instead of the events it summarises, an unsigned snapshot would
-// let such a writer decide what commands are decided on, bypassing the
-// event signatures the command path checks (CommandConfig.TrustedKeys).
-// So snapshots are signed with the event signing key, over the aggregate,
-// the schema, version, position, hash and state, and Get refuses one that
-// a trusted key did not sign: a writer without the signing key can delete
-// snapshots or put back older genuine ones, which only costs a longer
-// read. See docs/ARCHITECTURE.md ("What is consistent when").
-type SnapshotStore struct {
-	kv   jetstream.KeyValue
-	cfg  SnapshotConfig
-	keys audit.Keyring // nil: signatures are not checked
-}
-
-// snapshotRecord is the stored value.
-type snapshotRecord struct {
-	Schema   string          `json:"schema"`
-	Version  uint64          `json:"version"`
-	Position uint64          `json:"position"`
-	Hash     string          `json:"hash"`
-	State    json.RawMessage `json:"state"`
-	// Signature is audit.Sign's "ed25519;<keyid>;<base64>" over
-	// snapshotDigest; empty when unsigned.
-	Signature string `json:"signature,omitempty"`
-}
-
-// OpenSnapshotStore creates the KV bucket if missing (or updates its
-// configuration) and returns the store.
-func OpenSnapshotStore(ctx context.Context, js jetstream.JetStream, cfg SnapshotConfig) (*SnapshotStore, error) {
-	if cfg.Bucket == "" {
-		cfg.Bucket = SnapshotBucket
+// loadFromSnapshot returns the aggregate's snapshot and the records after
+// it, ok false when there is no usable snapshot. The read starts at the
+// snapshot's own last event, which must still be in the log at that
+// position with that hash: a snapshot that does not match the log (the
+// stream was restored from a backup or recreated) is ignored. An error is
+// the log's; the snapshot store's are logged and taken as a miss.
+func (s *CommandService) loadFromSnapshot(ctx context.Context, ref domain.Ref) (cached, []eventlog.Record, bool, error) {
+	if s.cfg.Snapshots == nil {
+		return cached{}, nil, false, nil
 	}
-	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 2 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      cfg.Bucket,
-		Description: "Aggregate snapshots of the portfolio command path (a cache; safe to delete)",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-	})
+	snap, ok, err := s.cfg.Snapshots.Get(ctx, ref)
 	if err != nil {
-		return nil, unavailable("snapshots: open bucket "+cfg.Bucket, err)
+		s.cfg.Logger.Warn("command path: snapshot not read; folding the history", "aggregate", ref.String(), "err", err)
+		return cached{}, nil, false, nil
 	}
-	s := &SnapshotStore{kv: kv, cfg: cfg}
-	if len(cfg.TrustedKeys) > 0 {
-		s.keys = audit.NewKeyring(cfg.TrustedKeys...)
+	if !ok || snap.State == nil || snap.State.StateRef() != ref || snap.Position == 0 || snap.State.StateVersion() == 0 {
+		return cached{}, nil, false, nil
 	}
-	return s, nil
-}
-
-// SnapshotKey is the bucket key of an aggregate's snapshot: "<type>.<id>".
-// It is "" when the aggregate's id is not a valid key (the aggregate then
-// has no snapshot).
-func SnapshotKey(ref domain.Ref) string {
-	k := string(ref.Type) + "." + ref.ID
-	if ref.Type == "" || ref.ID == "" {
-		return ""
-	}
-	for _, c := range k {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '=', c == '.':
-		default:
-			return ""
+	if ll, ok := s.cfg.Log.(LastLoader); ok {
+		last, found, err := ll.LoadLast(ctx, string(ref.Type), ref.ID)
+		if err != nil {
+			return cached{}, nil, false, err
+		}
+		c := cached{state: snap.State, position: snap.Position, hash: snap.Hash}
+		if found && last.Position == snap.Position && last.Hash == snap.Hash {
+			return c, nil, true, nil
+		}
+		if found && last.Version == snap.State.StateVersion()+1 && last.PrevHash == snap.Hash &&
+			(s.keys == nil || verifyRecord(s.keys, last, snap.State.StateVersion(), snap.Hash) == nil) {
+			return c, []eventlog.Record{last}, true, nil
 		}
 	}
-	return k
+	recs, err := s.cfg.Log.Load(ctx, string(ref.Type), ref.ID, snap.Position-1)
+	if err != nil {
+		return cached{}, nil, false, err
+	}
+	if len(recs) == 0 || recs[0].Position != snap.Position || recs[0].Hash != snap.Hash || recs[0].Version != snap.State.StateVersion() {
+		s.cfg.Logger.Warn("command path: ignoring a snapshot that does not match the log; folding the history",
+			"aggregate", ref.String(), "version", snap.State.StateVersion(), "position", snap.Position)
+		return cached{}, nil, false, nil
+	}
+	return cached{state: snap.State, position: snap.Position, hash: snap.Hash}, recs[1:], true, nil
 }
 
-// Get returns the aggregate's snapshot: false when there is none or it is
-// not usable (logged: at Info when of another schema, at Error when not
-// signed by a trusted key, else at Warn), an error when the bucket could
-// not be read.
-func (s *SnapshotStore) Get(ctx context.Context, ref domain.Ref) (Snapshot, bool, error) {
-	key := SnapshotKey(ref)
-	if key == "" {
-		return Snapshot{}, false, nil
+// snapshotQueue bounds the snapshots waiting to be written; more are
+// dropped (the next multiple of SnapshotEvery tries again).
+const snapshotQueue = 64
+
+type snapshotJob struct {
+	ref domain.Ref
+	c   cached
+}
+
+// maybeSnapshot queues a snapshot of c when the aggregate's version went
+// from from past a multiple of SnapshotEvery.
+func (s *CommandService) maybeSnapshot(ref domain.Ref, from uint64, c cached) {
+	if s.snapq == nil || c.state == nil {
+		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
-	e, err := s.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Snapshot{}, false, nil
+	if to, every := c.state.StateVersion(), s.cfg.SnapshotEvery; to/every > from/every {
+		s.queueSnapshot(ref, c)
 	}
-	if err != nil {
-		return Snapshot{}, false, unavailable("snapshots: get "+key, err)
+}
+
+// queueSnapshot queues a snapshot of c, or drops it when the queue is full.
+func (s *CommandService) queueSnapshot(ref domain.Ref, c cached) {
+	if s.snapq == nil || c.state == nil {
+		return
 	}
-	snap, err := s.decode(ref, e.Value())
-	if err != nil {
-		level := slog.LevelWarn
-		switch {
-		case errors.Is(err, errSnapshotSignature):
-			level = slog.LevelError
-		case errors.Is(err, domain.ErrStateSchema): // written by another version
-			level = slog.LevelInfo
+	s.snapPending.Add(1)
+	select {
+	case s.snapq <- snapshotJob{ref, c}:
+	default:
+		s.snapPending.Add(-1)
+		s.cfg.Logger.Debug("command path: snapshot queue full; dropping a snapshot", "aggregate", ref.String(), "version", c.state.StateVersion())
+		return
+	}
+	// One writer at a time, started on demand and gone when the queue is
+	// empty: a command never waits for a snapshot, and an idle service
+	// holds no goroutine.
+	if s.snapWriting.CompareAndSwap(false, true) {
+		go s.writeSnapshots()
+	}
+}
+
+// FlushSnapshots waits until the snapshots queued so far are written (or
+// failed), or ctx ends: for a graceful shutdown, tests and benchmarks.
+func (s *CommandService) FlushSnapshots(ctx context.Context) error {
+	for s.snapPending.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Microsecond):
 		}
-		s.cfg.Logger.Log(ctx, level, "snapshots: ignoring an unusable snapshot", "key", key, "reason", err.Error())
-		return Snapshot{}, false, nil
-	}
-	return snap, true, nil
-}
-
-var errSnapshotSignature = errors.New("not signed by a trusted key")
-
-// decode checks and decodes a stored snapshot of ref.
-func (s *SnapshotStore) decode(ref domain.Ref, value []byte) (Snapshot, error) {
-	var rec snapshotRecord
-	if err := json.Unmarshal(value, &rec); err != nil {
-		return Snapshot{}, err
-	}
-	if s.keys != nil {
-		if err := s.keys.Check(rec.Signature, snapshotDigest(ref, rec)); err != nil {
-			return Snapshot{}, fmt.Errorf("%w: %v", errSnapshotSignature, err)
-		}
-	}
-	if rec.Schema != domain.StateSchema {
-		return Snapshot{}, fmt.Errorf("%w: schema %q, this version reads %q", domain.ErrStateSchema, rec.Schema, domain.StateSchema)
-	}
-	if rec.Version == 0 || rec.Position == 0 || !audit.IsHashText(rec.Hash) {
-		return Snapshot{}, fmt.Errorf("version %d, position %d, hash %q: not a snapshot of an existing aggregate", rec.Version, rec.Position, rec.Hash)
-	}
-	st, err := domain.DecodeState(ref, rec.State)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	if st.StateVersion() != rec.Version {
-		return Snapshot{}, fmt.Errorf("the state is at version %d, the snapshot says %d", st.StateVersion(), rec.Version)
-	}
-	return Snapshot{State: st, Position: rec.Position, Hash: rec.Hash}, nil
-}
-
-// Put writes the aggregate's snapshot, signed when the store has a Signer.
-func (s *SnapshotStore) Put(ctx context.Context, ref domain.Ref, snap Snapshot) error {
-	key := SnapshotKey(ref)
-	if key == "" {
-		return nil
-	}
-	if snap.State == nil || snap.State.StateRef() != ref {
-		return fmt.Errorf("snapshots: put %s: the state is not of that aggregate", ref)
-	}
-	raw, err := domain.EncodeState(snap.State)
-	if err != nil {
-		return err
-	}
-	rec := snapshotRecord{Schema: domain.StateSchema, Version: snap.State.StateVersion(), Position: snap.Position, Hash: snap.Hash, State: raw}
-	if s.cfg.Signer != nil {
-		rec.Signature = audit.Sign(s.cfg.Signer, snapshotDigest(ref, rec))
-	}
-	value, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
-	if _, err := s.kv.Put(ctx, key, value); err != nil {
-		return unavailable("snapshots: put "+key, err)
 	}
 	return nil
 }
 
-// snapshotDigest is what a snapshot's signature signs: SHA-256 over a
-// label and the length-prefixed aggregate, schema, version, position, hash
-// and state. The signed bytes start with a binary length, not "{", so
-// they are never a valid stored event (a CloudEvent JSON object, signed
-// over its SHA-256): a snapshot's signature cannot pass for an event's.
-func snapshotDigest(ref domain.Ref, rec snapshotRecord) audit.Hash {
-	h := sha256.New()
-	part := func(b []byte) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
+// writeSnapshots writes the queued snapshots until the queue is empty.
+func (s *CommandService) writeSnapshots() {
+	for {
+		select {
+		case j := <-s.snapq:
+			snap := eventlog.Snapshot{State: j.c.state, Position: j.c.position, Hash: j.c.hash}
+			if err := s.cfg.Snapshots.Put(context.Background(), j.ref, snap); err != nil {
+				s.cfg.Logger.Warn("command path: snapshot not written", "aggregate", j.ref.String(),
+					"version", j.c.state.StateVersion(), "err", err)
+			}
+			s.snapPending.Add(-1)
+		default:
+			s.snapWriting.Store(false)
+			// A job queued after the empty check whose sender saw this
+			// writer still running: take it (unless a new writer did).
+			if len(s.snapq) == 0 || !s.snapWriting.CompareAndSwap(false, true) {
+				return
+			}
+		}
 	}
-	num := func(v uint64) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], v)
-		part(n[:])
-	}
-	part([]byte("portfolio aggregate snapshot v1"))
-	part([]byte(ref.Type))
-	part([]byte(ref.ID))
-	part([]byte(rec.Schema))
-	num(rec.Version)
-	num(rec.Position)
-	part([]byte(rec.Hash))
-	part(rec.State)
-	var out audit.Hash
-	h.Sum(out[:0])
-	return out
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -17,10 +16,11 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/natstest"
+	"github.com/ehelse/portfolio/eventstore/snapshots"
 )
 
 var catalogue = domain.Ref{Type: domain.Strategy, ID: domain.StrategyCatalogID}
@@ -32,7 +32,7 @@ type snapEnv struct {
 	store *eventstore.Store
 	pub   ed25519.PublicKey
 	key   ed25519.PrivateKey
-	snaps *SnapshotStore
+	snaps *snapshots.Store
 	logs  *bytes.Buffer
 }
 
@@ -49,16 +49,16 @@ func newSnapEnv(t *testing.T) *snapEnv {
 		t.Fatal(err)
 	}
 	e := &snapEnv{js: js, store: store, pub: pub, key: key, logs: &bytes.Buffer{}}
-	e.snaps = e.openSnapshots(t, SnapshotConfig{Signer: key, TrustedKeys: []ed25519.PublicKey{pub}})
+	e.snaps = e.openSnapshots(t, snapshots.Config{Signer: key, TrustedKeys: []ed25519.PublicKey{pub}})
 	return e
 }
 
-func (e *snapEnv) openSnapshots(t *testing.T, cfg SnapshotConfig) *SnapshotStore {
+func (e *snapEnv) openSnapshots(t *testing.T, cfg snapshots.Config) *snapshots.Store {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(syncWriter{e.logs}, nil))
 	}
-	s, err := OpenSnapshotStore(context.Background(), e.js, cfg)
+	s, err := snapshots.Open(context.Background(), e.js, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ type recordingLog struct {
 	loads []loadCall
 }
 
-func (l *recordingLog) Load(ctx context.Context, aggType, aggID string, after uint64) ([]eventstore.Record, error) {
+func (l *recordingLog) Load(ctx context.Context, aggType, aggID string, after uint64) ([]eventlog.Record, error) {
 	recs, err := l.EventLog.Load(ctx, aggType, aggID, after)
 	l.mu.Lock()
 	l.loads = append(l.loads, loadCall{after, len(recs)})
@@ -143,7 +143,7 @@ func defineGoals(t *testing.T, svc *CommandService, from, n int) {
 }
 
 // waitSnapshot waits until the aggregate's snapshot is at version want.
-func waitSnapshot(t *testing.T, s Snapshots, ref domain.Ref, want uint64) Snapshot {
+func waitSnapshot(t *testing.T, s Snapshots, ref domain.Ref, want uint64) eventlog.Snapshot {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -182,155 +182,6 @@ func sameCached(t *testing.T, what string, got, want cached) {
 	if got.position != want.position || got.hash != want.hash || !reflect.DeepEqual(got.state, want.state) {
 		t.Fatalf("%s: got version %d position %d hash %.8s, want version %d position %d hash %.8s\n got %#v\nwant %#v", what,
 			got.state.StateVersion(), got.position, got.hash, want.state.StateVersion(), want.position, want.hash, got.state, want.state)
-	}
-}
-
-func TestSnapshotStoreRoundTrip(t *testing.T) {
-	e := newSnapEnv(t)
-	ctx := context.Background()
-	if _, ok, err := e.snaps.Get(ctx, catalogue); ok || err != nil {
-		t.Fatalf("empty bucket: %v %v", ok, err)
-	}
-	svc, _ := e.service(t, nil, 0)
-	defineGoals(t, svc, 1, 3)
-	c := e.truth(t, catalogue)
-	if err := e.snaps.Put(ctx, catalogue, Snapshot{State: c.state, Position: c.position, Hash: c.hash}); err != nil {
-		t.Fatal(err)
-	}
-	got, ok, err := e.snaps.Get(ctx, catalogue)
-	if err != nil || !ok {
-		t.Fatalf("get: %v %v", ok, err)
-	}
-	sameCached(t, "round trip", cached{got.State, got.Position, got.Hash}, c)
-
-	// The stored value: the documented fields, signed.
-	entry, err := e.snaps.kv.Get(ctx, "strategy.national")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec map[string]json.RawMessage
-	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"schema", "version", "position", "hash", "state", "signature"} {
-		if _, ok := rec[k]; !ok {
-			t.Errorf("the stored snapshot has no %q: %s", k, entry.Value())
-		}
-	}
-	// The bucket: file storage, history 1.
-	st, err := e.snaps.kv.Status(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Bucket() != SnapshotBucket || st.History() != 1 || st.BackingStore() != "JetStream" {
-		t.Errorf("bucket %s history %d", st.Bucket(), st.History())
-	}
-	info, err := e.js.Stream(ctx, "KV_"+SnapshotBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.CachedInfo().Config.Storage != jetstream.FileStorage {
-		t.Errorf("storage %v", info.CachedInfo().Config.Storage)
-	}
-	// Keys: "<type>.<id>"; an id that is no valid key has no snapshot.
-	if k := SnapshotKey(domain.Ref{Type: domain.Series, ID: "NUIT-2026"}); k != "series.NUIT-2026" {
-		t.Errorf("key %q", k)
-	}
-	if k := SnapshotKey(domain.Ref{Type: domain.Initiative, ID: "ø"}); k != "" {
-		t.Errorf("key %q", k)
-	}
-}
-
-// TestSnapshotStoreRefuses: Get ignores a snapshot that is unsigned,
-// signed by another key, altered, of another schema or malformed.
-func TestSnapshotStoreRefuses(t *testing.T) {
-	e := newSnapEnv(t)
-	ctx := context.Background()
-	svc, _ := e.service(t, nil, 0)
-	defineGoals(t, svc, 1, 2)
-	c := e.truth(t, catalogue)
-	good := Snapshot{State: c.state, Position: c.position, Hash: c.hash}
-
-	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
-	unsigned := e.openSnapshots(t, SnapshotConfig{})
-	foreign := e.openSnapshots(t, SnapshotConfig{Signer: stranger})
-
-	put := func(s *SnapshotStore, snap Snapshot) {
-		t.Helper()
-		if err := s.Put(ctx, catalogue, snap); err != nil {
-			t.Fatal(err)
-		}
-	}
-	refused := func(what string) {
-		t.Helper()
-		if snap, ok, err := e.snaps.Get(ctx, catalogue); ok || err != nil {
-			t.Errorf("%s: got %v %v %+v", what, ok, err, snap)
-		}
-	}
-	raw := func(value string) {
-		t.Helper()
-		if _, err := e.snaps.kv.Put(ctx, "strategy.national", []byte(value)); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	put(unsigned, good)
-	refused("unsigned")
-	if !e.logged("not signed by a trusted key") {
-		t.Error("an unsigned snapshot was not logged")
-	}
-	// A store without trusted keys accepts it (events are not verified
-	// then either).
-	if _, ok, _ := unsigned.Get(ctx, catalogue); !ok {
-		t.Error("a store without trusted keys refused an unsigned snapshot")
-	}
-	put(foreign, good)
-	refused("signed by an untrusted key")
-
-	// Altered after signing: another state, version or position.
-	put(e.snaps, good)
-	entry, _ := e.snaps.kv.Get(ctx, "strategy.national")
-	var rec snapshotRecord
-	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
-		t.Fatal(err)
-	}
-	alter := func(what string, f func(r *snapshotRecord)) {
-		t.Helper()
-		r := rec
-		f(&r)
-		b, _ := json.Marshal(r)
-		raw(string(b))
-		refused(what)
-	}
-	alter("another title", func(r *snapshotRecord) {
-		r.State = json.RawMessage(strings.Replace(string(r.State), "Mål 1", "Mål X", 1))
-	})
-	alter("another position", func(r *snapshotRecord) { r.Position++ })
-	alter("another hash", func(r *snapshotRecord) { r.Hash = strings.Repeat("0", 64) })
-	alter("another schema", func(r *snapshotRecord) { r.Schema = "0.000000000000" })
-	alter("no signature", func(r *snapshotRecord) { r.Signature = "" })
-	raw("not json")
-	refused("garbage")
-
-	// Under another aggregate's key: the signature names the aggregate.
-	if _, err := e.snaps.kv.Put(ctx, "strategy.other", entry.Value()); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, err := e.snaps.Get(ctx, domain.Ref{Type: domain.Strategy, ID: "other"}); ok || err != nil {
-		t.Errorf("a snapshot moved to another key: %v %v", ok, err)
-	}
-	// Another schema written with a valid signature (an older version of
-	// the product): refused too.
-	signedOld := rec
-	signedOld.Schema = "0.000000000000"
-	signedOld.Signature = audit.Sign(e.key, snapshotDigest(catalogue, signedOld))
-	b, _ := json.Marshal(signedOld)
-	raw(string(b))
-	refused("a signed snapshot of another schema")
-
-	put(e.snaps, good)
-	if _, ok, err := e.snaps.Get(ctx, catalogue); !ok || err != nil {
-		t.Fatalf("the genuine snapshot: %v %v", ok, err)
 	}
 }
 
@@ -393,7 +244,11 @@ func TestCommandsUseSnapshots(t *testing.T) {
 	}
 
 	// A cold load of a long history without a snapshot writes one.
-	if err := e.snaps.kv.Purge(context.Background(), "strategy.national"); err != nil {
+	kv, err := e.js.KeyValue(context.Background(), snapshots.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Purge(context.Background(), "strategy.national"); err != nil {
 		t.Fatal(err)
 	}
 	cold3, _ := e.service(t, e.snaps, 10)
@@ -423,8 +278,8 @@ func TestUnusableSnapshotsChangeNothing(t *testing.T) {
 		}
 	}
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
-	unsigned := e.openSnapshots(t, SnapshotConfig{})
-	foreign := e.openSnapshots(t, SnapshotConfig{Signer: stranger})
+	unsigned := e.openSnapshots(t, snapshots.Config{})
+	foreign := e.openSnapshots(t, snapshots.Config{Signer: stranger})
 
 	// Genuine, signed snapshots that do not match the log: a state from
 	// another stream (the log was recreated or restored from a backup).
@@ -433,14 +288,14 @@ func TestUnusableSnapshotsChangeNothing(t *testing.T) {
 
 	for _, c := range []struct {
 		name  string
-		store *SnapshotStore
-		snap  Snapshot
+		store *snapshots.Store
+		snap  eventlog.Snapshot
 		log   string
 	}{
-		{"unsigned", unsigned, Snapshot{State: &lie, Position: truth.position, Hash: truth.hash}, "not signed"},
-		{"untrusted key", foreign, Snapshot{State: &lie, Position: truth.position, Hash: truth.hash}, "not trusted"},
-		{"beyond the log", e.snaps, Snapshot{State: past.state, Position: past.position, Hash: past.hash}, "does not match the log"},
-		{"another hash", e.snaps, Snapshot{State: otherHash.state, Position: otherHash.position, Hash: otherHash.hash}, "does not match the log"},
+		{"unsigned", unsigned, eventlog.Snapshot{State: &lie, Position: truth.position, Hash: truth.hash}, "not signed"},
+		{"untrusted key", foreign, eventlog.Snapshot{State: &lie, Position: truth.position, Hash: truth.hash}, "not trusted"},
+		{"beyond the log", e.snaps, eventlog.Snapshot{State: past.state, Position: past.position, Hash: past.hash}, "does not match the log"},
+		{"another hash", e.snaps, eventlog.Snapshot{State: otherHash.state, Position: otherHash.position, Hash: otherHash.hash}, "does not match the log"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			logMu.Lock()
@@ -495,9 +350,9 @@ func TestSnapshotThenUnsignedEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := domain.EncodeEvent(domain.StrategicGoalDefined{GoalID: "EVIL", Strategy: "2023-2030", Title: "forged"})
-	if _, err := intruder.Append(ctx, eventstore.Meta{CommandID: NewID(), Actor: "intruder"}, eventstore.AggregateAppend{
+	if _, err := intruder.Append(ctx, eventlog.Meta{CommandID: NewID(), Actor: "intruder"}, eventlog.AggregateAppend{
 		Type: string(domain.Strategy), ID: domain.StrategyCatalogID, ExpectedVersion: 5, ExpectedPosition: snap.Position, PrevHash: snap.Hash,
-		Events: []eventstore.NewEvent{{ID: NewID(), Type: "StrategicGoalDefined", Data: data}},
+		Events: []eventlog.NewEvent{{ID: NewID(), Type: "StrategicGoalDefined", Data: data}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -530,11 +385,11 @@ type blockingSnapshots struct {
 	puts    atomic.Int64
 }
 
-func (b *blockingSnapshots) Get(context.Context, domain.Ref) (Snapshot, bool, error) {
-	return Snapshot{}, false, nil
+func (b *blockingSnapshots) Get(context.Context, domain.Ref) (eventlog.Snapshot, bool, error) {
+	return eventlog.Snapshot{}, false, nil
 }
 
-func (b *blockingSnapshots) Put(ctx context.Context, ref domain.Ref, s Snapshot) error {
+func (b *blockingSnapshots) Put(ctx context.Context, ref domain.Ref, s eventlog.Snapshot) error {
 	<-b.release
 	b.puts.Add(1)
 	return nil
@@ -603,7 +458,7 @@ type countingSnapshots struct {
 	puts *atomic.Int64
 }
 
-func (c *countingSnapshots) Put(ctx context.Context, ref domain.Ref, s Snapshot) error {
+func (c *countingSnapshots) Put(ctx context.Context, ref domain.Ref, s eventlog.Snapshot) error {
 	err := c.Snapshots.Put(ctx, ref, s)
 	c.puts.Add(1)
 	return err

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/embedded"
 )
@@ -39,8 +40,8 @@ func TestInProcessRestartKeepsEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Append(ctx, eventstore.Meta{CommandID: "c1", Actor: "a"}, eventstore.AggregateAppend{
-		Type: "case", ID: "k1", Events: []eventstore.NewEvent{{Type: "CaseRegistered", Data: json.RawMessage(`{"caseId":"k1"}`)}},
+	res, err := s.Append(ctx, eventlog.Meta{CommandID: "c1", Actor: "a"}, eventlog.AggregateAppend{
+		Type: "case", ID: "k1", Events: []eventlog.NewEvent{{Type: "CaseRegistered", Data: json.RawMessage(`{"caseId":"k1"}`)}},
 	})
 	if err != nil {
 		t.Fatal(err)

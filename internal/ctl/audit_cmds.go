@@ -24,6 +24,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ehelse/portfolio/audit"
+	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // verifyTimeout is the default --timeout of the commands that read the
@@ -139,7 +141,7 @@ The whole log is read, so the default --timeout here is 15m.`,
 		if !cmd.Flags().Changed("timeout") {
 			a.timeout = verifyTimeout
 		}
-		var v verifyView
+		var v services.VerifyResult
 		var body []byte
 		if file != "" {
 			trusted, err := readKeys(keys)
@@ -188,7 +190,7 @@ The whole log is read, so the default --timeout here is 15m.`,
 // verifyOnline asks the server. When the log does not extend a digest with
 // checkpoints, it asks again for the heads at the digest's interval to
 // find where the log first differs.
-func (a *app) verifyOnline(ctx context.Context, d *audit.Digest, o *queryOpts, noProgress bool) (verifyView, []byte, error) {
+func (a *app) verifyOnline(ctx context.Context, d *audit.Digest, o *queryOpts, noProgress bool) (services.VerifyResult, []byte, error) {
 	q := url.Values{}
 	if d != nil {
 		q.Set("sinceEvents", strconv.FormatUint(d.Events, 10))
@@ -204,9 +206,9 @@ func (a *app) verifyOnline(ctx context.Context, d *audit.Digest, o *queryOpts, n
 	resp, err := a.get(ctx, "/v1/audit/verify", q, o)
 	stop()
 	if err != nil {
-		return verifyView{}, nil, err
+		return services.VerifyResult{}, nil, err
 	}
-	var v verifyView
+	var v services.VerifyResult
 	if err := json.Unmarshal(resp.body, &v); err != nil {
 		return v, nil, failf("unexpected answer from the server: %v", err)
 	}
@@ -224,9 +226,7 @@ func (a *app) verifyOnline(ctx context.Context, d *audit.Digest, o *queryOpts, n
 	if err != nil {
 		return v, body, nil // the first answer stands
 	}
-	var cur struct {
-		Checkpoints []audit.Checkpoint `json:"checkpoints"`
-	}
+	var cur services.VerifyResult
 	if json.Unmarshal(resp.body, &cur) != nil {
 		return v, body, nil
 	}
@@ -273,10 +273,10 @@ func compareCheckpoints(d audit.Digest, current []audit.Checkpoint) *audit.Since
 }
 
 // verifyFile verifies an export here.
-func (a *app) verifyFile(path string, keys []ed25519.PublicKey, since *audit.Digest, noProgress bool) (verifyView, []byte, error) {
+func (a *app) verifyFile(path string, keys []ed25519.PublicKey, since *audit.Digest, noProgress bool) (services.VerifyResult, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return verifyView{}, nil, usagef("--file: %v", err)
+		return services.VerifyResult{}, nil, usagef("--file: %v", err)
 	}
 	defer f.Close()
 	opts := audit.JSONLOptions{Options: audit.Options{Keys: audit.NewKeyring(keys...), Since: since}}
@@ -298,17 +298,16 @@ func (a *app) verifyFile(path string, keys []ed25519.PublicKey, since *audit.Dig
 	}
 	res, err := audit.VerifyJSONLWith(f, opts, progress)
 	if err != nil {
-		return verifyView{}, nil, failf("%s: %v", path, err)
+		return services.VerifyResult{}, nil, failf("%s: %v", path, err)
 	}
-	v := verifyView{OK: res.OK, Events: res.Events, Head: res.Head, FirstBad: res.FirstBad, Position: res.Position,
-		Reason: res.Reason, Missing: res.Missing, FirstMissing: res.FirstMissing, KeyID: res.Header.KeyID, Since: res.Since}
+	v := services.VerifyResult{Result: res.Result, KeyID: res.Header.KeyID}
 	body, err := json.Marshal(res)
 	return v, body, err
 }
 
 // renderVerifyMore adds the optional lines of a verification to
 // renderVerify's table.
-func renderVerifyMore(tw *tabwriter.Writer, v verifyView) {
+func renderVerifyMore(tw *tabwriter.Writer, v services.VerifyResult) {
 	if v.Reason != "" {
 		fmt.Fprintf(tw, "reason:\t%s\n", v.Reason)
 	}
@@ -366,7 +365,7 @@ not intact.`,
 		}
 		var (
 			d    audit.Digest
-			v    verifyView
+			v    services.VerifyResult
 			err  error
 			note string
 		)
@@ -389,20 +388,14 @@ not intact.`,
 			if err != nil {
 				return err
 			}
-			var r struct {
-				verifyView
-				CheckpointEvery uint64             `json:"checkpointEvery"`
-				Checkpoints     []audit.Checkpoint `json:"checkpoints"`
-				VerifiedAt      string             `json:"verifiedAt"`
-			}
-			if err := json.Unmarshal(resp.body, &r); err != nil {
+			if err := json.Unmarshal(resp.body, &v); err != nil {
 				return failf("unexpected answer from the server: %v", err)
 			}
-			v = r.verifyView
-			d = audit.Digest{Events: r.Events, Position: r.Position, Head: r.Head, KeyID: r.KeyID, TakenAt: r.VerifiedAt,
-				CheckpointEvery: r.CheckpointEvery, Checkpoints: r.Checkpoints}
-			if d.TakenAt == "" {
-				d.TakenAt = time.Now().UTC().Format(time.RFC3339)
+			d = v.Digest()
+			d.KeyID = v.KeyID
+			d.TakenAt = time.Now().UTC().Format(time.RFC3339)
+			if !v.VerifiedAt.IsZero() {
+				d.TakenAt = v.VerifiedAt.UTC().Format(time.RFC3339Nano)
 			}
 		}
 		if err = d.Validate(); err != nil {
@@ -440,14 +433,14 @@ not intact.`,
 
 // digestFile computes a digest from an export, with checkpoints at the
 // interval audit.CheckpointInterval picks for its length.
-func (a *app) digestFile(path string, keys []ed25519.PublicKey) (audit.Digest, verifyView, error) {
+func (a *app) digestFile(path string, keys []ed25519.PublicKey) (audit.Digest, services.VerifyResult, error) {
 	lines, err := countLines(path)
 	if err != nil {
-		return audit.Digest{}, verifyView{}, usagef("--file: %v", err)
+		return audit.Digest{}, services.VerifyResult{}, usagef("--file: %v", err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return audit.Digest{}, verifyView{}, usagef("--file: %v", err)
+		return audit.Digest{}, services.VerifyResult{}, usagef("--file: %v", err)
 	}
 	defer f.Close()
 	opts := audit.JSONLOptions{Options: audit.Options{Keys: audit.NewKeyring(keys...), CheckpointEvery: audit.CheckpointInterval(lines)}}
@@ -457,12 +450,12 @@ func (a *app) digestFile(path string, keys []ed25519.PublicKey) (audit.Digest, v
 	}
 	res, err := audit.VerifyJSONLWith(f, opts, nil)
 	if err != nil {
-		return audit.Digest{}, verifyView{}, failf("%s: %v", path, err)
+		return audit.Digest{}, services.VerifyResult{}, failf("%s: %v", path, err)
 	}
 	d := res.Digest()
 	d.KeyID = res.Header.KeyID
 	d.TakenAt = res.Header.ExportedAt
-	return d, verifyView{OK: res.OK, Reason: res.Reason}, nil
+	return d, services.VerifyResult{Result: audit.Result{OK: res.OK, Reason: res.Reason}}, nil
 }
 
 func countLines(path string) (uint64, error) {
@@ -490,16 +483,6 @@ func countLines(path string) (uint64, error) {
 }
 
 // ---- audit export ----
-
-// exportEvent is the part of an event of GET /v1/audit/events an export
-// needs.
-type exportEvent struct {
-	Position  uint64 `json:"position"`
-	Subject   string `json:"subject"`
-	Raw       []byte `json:"raw"`
-	Signature string `json:"signature"`
-	Hash      string `json:"hash"`
-}
 
 // exportPage is how many events audit export asks for at a time.
 const exportPage = 1000
@@ -540,10 +523,7 @@ without portfolioctl).`,
 		if err != nil {
 			return err
 		}
-		var key struct {
-			PublicKey string `json:"publicKey"`
-			KeyID     string `json:"keyId"`
-		}
+		var key wire.AuditKey
 		if err := json.Unmarshal(kr.body, &key); err != nil || key.PublicKey == "" {
 			return failf("unexpected answer from the server's /v1/audit/key")
 		}
@@ -579,10 +559,7 @@ without portfolioctl).`,
 					yield(audit.Event{}, err)
 					return
 				}
-				var page struct {
-					Events []exportEvent `json:"events"`
-					Next   uint64        `json:"next"`
-				}
+				var page wire.AuditEventList
 				if err := json.Unmarshal(resp.body, &page); err != nil {
 					yield(audit.Event{}, failf("unexpected answer from /v1/audit/events: %v", err))
 					return

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services"
 )
 
 // The command bodies are the domain's command types (domain/commands.go):
@@ -34,19 +35,6 @@ var (
 	purposes   = []string{"admission", "phase_gate", "prioritisation", "other"}
 	lifecycles = []string{"proposed", "in_portfolio", "paused", "rejected", "withdrawn", "closed", "cancelled"}
 )
-
-// commandResult is the answer to an accepted command.
-type commandResult struct {
-	AggregateType string `json:"aggregateType"`
-	AggregateID   string `json:"aggregateId"`
-	Version       uint64 `json:"version"`
-	Position      uint64 `json:"position"`
-	Events        []struct {
-		ID       string `json:"id"`
-		Type     string `json:"type"`
-		Position uint64 `json:"position"`
-	} `json:"events"`
-}
 
 // writeOpts are the flags every command has.
 type writeOpts struct {
@@ -107,7 +95,7 @@ func (a *app) send(ctx context.Context, name string, body []byte, o writeOpts) e
 	if a.output == outJSON {
 		return writeRaw(a.stdout, resp.body)
 	}
-	var r commandResult
+	var r services.CommandResult
 	if err := json.Unmarshal(resp.body, &r); err != nil {
 		return failf("unexpected answer from %s: %v", c.server(), err)
 	}
@@ -121,7 +109,7 @@ func (a *app) send(ctx context.Context, name string, body []byte, o writeOpts) e
 
 // formatResult is the one line printed for an accepted command:
 // "InitiativeProposed initiative/01J… version 1 position 57".
-func formatResult(r commandResult) string {
+func formatResult(r services.CommandResult) string {
 	types := make([]string, 0, len(r.Events))
 	for _, e := range r.Events {
 		types = append(types, e.Type)

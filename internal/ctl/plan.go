@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // The realisation plan: indicators, reporting rounds, the portfolio
@@ -168,7 +168,7 @@ func progress(p *float64) string {
 
 func renderIndicators(w io.Writer, body []byte) error {
 	var v struct {
-		Indicators []projections.IndicatorView `json:"indicators"`
+		Indicators []wire.IndicatorView `json:"indicators"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err
@@ -187,7 +187,7 @@ func renderIndicators(w io.Writer, body []byte) error {
 }
 
 func renderIndicator(w io.Writer, body []byte) error {
-	var i projections.IndicatorView
+	var i wire.IndicatorView
 	if err := json.Unmarshal(body, &i); err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func renderIndicator(w io.Writer, body []byte) error {
 
 func renderRounds(w io.Writer, body []byte) error {
 	var v struct {
-		Rounds []projections.RoundSummary `json:"rounds"`
+		Rounds []wire.RoundSummary `json:"rounds"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err
@@ -222,7 +222,7 @@ func renderRounds(w io.Writer, body []byte) error {
 }
 
 func renderRound(w io.Writer, body []byte) error {
-	var r projections.RoundDetail
+	var r wire.RoundDetail
 	if err := json.Unmarshal(body, &r); err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func renderRound(w io.Writer, body []byte) error {
 	tw := newTable(w)
 	header(tw, "OWNER", "REPORTED", "NOT REPORTED")
 	for _, o := range r.Owners {
-		titles := func(refs []projections.InitiativeRef) string {
+		titles := func(refs []wire.InitiativeRef) string {
 			s := ""
 			for i, x := range refs {
 				if i > 0 {
@@ -247,7 +247,7 @@ func renderRound(w io.Writer, body []byte) error {
 }
 
 func renderReport(w io.Writer, body []byte) error {
-	var r projections.PortfolioReport
+	var r wire.PortfolioReport
 	if err := json.Unmarshal(body, &r); err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func renderReport(w io.Writer, body []byte) error {
 
 func renderDependencies(w io.Writer, body []byte) error {
 	var v struct {
-		Dependencies []projections.DependencyView `json:"dependencies"`
+		Dependencies []wire.DependencyView `json:"dependencies"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err

@@ -213,22 +213,28 @@ func (a *app) showInitiativeCmd() *cobra.Command {
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
 		q := url.Values{}
+		asked := ""
 		if asOf != "" {
 			t, err := parseAsOf(asOf)
 			if err != nil {
 				return err
 			}
 			q.Set("asOf", t)
+			asked = "as of " + t
+			if pt, err := time.Parse(time.RFC3339Nano, t); err == nil {
+				asked = "as of " + ts(pt)
+			}
 		}
 		if cmd.Flags().Changed("at-version") {
 			q.Set("atVersion", strconv.FormatUint(atVersion, 10))
+			asked = "at version " + strconv.FormatUint(atVersion, 10)
 		}
 		resp, err := a.get(cmd.Context(), "/v1/initiatives/"+id(args[0]), q, &o)
 		if err != nil {
 			return err
 		}
 		return a.print(resp, func(w io.Writer, b []byte) error {
-			return renderInitiative(w, b, strings.Trim(resp.header.Get("ETag"), `W/"`))
+			return renderInitiative(w, b, strings.Trim(resp.header.Get("ETag"), `W/"`), asked)
 		})
 	})
 	cmd.Flags().StringVar(&asOf, "as-of", "", "the state at this time, RFC 3339 (a date alone: the end of that day, UTC)")

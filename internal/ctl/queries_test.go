@@ -1,9 +1,14 @@
 package ctl
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 const strategyJSON = `{"strategies":[{"strategy":"2023-2030","goals":[
@@ -67,13 +72,11 @@ const decisionsJSON = `[{"eventId":"E7","position":12,"forum":"NUIT","meetingId"
  {"eventId":"E8","position":13,"forum":"EHR","meetingId":"M2","meetingLabel":"1/2026","meetingDate":"2026-04-02","caseId":"C1",
   "caseNumber":"1/26","caseTitle":"Opptak av Helsenorge","caseType":"approval","purpose":"admission","outcome":"approved","resolution":"EHR gir sin tilslutning","recordedAt":"2026-04-02T15:00:00Z"}]`
 
-// Two shapes of the audit log answer: CloudEvents with a position, and
-// flat records in an object.
-const auditEventsJSON = `[{"position":1,"event":{"specversion":"1.0","id":"E1","source":"/portfolio","type":"no.ehelse.portfolio.StrategicGoalDefined.v1",
-  "subject":"strategy/national","time":"2026-01-01T08:00:00.5Z","datacontenttype":"application/json","aggregatetype":"strategy","aggregateid":"national",
-  "aggregateversion":1,"actor":"sekretariat","data":{}}},
- {"position":2,"specversion":"1.0","id":"E2","type":"no.ehelse.portfolio.InitiativeProposed.v1","subject":"initiative/01JHN","time":"2026-01-05T08:00:00Z",
-  "aggregateversion":1,"actor":"hso","data":{}}]`
+// The server's AuditEventList.
+const auditEventsJSON = `{"events":[{"position":1,"id":"E1","type":"StrategicGoalDefined","schemaVersion":1,"subject":"portfolio.events.strategy.national.StrategicGoalDefined",
+  "aggregateType":"strategy","aggregateId":"national","version":1,"time":"2026-01-01T08:00:00.5Z","actor":"sekretariat","data":{}},
+ {"position":2,"id":"E2","type":"InitiativeProposed","schemaVersion":1,"subject":"portfolio.events.initiative.01JHN.InitiativeProposed",
+  "aggregateType":"initiative","aggregateId":"01JHN","version":1,"time":"2026-01-05T08:00:00Z","actor":"hso","data":{}}],"next":2}`
 
 // The server's EventView list.
 const historyJSON = `{"events":[{"position":3,"id":"E1","type":"InitiativeProposed","schemaVersion":1,"subject":"initiative/01JHN",
@@ -141,8 +144,7 @@ func TestQueryRequests(t *testing.T) {
 func TestQueryTables(t *testing.T) {
 	f := newFake(t)
 	f.on("/v1/strategy", reply{body: strategyJSON})
-	// The server wraps lists in objects; bare lists are accepted too
-	// (TestBareLists).
+	// The server wraps lists in objects.
 	f.on("/v1/initiatives", reply{body: `{"initiatives":` + initiativesJSON + `}`})
 	f.on("/v1/roadmap", reply{body: roadmapJSON})
 	f.on("/v1/initiatives/01JHN", reply{body: initiativeJSON, header: map[string]string{"ETag": `"5"`}})
@@ -319,10 +321,10 @@ func TestDecisionsCSV(t *testing.T) {
 
 func TestEmptyTables(t *testing.T) {
 	f := newFake(t)
-	f.on("/v1/initiatives", reply{body: `[]`})
+	f.on("/v1/initiatives", reply{body: `{"initiatives":[]}`})
 	f.on("/v1/roadmap", reply{body: `{"goals":[]}`})
-	f.on("/v1/council/decisions", reply{body: `[]`})
-	f.on("/v1/council/meetings", reply{body: `[]`})
+	f.on("/v1/council/decisions", reply{body: `{"decisions":[]}`})
+	f.on("/v1/council/meetings", reply{body: `{"meetings":[]}`})
 	f.on("/v1/audit/events", reply{body: `{"events":[]}`})
 	f.on("/v1/strategy", reply{body: `{"strategies":[]}`})
 	for args, want := range map[string]string{
@@ -386,37 +388,37 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func TestBareLists(t *testing.T) {
-	f := newFake(t)
-	f.on("/v1/initiatives", reply{body: initiativesJSON})
-	f.on("/v1/council/meetings", reply{body: meetingsJSON})
-	f.on("/v1/council/decisions", reply{body: decisionsJSON})
-	for _, args := range [][]string{{"initiatives"}, {"council", "meetings"}, {"council", "decisions"}} {
-		r := f.run(args...)
-		if r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
-			t.Errorf("%v: exit %d, %q, stderr %q", args, r.code, r.stdout, r.stderr)
-		}
-	}
-}
-
-// TestInitiativeAsOf renders the state computed from the log.
+// TestInitiativeAsOf renders a past state: the same shape as the current
+// one (wire.InitiativeDetail), with what was asked for.
 func TestInitiativeAsOf(t *testing.T) {
 	f := newFake(t)
-	f.on("/v1/initiatives/01JHN", reply{header: map[string]string{"ETag": `"2"`}, body: `{"initiativeId":"01JHN","version":2,
-	 "asOf":"2026-02-15T00:00:00Z","state":{"id":"01JHN","version":2,"title":"Helsenorge","description":"d","owner":"NHN",
-	 "primarySubGoal":"1A","primaryGoal":"M1","subGoals":["4A"],"userGroups":["innbyggere"],"plannedStart":"2026-01-01",
-	 "plannedEnd":"2027-12-31","lifecycle":"in_portfolio","phase":"concept","paused":true,
-	 "lastStatus":{"reportDate":"2026-02-01","overall":"green","schedule":"green","cost":"green","benefit":"green","reportedAt":"2026-02-01T10:00:00Z"},
-	 "statusReports":1,"milestones":[{"id":"MS1","title":"Pilot","status":"slipped","plannedDate":"2026-09-30","originalPlannedDate":"2026-06-30",
-	 "slips":[{"from":"2026-06-30","to":"2026-09-30"}]}],
-	 "phaseChanges":[{"from":"concept","to":"planning","caseId":"C2","meetingId":"M3","at":"2026-02-10T12:00:00Z"}]}}`})
+	then := wire.InitiativeDetail{
+		InitiativeSummary: wire.InitiativeSummary{InitiativeID: "01JHN", Title: "Helsenorge", Owner: "NHN",
+			Phase: domain.PhasePlanning, State: domain.LifecyclePaused, PrimaryGoal: "M1", PrimarySubGoal: "1A",
+			SubGoals: []string{"4A"}, UserGroups: []string{"innbyggere"}, PlannedStart: "2026-01-01", PlannedEnd: "2027-12-31",
+			LatestStatus: &wire.StatusView{ReportDate: "2026-02-01", Overall: domain.Green, Schedule: domain.Green,
+				Cost: domain.Green, Benefit: domain.Green, ReportedAt: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)},
+			Version: 2},
+		Description: "d",
+		Milestones: []wire.MilestoneView{{MilestoneID: "MS1", Title: "Pilot", Status: domain.MilestoneSlippedStatus,
+			PlannedDate: "2026-09-30", OriginalPlannedDate: "2026-06-30", Slips: 1}},
+		StatusHistory: []wire.StatusView{},
+		History: []wire.LifecycleChange{{Event: "InitiativePhaseChanged", State: domain.LifecycleInPortfolio, Phase: domain.PhasePlanning,
+			CaseID: "C2", Meeting: "M3", At: time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC), EventID: "E5", Position: 5}},
+		Cases: []wire.InitiativeCase{},
+	}
+	body, err := json.Marshal(then)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.on("/v1/initiatives/01JHN", reply{header: map[string]string{"ETag": `"2"`}, body: string(body)})
 	r := f.run("initiative", "show", "01JHN", "--as-of", "2026-02-15T00:00:00Z")
 	want := `ID:             01JHN
 Shown:          as of 2026-02-15 00:00:00Z
 Title:          Helsenorge
 Owner:          NHN
-State:          in_portfolio (paused)
-Phase:          concept
+State:          paused
+Phase:          planning
 Sub-goals:      M1 / 1A (primary); also 4A
 User groups:    innbyggere
 Planned:        2026-01-01 → 2027-12-31
@@ -428,9 +430,9 @@ Milestones:
   TITLE  STATUS   PLANNED     ORIGINAL    ACHIEVED  SLIPS  ID
   Pilot  slipped  2026-09-30  2026-06-30  -         1      MS1
 
-Phase gates passed:
-  TIME                  FROM     TO        CASE  MEETING
-  2026-02-10 12:00:00Z  concept  planning  C2    M3
+History:
+  TIME                  EVENT                   STATE         PHASE     CASE  REASON
+  2026-02-10 12:00:00Z  InitiativePhaseChanged  in_portfolio  planning  C2    -
 `
 	if r.code != 0 || r.stdout != want {
 		t.Errorf("exit %d, stderr %q, got\n%s\nwant\n%s", r.code, r.stderr, r.stdout, want)

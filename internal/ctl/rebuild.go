@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ehelse/portfolio/services"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -35,18 +36,6 @@ const (
 	rebuildDone    = "done"
 	rebuildFailed  = "failed"
 )
-
-// rebuildView is the server's answer about a rebuild.
-type rebuildView struct {
-	State           string     `json:"state"`
-	StartedAt       *time.Time `json:"startedAt"`
-	FinishedAt      *time.Time `json:"finishedAt"`
-	Done            uint64     `json:"done"`
-	Total           uint64     `json:"total"`
-	EventsPerSecond float64    `json:"eventsPerSecond"`
-	EtaSeconds      *float64   `json:"etaSeconds"`
-	Error           string     `json:"error"`
-}
 
 func (a *app) rebuildCmd() *cobra.Command {
 	var noWait, noProgress bool
@@ -85,7 +74,7 @@ rebuild only stops following, the server goes on.`,
 			return err
 		}
 		ctx := cmd.Context()
-		var st rebuildView
+		var st services.RebuildStatus
 		var body []byte
 		resp, err := c.do(ctx, http.MethodPost, rebuildPath, nil, nil, nil)
 		var p *Problem
@@ -125,8 +114,8 @@ rebuild only stops following, the server goes on.`,
 }
 
 // getRebuild asks the server for the rebuild's status.
-func getRebuild(ctx context.Context, c *client) (rebuildView, []byte, error) {
-	var st rebuildView
+func getRebuild(ctx context.Context, c *client) (services.RebuildStatus, []byte, error) {
+	var st services.RebuildStatus
 	resp, err := c.do(ctx, http.MethodGet, rebuildPath, nil, nil, nil)
 	if err != nil {
 		return st, nil, err
@@ -134,7 +123,7 @@ func getRebuild(ctx context.Context, c *client) (rebuildView, []byte, error) {
 	return st, resp.body, decodeRebuild(resp.body, &st)
 }
 
-func decodeRebuild(body []byte, st *rebuildView) error {
+func decodeRebuild(body []byte, st *services.RebuildStatus) error {
 	if err := json.Unmarshal(body, st); err != nil || st.State == "" {
 		return failf("unexpected answer from the server: %s", first(snippet(body), "an empty body"))
 	}
@@ -144,7 +133,7 @@ func decodeRebuild(body []byte, st *rebuildView) error {
 // followRebuild polls the server until the rebuild st (answered with body)
 // is no longer running, showing its progress on stderr, and returns its
 // last status and answer.
-func (a *app) followRebuild(ctx context.Context, c *client, st rebuildView, body []byte, noProgress bool) (rebuildView, []byte, error) {
+func (a *app) followRebuild(ctx context.Context, c *client, st services.RebuildStatus, body []byte, noProgress bool) (services.RebuildStatus, []byte, error) {
 	started := st.StartedAt
 	show := a.rebuildProgress(noProgress)
 	defer show.stop()
@@ -192,7 +181,7 @@ func (a *app) rebuildProgress(off bool) *rebuildShow {
 	return s
 }
 
-func (s *rebuildShow) update(st rebuildView) {
+func (s *rebuildShow) update(st services.RebuildStatus) {
 	if s.off {
 		return
 	}
@@ -234,7 +223,7 @@ func (s *rebuildShow) update(st rebuildView) {
 
 // finish shows the end: the bar full when done, else left where it was.
 // A rebuild over before the bar showed gets none: the summary says it all.
-func (s *rebuildShow) finish(st rebuildView) {
+func (s *rebuildShow) finish(st services.RebuildStatus) {
 	if s.off || s.terminal == nil {
 		return
 	}
@@ -257,10 +246,12 @@ func (s *rebuildShow) stop() {
 }
 
 // rebuildLine is the progress line for a log or a pipe.
-func rebuildLine(st rebuildView) string { return "rebuilding read models: " + rebuildProgressText(st) }
+func rebuildLine(st services.RebuildStatus) string {
+	return "rebuilding read models: " + rebuildProgressText(st)
+}
 
 // rebuildProgressText is "N/M events (x%), R events/s, about T left".
-func rebuildProgressText(st rebuildView) string {
+func rebuildProgressText(st services.RebuildStatus) string {
 	line := fmt.Sprintf("%d/%d events", st.Done, st.Total)
 	if st.Total > 0 {
 		line += fmt.Sprintf(" (%d%%)", st.Done*100/max(st.Total, st.Done))
@@ -275,7 +266,7 @@ func rebuildProgressText(st rebuildView) string {
 }
 
 // rebuildSummary is the final line: "rebuilt N events in 3.2s (12345 events/s)".
-func rebuildSummary(st rebuildView) string {
+func rebuildSummary(st services.RebuildStatus) string {
 	var took time.Duration
 	if st.StartedAt != nil && st.FinishedAt != nil {
 		took = st.FinishedAt.Sub(*st.StartedAt)
@@ -295,7 +286,7 @@ func duration(d time.Duration) string {
 func seconds(s float64) string { return duration(time.Duration(s * float64(time.Second))) }
 
 // renderRebuild prints a rebuild's status (rebuild --no-wait).
-func renderRebuild(w io.Writer, st rebuildView) {
+func renderRebuild(w io.Writer, st services.RebuildStatus) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "state:\t%s\n", st.State)
 	if st.StartedAt != nil {

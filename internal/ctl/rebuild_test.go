@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ehelse/portfolio/services"
 )
 
 // rebuildServer answers POST /v1/admin/rebuild with post and each GET
@@ -185,21 +187,21 @@ func TestRebuildBar(t *testing.T) {
 	}
 	defer out.Close()
 	s := &rebuildShow{w: out, terminal: out}
-	s.update(rebuildView{State: rebuildRunning})
+	s.update(services.RebuildStatus{State: rebuildRunning})
 	if s.bar != nil {
 		t.Fatal("a bar without a size")
 	}
-	s.update(rebuildView{State: rebuildRunning, Done: 50, Total: 100})
-	s.update(rebuildView{State: rebuildRunning, Done: 100, Total: 100})
+	s.update(services.RebuildStatus{State: rebuildRunning, Done: 50, Total: 100})
+	s.update(services.RebuildStatus{State: rebuildRunning, Done: 100, Total: 100})
 	if s.bar == nil || s.bar.IsFinished() {
 		t.Fatal("the bar finished while the rebuild runs")
 	}
-	s.update(rebuildView{State: rebuildRunning, Done: 150, Total: 200})
+	s.update(services.RebuildStatus{State: rebuildRunning, Done: 150, Total: 200})
 	if s.max != 200 || s.bar.IsFinished() {
 		t.Fatalf("max %d", s.max)
 	}
 	bar := s.bar
-	s.finish(rebuildView{State: rebuildDone, Done: 210, Total: 210})
+	s.finish(services.RebuildStatus{State: rebuildDone, Done: 210, Total: 210})
 	if !bar.IsFinished() || s.bar != nil {
 		t.Fatal("not finished when done")
 	}
@@ -210,17 +212,17 @@ func TestRebuildBar(t *testing.T) {
 
 	// Over before a bar showed: none.
 	s = &rebuildShow{w: out, terminal: out}
-	s.update(rebuildView{State: rebuildRunning})
-	s.finish(rebuildView{State: rebuildDone, Done: 7, Total: 7})
+	s.update(services.RebuildStatus{State: rebuildRunning})
+	s.finish(services.RebuildStatus{State: rebuildDone, Done: 7, Total: 7})
 	if s.bar != nil {
 		t.Fatal("a bar for a rebuild that was over")
 	}
 
 	// A failure leaves the bar where it was.
 	s = &rebuildShow{w: out, terminal: out}
-	s.update(rebuildView{State: rebuildRunning, Done: 5, Total: 10})
+	s.update(services.RebuildStatus{State: rebuildRunning, Done: 5, Total: 10})
 	bar = s.bar
-	s.finish(rebuildView{State: rebuildFailed, Done: 5, Total: 10})
+	s.finish(services.RebuildStatus{State: rebuildFailed, Done: 5, Total: 10})
 	if s.bar != nil || bar.State().CurrentNum != 5 {
 		t.Fatalf("failed: %+v", bar.State())
 	}

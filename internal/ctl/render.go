@@ -9,6 +9,10 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // Column widths for long texts in tables.
@@ -40,12 +44,8 @@ func header(w io.Writer, cells ...string) {
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
 }
 
-// ts shows a time as UTC to the second; other strings as they are.
-func ts(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
-	}
+// ts shows a time as UTC to the second; the zero time as "".
+func ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -80,11 +80,11 @@ func nok(n *int64) string {
 	return b.String()
 }
 
-func span(start, end string) string {
+func span(start, end domain.Date) string {
 	if start == "" && end == "" {
 		return ""
 	}
-	return first(start, "?") + " → " + first(end, "?")
+	return first(string(start), "?") + " → " + first(string(end), "?")
 }
 
 func yesNo(b bool) string {
@@ -94,7 +94,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func statusLine(s *statusView) string {
+func statusLine(s *wire.StatusView) string {
 	if s == nil {
 		return ""
 	}
@@ -105,21 +105,21 @@ func statusLine(s *statusView) string {
 	return line
 }
 
-func rag(s *statusView) string {
+func rag(s *wire.StatusView) string {
 	if s == nil {
 		return ""
 	}
-	return s.Overall
+	return string(s.Overall)
 }
 
 // milestoneCount is "achieved/total".
-func milestoneCount(ms []milestoneView) string {
+func milestoneCount(ms []wire.MilestoneView) string {
 	if len(ms) == 0 {
 		return ""
 	}
 	n := 0
 	for _, m := range ms {
-		if m.Status == "achieved" {
+		if m.Status == domain.MilestoneAchievedStatus {
 			n++
 		}
 	}
@@ -127,7 +127,7 @@ func milestoneCount(ms []milestoneView) string {
 }
 
 func renderStrategy(w io.Writer, body []byte) error {
-	var v strategyView
+	var v wire.StrategyView
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err
 	}
@@ -152,17 +152,11 @@ func renderStrategy(w io.Writer, body []byte) error {
 }
 
 func renderInitiatives(w io.Writer, body []byte) error {
-	var v []initiativeSummary
-	if err := json.Unmarshal(body, &v); err != nil {
-		items, lerr := decodeList(body, "initiatives", "items")
-		if lerr != nil {
-			return err
-		}
-		raw, _ := json.Marshal(items)
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return err
-		}
+	var list wire.InitiativeList
+	if err := json.Unmarshal(body, &list); err != nil {
+		return err
 	}
+	v := list.Initiatives
 	if len(v) == 0 {
 		fmt.Fprintln(w, "(no initiatives)")
 		return nil
@@ -174,8 +168,8 @@ func renderInitiatives(w io.Writer, body []byte) error {
 		if in.PrimarySubGoal != "" {
 			goal = strings.TrimPrefix(goal+"/"+in.PrimarySubGoal, "/")
 		}
-		row(tw, truncate(in.Title, titleWidth), in.Owner, in.Phase, in.State, goal,
-			in.PlannedStart, in.PlannedEnd, rag(in.LatestStatus), ts(in.LastUpdated), in.InitiativeID)
+		row(tw, truncate(in.Title, titleWidth), in.Owner, string(in.Phase), string(in.State), goal,
+			string(in.PlannedStart), string(in.PlannedEnd), rag(in.LatestStatus), ts(in.LastUpdated), in.InitiativeID)
 	}
 	return tw.Flush()
 }
@@ -184,7 +178,7 @@ func renderInitiatives(w io.Writer, body []byte) error {
 // under them as rows of one table, aligned across the whole roadmap. With
 // filters, goals and sub-goals without initiatives are left out.
 func renderRoadmap(w io.Writer, body []byte, filtered bool) error {
-	var v roadmapView
+	var v wire.RoadmapView
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err
 	}
@@ -219,9 +213,9 @@ func renderRoadmap(w io.Writer, body []byte, filtered bool) error {
 				if in.Primary {
 					mark = "*"
 				}
-				r := first(in.LatestRAG, rag(in.LatestStatus))
-				row(tw, "    "+mark+" "+truncate(in.Title, titleWidth), in.Phase, in.State, in.Owner,
-					in.PlannedStart, in.PlannedEnd, r, milestoneCount(in.Milestones), in.InitiativeID)
+				r := first(string(in.LatestRAG), rag(in.LatestStatus))
+				row(tw, "    "+mark+" "+truncate(in.Title, titleWidth), string(in.Phase), string(in.State), in.Owner,
+					string(in.PlannedStart), string(in.PlannedEnd), r, milestoneCount(in.Milestones), in.InitiativeID)
 				layout = append(layout, rowMark)
 			}
 		}
@@ -248,44 +242,14 @@ func renderRoadmap(w io.Writer, body []byte, filtered bool) error {
 	return nil
 }
 
-func renderInitiative(w io.Writer, body []byte, etag string) error {
-	// With asOf or atVersion the answer wraps the state computed from the
-	// log: {"initiativeId", "version", "asOf", "atVersion", "state": {…}}.
-	var wrap struct {
-		InitiativeID string          `json:"initiativeId"`
-		Version      uint64          `json:"version"`
-		AsOf         string          `json:"asOf"`
-		AtVersion    uint64          `json:"atVersion"`
-		State        json.RawMessage `json:"state"`
-	}
-	if err := json.Unmarshal(body, &wrap); err != nil {
+// renderInitiative prints one initiative; asked says which past state was
+// asked for ("" for the current one).
+func renderInitiative(w io.Writer, body []byte, etag, asked string) error {
+	var v wire.InitiativeDetail
+	if err := json.Unmarshal(body, &v); err != nil {
 		return err
 	}
-	var (
-		v     initiativeView
-		asked string
-	)
-	if s := bytes.TrimSpace(wrap.State); len(s) > 0 && s[0] == '{' {
-		if err := json.Unmarshal(s, &v); err != nil {
-			return err
-		}
-		v.InitiativeID = first(wrap.InitiativeID, v.InitiativeID)
-		if wrap.Version != 0 {
-			v.Version = wrap.Version
-		}
-		switch {
-		case wrap.AsOf != "":
-			asked = "as of " + ts(wrap.AsOf)
-		case wrap.AtVersion != 0:
-			asked = "at version " + u64(wrap.AtVersion)
-		}
-	} else if err := json.Unmarshal(body, &v); err != nil {
-		return err
-	}
-	state := first(v.State, v.Lifecycle)
-	if v.Paused && state != "paused" {
-		state += " (paused)"
-	}
+	state := string(v.State)
 	goal := v.PrimarySubGoal
 	if v.PrimaryGoal != "" {
 		goal = v.PrimaryGoal + " / " + v.PrimarySubGoal
@@ -310,21 +274,17 @@ func renderInitiative(w io.Writer, body []byte, etag string) error {
 			fmt.Fprintf(tw, "%s:\t%s\n", k, oneLine(val))
 		}
 	}
-	kv("ID", first(v.InitiativeID, v.ID))
+	kv("ID", v.InitiativeID)
 	kv("Shown", asked)
 	kv("Title", v.Title)
 	kv("Owner", v.Owner)
 	kv("State", state)
-	kv("Phase", v.Phase)
+	kv("Phase", string(v.Phase))
 	kv("Sub-goals", goal)
 	kv("User groups", strings.Join(v.UserGroups, ", "))
 	kv("Planned", span(v.PlannedStart, v.PlannedEnd))
 	kv("Cost (NOK)", nok(v.EstimatedCostNOK))
-	if v.LatestStatus == nil {
-		v.LatestStatus = v.LastStatus
-	}
 	kv("Latest status", statusLine(v.LatestStatus))
-	kv("Reason", v.Reason)
 	kv("Final report", v.FinalReport)
 	kv("Proposed", ts(v.ProposedAt))
 	kv("Last updated", ts(v.LastUpdated))
@@ -339,8 +299,8 @@ func renderInitiative(w io.Writer, body []byte, etag string) error {
 		tw = newTable(w)
 		header(tw, "  TITLE", "STATUS", "PLANNED", "ORIGINAL", "ACHIEVED", "SLIPS", "ID")
 		for _, m := range v.Milestones {
-			row(tw, "  "+truncate(m.Title, titleWidth), m.Status, m.PlannedDate, m.OriginalPlannedDate,
-				m.AchievedDate, strconv.Itoa(m.slips()), m.id())
+			row(tw, "  "+truncate(m.Title, titleWidth), string(m.Status), string(m.PlannedDate), string(m.OriginalPlannedDate),
+				string(m.AchievedDate), strconv.Itoa(m.Slips), m.MilestoneID)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -351,7 +311,7 @@ func renderInitiative(w io.Writer, body []byte, etag string) error {
 		tw = newTable(w)
 		header(tw, "  DATE", "OVERALL", "SCHEDULE", "COST", "BENEFIT", "BY", "COMMENT")
 		for _, s := range v.StatusHistory {
-			row(tw, "  "+s.ReportDate, s.Overall, s.Schedule, s.Cost, s.Benefit, s.ReportedBy, truncate(s.Comment, textWidth))
+			row(tw, "  "+string(s.ReportDate), string(s.Overall), string(s.Schedule), string(s.Cost), string(s.Benefit), s.ReportedBy, truncate(s.Comment, textWidth))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -362,18 +322,7 @@ func renderInitiative(w io.Writer, body []byte, etag string) error {
 		tw = newTable(w)
 		header(tw, "  TIME", "EVENT", "STATE", "PHASE", "CASE", "REASON")
 		for _, h := range v.History {
-			row(tw, "  "+ts(h.At), h.Event, h.State, h.Phase, h.CaseID, truncate(h.Reason, textWidth))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	if len(v.PhaseChanges) > 0 {
-		fmt.Fprintln(w, "\nPhase gates passed:")
-		tw = newTable(w)
-		header(tw, "  TIME", "FROM", "TO", "CASE", "MEETING")
-		for _, p := range v.PhaseChanges {
-			row(tw, "  "+ts(p.At), p.From, p.To, p.CaseID, p.MeetingID)
+			row(tw, "  "+ts(h.At), h.Event, string(h.State), string(h.Phase), h.CaseID, truncate(h.Reason, textWidth))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -384,15 +333,15 @@ func renderInitiative(w io.Writer, body []byte, etag string) error {
 		tw = newTable(w)
 		header(tw, "  NUMBERS", "FORUM", "PURPOSE", "TITLE", "LAST OUTCOME", "ID")
 		for _, c := range v.Cases {
-			purpose := c.Purpose
+			purpose := string(c.Purpose)
 			if c.TargetPhase != "" {
-				purpose += " → " + c.TargetPhase
+				purpose += " → " + string(c.TargetPhase)
 			}
-			last := c.LastOutcome
+			last := string(c.LastOutcome)
 			if last != "" && c.LastForum != "" {
-				last += " (" + c.LastForum + ")"
+				last += " (" + string(c.LastForum) + ")"
 			}
-			row(tw, "  "+strings.Join(c.CaseNumbers, ", "), c.Forum, purpose, truncate(c.Title, titleWidth), last, c.CaseID)
+			row(tw, "  "+strings.Join(c.CaseNumbers, ", "), string(c.Forum), purpose, truncate(c.Title, titleWidth), last, c.CaseID)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -402,34 +351,28 @@ func renderInitiative(w io.Writer, body []byte, etag string) error {
 }
 
 func renderEvents(w io.Writer, body []byte) error {
-	rows, err := decodeEvents(body)
-	if err != nil {
+	var list wire.EventList
+	if err := json.Unmarshal(body, &list); err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	if len(list.Events) == 0 {
 		fmt.Fprintln(w, "(no events)")
 		return nil
 	}
 	tw := newTable(w)
 	header(tw, "POSITION", "TIME", "TYPE", "AGGREGATE", "VERSION", "ACTOR", "ID")
-	for _, r := range rows {
-		row(tw, u64(r.Position), ts(r.Time), r.Type, r.Aggregate, u64(r.Version), r.Actor, r.ID)
+	for _, e := range list.Events {
+		row(tw, u64(e.Position), ts(e.Time), e.Type, e.AggregateType+"/"+e.AggregateID, u64(e.Version), e.Actor, e.ID)
 	}
 	return tw.Flush()
 }
 
 func renderMeetings(w io.Writer, body []byte) error {
-	var v []meetingSummary
-	if err := json.Unmarshal(body, &v); err != nil {
-		items, lerr := decodeList(body, "meetings", "items")
-		if lerr != nil {
-			return err
-		}
-		raw, _ := json.Marshal(items)
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return err
-		}
+	var list wire.MeetingList
+	if err := json.Unmarshal(body, &list); err != nil {
+		return err
 	}
+	v := list.Meetings
 	if len(v) == 0 {
 		fmt.Fprintln(w, "(no meetings)")
 		return nil
@@ -437,13 +380,13 @@ func renderMeetings(w io.Writer, body []byte) error {
 	tw := newTable(w)
 	header(tw, "FORUM", "MEETING", "DATE", "HELD", "CASES", "ID")
 	for _, m := range v {
-		row(tw, m.Forum, m.Label, m.Date, yesNo(m.Held), strconv.Itoa(m.AgendaItems), m.MeetingID)
+		row(tw, string(m.Forum), m.Label, string(m.Date), yesNo(m.Held), strconv.Itoa(m.AgendaItems), m.MeetingID)
 	}
 	return tw.Flush()
 }
 
 // outcomeText is what a decision said, with the correction in force.
-func outcomeText(resolution, conditions, remarks, reason string, corr []correctionView) string {
+func outcomeText(resolution, conditions, remarks, reason string, corr []wire.CorrectionView) string {
 	text := first(resolution, remarks, reason)
 	if len(corr) > 0 {
 		text = corr[len(corr)-1].Resolution + " (corrected)"
@@ -455,15 +398,15 @@ func outcomeText(resolution, conditions, remarks, reason string, corr []correcti
 }
 
 func renderMeeting(w io.Writer, body []byte) error {
-	var v meetingView
+	var v wire.MeetingDetail
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err
 	}
 	held := "no (scheduled)"
 	if v.Held {
 		held = "yes"
-		if v.HeldAt != "" {
-			held += ", recorded " + ts(v.HeldAt)
+		if v.HeldAt != nil {
+			held += ", recorded " + ts(*v.HeldAt)
 		}
 	}
 	tw := newTable(w)
@@ -482,15 +425,15 @@ func renderMeeting(w io.Writer, body []byte) error {
 	tw = newTable(w)
 	header(tw, "  NO", "TITLE", "TYPE", "PURPOSE", "FROM", "OUTCOME", "RESOLUTION", "CASE")
 	for _, it := range v.Agenda {
-		from := ""
+		var from domain.Forum
 		if it.RegisteredForum != "" && it.RegisteredForum != v.Forum {
 			from = it.RegisteredForum
 		}
 		if len(it.Outcomes) == 0 {
-			row(tw, "  "+it.CaseNumber, truncate(it.Title, titleWidth), it.CaseType, it.Purpose, from, "", "proposed: "+truncate(it.ProposedResolution, textWidth), it.CaseID)
+			row(tw, "  "+it.CaseNumber, truncate(it.Title, titleWidth), string(it.CaseType), string(it.Purpose), string(from), "", "proposed: "+truncate(it.ProposedResolution, textWidth), it.CaseID)
 		}
 		for _, o := range it.Outcomes {
-			row(tw, "  "+it.CaseNumber, truncate(it.Title, titleWidth), it.CaseType, it.Purpose, from, o.Outcome,
+			row(tw, "  "+it.CaseNumber, truncate(it.Title, titleWidth), string(it.CaseType), string(it.Purpose), string(from), string(o.Outcome),
 				truncate(outcomeText(o.Resolution, o.Conditions, o.Remarks, o.Reason, o.Corrections), textWidth), it.CaseID)
 		}
 	}
@@ -498,13 +441,13 @@ func renderMeeting(w io.Writer, body []byte) error {
 }
 
 func renderCase(w io.Writer, body []byte) error {
-	var v caseView
+	var v wire.CaseDetail
 	if err := json.Unmarshal(body, &v); err != nil {
 		return err
 	}
-	purpose := v.Purpose
+	purpose := string(v.Purpose)
 	if v.TargetPhase != "" {
-		purpose += " → " + v.TargetPhase
+		purpose += " → " + string(v.TargetPhase)
 	}
 	tw := newTable(w)
 	kv := func(k, val string) {
@@ -514,13 +457,13 @@ func renderCase(w io.Writer, body []byte) error {
 	}
 	kv("Case", v.Title)
 	kv("ID", v.CaseID)
-	kv("Registered", strings.TrimSpace(v.Forum+" "+ts(v.RegisteredAt)))
-	kv("Type", v.CaseType)
+	kv("Registered", strings.TrimSpace(string(v.Forum)+" "+ts(v.RegisteredAt)))
+	kv("Type", string(v.CaseType))
 	kv("Purpose", purpose)
 	kv("Initiative", v.InitiativeID)
 	kv("Archive ref", v.ArchiveRef)
 	kv("Proposed", v.ProposedResolution)
-	kv("Status", first(v.Status, "undecided"))
+	kv("Status", first(string(v.Status), "undecided"))
 	kv("Version", u64(v.Version))
 	if err := tw.Flush(); err != nil {
 		return err
@@ -533,8 +476,8 @@ func renderCase(w io.Writer, body []byte) error {
 		header(tw, "  DATE", "FORUM", "MEETING", "NO", "STEP", "TEXT", "EVENT")
 		for _, s := range v.Path {
 			step := s.Kind
-			if s.Kind == "decision" || s.Outcome != "" {
-				step = s.Outcome
+			if s.Kind == wire.StepDecision || s.Outcome != "" {
+				step = string(s.Outcome)
 				if s.Corrected {
 					step += " (corrected)"
 				}
@@ -543,7 +486,7 @@ func renderCase(w io.Writer, body []byte) error {
 			if s.Conditions != "" {
 				text += " [conditions: " + s.Conditions + "]"
 			}
-			row(tw, "  "+s.MeetingDate, s.Forum, s.MeetingLabel, s.CaseNumber, step, truncate(text, textWidth), s.EventID)
+			row(tw, "  "+string(s.MeetingDate), string(s.Forum), s.MeetingLabel, s.CaseNumber, step, truncate(text, textWidth), s.EventID)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -562,17 +505,11 @@ func renderCase(w io.Writer, body []byte) error {
 }
 
 func renderDecisions(w io.Writer, body []byte) error {
-	var v []decisionEntry
-	if err := json.Unmarshal(body, &v); err != nil {
-		items, lerr := decodeList(body, "decisions", "items")
-		if lerr != nil {
-			return err
-		}
-		raw, _ := json.Marshal(items)
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return err
-		}
+	var list wire.DecisionList
+	if err := json.Unmarshal(body, &list); err != nil {
+		return err
 	}
+	v := list.Decisions
 	if len(v) == 0 {
 		fmt.Fprintln(w, "(no decisions)")
 		return nil
@@ -580,13 +517,13 @@ func renderDecisions(w io.Writer, body []byte) error {
 	tw := newTable(w)
 	header(tw, "DATE", "FORUM", "MEETING", "NO", "OUTCOME", "CASE", "RESOLUTION", "CASE ID")
 	for _, d := range v {
-		row(tw, d.MeetingDate, d.Forum, d.MeetingLabel, d.CaseNumber, d.Outcome, truncate(d.CaseTitle, titleWidth),
+		row(tw, string(d.MeetingDate), string(d.Forum), d.MeetingLabel, d.CaseNumber, string(d.Outcome), truncate(d.CaseTitle, titleWidth),
 			truncate(outcomeText(d.Resolution, d.Conditions, d.Remarks, d.Reason, d.Corrections), textWidth), d.CaseID)
 	}
 	return tw.Flush()
 }
 
-func renderVerify(w io.Writer, v verifyView) error {
+func renderVerify(w io.Writer, v services.VerifyResult) error {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "ok:\t%t\n", v.OK)
 	fmt.Fprintf(tw, "events:\t%d\n", v.Events)
@@ -596,4 +533,14 @@ func renderVerify(w io.Writer, v verifyView) error {
 	}
 	renderVerifyMore(tw, v)
 	return tw.Flush()
+}
+
+// first returns the first non-empty string.
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

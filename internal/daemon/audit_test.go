@@ -18,7 +18,8 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/internal/ctl"
-	"github.com/ehelse/portfolio/services/httpapi"
+	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func startDemo(t *testing.T, cfg Config) *Daemon {
@@ -72,7 +73,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 		t.Fatalf("head %d, %v", head, err)
 	}
 
-	var v httpapi.VerifyResult
+	var v services.VerifyResult
 	if st := getJSON(t, d, auditor, "/v1/audit/verify", &v); st != 200 {
 		t.Fatalf("verify: %d", st)
 	}
@@ -87,7 +88,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 	}
 
 	// The key, to anyone.
-	var key httpapi.AuditKey
+	var key wire.AuditKey
 	if st := getJSON(t, d, "", "/v1/audit/key", &key); st != 200 {
 		t.Fatalf("key: %d", st)
 	}
@@ -103,7 +104,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 	}
 
 	// Since a digest: ok; with another head: diverged at that event.
-	var s httpapi.VerifyResult
+	var s services.VerifyResult
 	getJSON(t, d, auditor, fmt.Sprintf("/v1/audit/verify?sinceEvents=%d&sinceHead=%s", v.Events, v.Head), &s)
 	if !s.OK || s.Since == nil || !s.Since.OK {
 		t.Fatalf("since %+v", s)
@@ -116,7 +117,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 	if st := getJSON(t, d, auditor, "/v1/audit/verify?sinceEvents=10", nil); st != 422 {
 		t.Fatalf("sinceEvents alone: %d", st)
 	}
-	var c httpapi.VerifyResult
+	var c services.VerifyResult
 	getJSON(t, d, auditor, "/v1/audit/verify?checkpoints=true", &c)
 	if c.CheckpointEvery != 1 || uint64(len(c.Checkpoints)) != c.Events || c.Checkpoints[len(c.Checkpoints)-1].Head != c.Head {
 		t.Fatalf("checkpoints every %d, %d of %d", c.CheckpointEvery, len(c.Checkpoints), c.Events)
@@ -129,7 +130,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 		func(yield func(audit.Event, error) bool) {
 			after := uint64(0)
 			for {
-				var page httpapi.AuditEventList
+				var page wire.AuditEventList
 				if st := getJSON(t, d, auditor, "/v1/audit/events?limit=100&after="+url.QueryEscape(fmt.Sprint(after)), &page); st != 200 {
 					pageErr = fmt.Errorf("events: %d", st)
 					yield(audit.Event{}, pageErr)
@@ -175,7 +176,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 	if !d2.PublicKey().Equal(pub) {
 		t.Fatal("the signing key changed on restart")
 	}
-	var v2 httpapi.VerifyResult
+	var v2 services.VerifyResult
 	getJSON(t, d2, d2.Token("riksrevisjonen"), "/v1/audit/verify", &v2)
 	if !v2.OK || v2.Head != v.Head {
 		t.Fatalf("after restart %+v", v2)

@@ -31,9 +31,12 @@ import (
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/embedded"
+	"github.com/ehelse/portfolio/eventstore/idempotency"
+	"github.com/ehelse/portfolio/eventstore/snapshots"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
 	"github.com/ehelse/portfolio/services/httpapi"
+	"github.com/ehelse/portfolio/web"
 )
 
 // Config is the server's configuration; cmd/portfoliod fills it from flags
@@ -82,10 +85,9 @@ type Daemon struct {
 	tokenPath string
 	tokens    map[string]string // name → plaintext token, when the file has them
 
-	signer    ed25519.PrivateKey
-	trusted   []ed25519.PublicKey // the signing key's public half first
-	keys      audit.Keyring
-	verifying chan struct{} // one verification at a time
+	signer  ed25519.PrivateKey
+	trusted []ed25519.PublicKey // the signing key's public half first
+	keys    audit.Keyring
 
 	ns      *embedded.Server
 	nc      *nats.Conn
@@ -99,7 +101,7 @@ type Daemon struct {
 	Policy         *services.DependencyPolicy
 	policyReaction prometheus.Histogram
 
-	rebuild *rebuildJob // POST /v1/admin/rebuild
+	rebuild *services.Rebuilds // POST /v1/admin/rebuild
 
 	httpSrv *http.Server
 	ln      net.Listener
@@ -140,7 +142,7 @@ func (c *Config) defaults() {
 // connections. On error nothing is left running.
 func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	cfg.defaults()
-	d := &Daemon{cfg: cfg, log: cfg.Logger, runErr: make(chan error, 2), verifying: make(chan struct{}, 1)}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, runErr: make(chan error, 2)}
 	defer func() {
 		if err != nil {
 			_ = d.Close(context.Background())
@@ -166,7 +168,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
-	d.rebuild = newRebuildJob(d.Reads, cfg.Logger)
+	d.rebuild = services.NewRebuilds(d.Reads, cfg.Logger)
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.wg.Add(1)
@@ -179,8 +181,8 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}()
 
 	// Snapshots are signed with the event signing key and trusted only
-	// when a trusted key signed them (see services.SnapshotStore).
-	snaps, err := services.OpenSnapshotStore(ctx, d.js, services.SnapshotConfig{Bucket: cfg.Stream + "_SNAPSHOTS",
+	// when a trusted key signed them (see package eventstore/snapshots).
+	snaps, err := snapshots.Open(ctx, d.js, snapshots.Config{Bucket: cfg.Stream + "_SNAPSHOTS",
 		Replicas: cfg.Replicas, Logger: cfg.Logger, Signer: d.signer, TrustedKeys: d.trusted})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot store: %w", err)
@@ -195,7 +197,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	idem, err := services.OpenIdempotencyStore(ctx, d.js, services.IdempotencyConfig{Replicas: cfg.Replicas, Logger: cfg.Logger, Instance: instance})
+	idem, err := idempotency.Open(ctx, d.js, idempotency.Config{Replicas: cfg.Replicas, Logger: cfg.Logger, Instance: instance})
 	if err != nil {
 		return nil, fmt.Errorf("idempotency store: %w", err)
 	}
@@ -210,10 +212,16 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 
+	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: d.verify, ReadyCheck: d.ready, Collectors: append(d.collectors(), d.policyCollectors()...), Rebuild: d.rebuild,
+		History: d.History, Verify: services.NewVerifier(d.Store, d.trusted, cfg.Logger).Verify, ReadyCheck: d.ready,
+		Collectors: append(d.collectors(), d.policyCollectors()...), Rebuild: d.rebuild,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
+		Web:      site.Handler(),
 	})
 	if err != nil {
 		return nil, err
@@ -223,6 +231,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
 	d.httpSrv = httpapi.NewHTTPServer(d.ln.Addr().String(), api.Handler())
+	d.httpSrv.RegisterOnShutdown(site.Close) // end the web site's live streams
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -233,6 +242,22 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}()
 	d.log.Info("portfoliod started", "http", d.URL(), "data", cfg.DataDir, "nats", d.natsDescription(), "replicas", cfg.Replicas, "syncAlways", cfg.SyncAlways)
 	return d, nil
+}
+
+// eventTime is when the event at position pos was recorded: the web
+// site's "Sist oppdatert".
+func (d *Daemon) eventTime(ctx context.Context, pos uint64) (time.Time, error) {
+	if pos == 0 {
+		return time.Time{}, nil
+	}
+	recs, err := d.History.AuditEvents(ctx, pos-1, 1)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(recs) == 0 || recs[0].Position != pos || recs[0].Time.IsZero() {
+		return time.Time{}, fmt.Errorf("no event at position %d", pos)
+	}
+	return recs[0].Time, nil
 }
 
 func (d *Daemon) natsDescription() string {
@@ -452,60 +477,6 @@ func (d *Daemon) loadKeys() error {
 // PublicKey is the public half of the event signing key.
 func (d *Daemon) PublicKey() ed25519.PublicKey { return d.trusted[0] }
 
-// verifyPage is how many events verify reads at a time.
-const verifyPage = 1000
-
-// verify is GET /v1/audit/verify: it walks the log up to the head it sees
-// at the start, page by page, keeping only each aggregate's last hash and
-// version in memory.
-func (d *Daemon) verify(ctx context.Context, req httpapi.VerifyRequest) (httpapi.VerifyResult, error) {
-	select {
-	case d.verifying <- struct{}{}:
-		defer func() { <-d.verifying }()
-	case <-ctx.Done():
-		return httpapi.VerifyResult{}, &domain.Error{Kind: domain.KindUnavailable, Message: "another verification is running", Err: ctx.Err()}
-	}
-	head, err := d.Store.Head(ctx)
-	if err != nil {
-		return httpapi.VerifyResult{}, err
-	}
-	opts := audit.Options{Keys: d.keys, Since: req.Since, CheckpointEvery: req.CheckpointEvery}
-	if req.Checkpoints && opts.CheckpointEvery == 0 {
-		opts.CheckpointEvery = audit.CheckpointInterval(head)
-	}
-	res, err := audit.VerifyLog(ctx, d.auditPage, verifyPage, head, opts, nil)
-	if err != nil {
-		return httpapi.VerifyResult{}, err
-	}
-	if head > 0 && res.Position < head && res.Reason == "" {
-		// The reads ended before the head: the tail is missing.
-		res.OK = false
-		res.Reason = fmt.Sprintf("the log ends at position %d, but its head is %d", res.Position, head)
-	}
-	if !res.OK {
-		d.log.Warn("audit: the event log does not verify", "firstBad", res.FirstBad, "reason", res.Reason)
-	}
-	return httpapi.VerifyResult{
-		OK: res.OK, Events: res.Events, Head: res.Head, FirstBad: res.FirstBad,
-		Position: res.Position, Reason: res.Reason, Bad: res.Bad, Missing: res.Missing, FirstMissing: res.FirstMissing,
-		KeyID: audit.KeyID(d.trusted[0]), TrustedKeys: d.keys.IDs(), Since: res.Since,
-		CheckpointEvery: res.CheckpointEvery, Checkpoints: res.Checkpoints, VerifiedAt: time.Now().UTC(),
-	}, nil
-}
-
-// auditPage reads one page of the log for verification.
-func (d *Daemon) auditPage(ctx context.Context, after uint64, limit int) ([]audit.Event, error) {
-	recs, err := d.Store.ReadAudit(ctx, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]audit.Event, len(recs))
-	for i, r := range recs {
-		out[i] = r.AuditEvent()
-	}
-	return out, nil
-}
-
 // URL is the HTTP API's base URL.
 func (d *Daemon) URL() string {
 	if d.ln == nil {
@@ -546,7 +517,7 @@ func (d *Daemon) Close(ctx context.Context) error {
 			_ = d.ln.Close()
 		}
 		if d.rebuild != nil {
-			d.rebuild.close()
+			d.rebuild.Close()
 		}
 		if d.cancel != nil {
 			d.cancel()

@@ -7,7 +7,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/httpapi"
 )
 
 // startPolicy runs the dependency policy (services.DependencyPolicy) until
@@ -56,3 +58,6 @@ func (d *Daemon) policyCollectors() []prometheus.Collector {
 		d.policyReaction,
 	}
 }
+
+// The read models answer the plan's queries.
+var _ httpapi.PlanQueries = (*projections.ReadModels)(nil)

@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,158 +19,12 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
 	"github.com/ehelse/portfolio/services/httpapi"
 )
 
 // ---- the job, with a fake rebuild ----
-
-// fakeRebuild is a Rebuild the test steps through: it reports progress
-// from the steps channel until that is closed, then returns result (or the
-// context's error when cancelled).
-type fakeRebuild struct {
-	steps  chan [2]uint64
-	acks   chan struct{}
-	result chan error
-}
-
-func newFakeRebuild() *fakeRebuild {
-	return &fakeRebuild{steps: make(chan [2]uint64), acks: make(chan struct{}), result: make(chan error, 1)}
-}
-
-// step reports progress and waits until the job has it.
-func (f *fakeRebuild) step(done, total uint64) {
-	f.steps <- [2]uint64{done, total}
-	<-f.acks
-}
-
-func (f *fakeRebuild) Rebuild(ctx context.Context, progress func(done, total uint64)) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("projections: rebuild: %w", ctx.Err())
-		case s, ok := <-f.steps:
-			if !ok {
-				return <-f.result
-			}
-			progress(s[0], s[1])
-			f.acks <- struct{}{}
-		}
-	}
-}
-
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func waitState(t *testing.T, j *rebuildJob, state string) httpapi.RebuildStatus {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st := j.RebuildStatus()
-		if st.State == state {
-			return st
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("state %s, want %s: %+v", st.State, state, st)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// TestRebuildJob: one rebuild at a time; progress, rate and ETA; done,
-// failed, and cancelled at close.
-func TestRebuildJob(t *testing.T) {
-	fr := newFakeRebuild()
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	j := newRebuildJob(fr, slog.New(slog.DiscardHandler))
-	j.now = clk.now
-	defer j.close()
-
-	if st := j.RebuildStatus(); st.State != httpapi.RebuildIdle || st.StartedAt != nil {
-		t.Fatalf("idle: %+v", st)
-	}
-	st, err := j.StartRebuild("sekretariat")
-	if err != nil || st.State != httpapi.RebuildRunning || st.StartedAt == nil || !st.StartedAt.Equal(clk.now()) || st.EtaSeconds != nil {
-		t.Fatalf("start: %+v %v", st, err)
-	}
-	if _, err := j.StartRebuild("riksrevisjonen"); !errors.Is(err, projections.ErrRebuildInProgress) {
-		t.Fatalf("second start: %v", err)
-	}
-
-	fr.step(100, 1000)
-	clk.add(time.Second)
-	st = j.RebuildStatus()
-	if st.Done != 100 || st.Total != 1000 || st.EventsPerSecond != 100 || st.EtaSeconds == nil || *st.EtaSeconds != 9 || st.FinishedAt != nil {
-		t.Fatalf("running: %+v eta %v", st, st.EtaSeconds)
-	}
-	fr.step(1000, 1200) // the log grew
-	clk.add(time.Second)
-	close(fr.steps)
-	fr.result <- nil
-	st = waitState(t, j, httpapi.RebuildDone)
-	if st.Done != 1000 || st.Total != 1000 || st.EventsPerSecond != 500 || st.EtaSeconds != nil || st.FinishedAt == nil ||
-		st.FinishedAt.Sub(*st.StartedAt) != 2*time.Second || st.Error != "" {
-		t.Fatalf("done: %+v", st)
-	}
-	clk.add(time.Hour) // a finished job's rate does not decay
-	if st2 := j.RebuildStatus(); st2.EventsPerSecond != 500 {
-		t.Fatalf("done later: %+v", st2)
-	}
-
-	// A failure; then the read models' own rebuild in the way.
-	fr.steps = make(chan [2]uint64)
-	if _, err := j.StartRebuild("sekretariat"); err != nil {
-		t.Fatal(err)
-	}
-	if st := j.RebuildStatus(); st.Done != 0 || st.FinishedAt != nil {
-		t.Fatalf("restart keeps the old job: %+v", st)
-	}
-	close(fr.steps)
-	fr.result <- errors.New("projections: rebuild: disk full")
-	if st := waitState(t, j, httpapi.RebuildFailed); !strings.Contains(st.Error, "disk full") || st.FinishedAt == nil {
-		t.Fatalf("failed: %+v", st)
-	}
-	fr.steps = make(chan [2]uint64)
-	if _, err := j.StartRebuild("sekretariat"); err != nil {
-		t.Fatal(err)
-	}
-	close(fr.steps)
-	fr.result <- projections.ErrRebuildInProgress
-	if st := waitState(t, j, httpapi.RebuildFailed); !strings.Contains(st.Error, "rebuilding themselves") {
-		t.Fatalf("in the way: %+v", st)
-	}
-
-	// Close cancels a running one and waits for it; then starts are 503.
-	fr.steps = make(chan [2]uint64)
-	if _, err := j.StartRebuild("sekretariat"); err != nil {
-		t.Fatal(err)
-	}
-	j.close()
-	if st := j.RebuildStatus(); st.State != httpapi.RebuildFailed || !strings.Contains(st.Error, "shutting down") {
-		t.Fatalf("after close: %+v", st)
-	}
-	if _, err := j.StartRebuild("sekretariat"); domain.ErrorKind(err) != domain.KindUnavailable {
-		t.Fatalf("start after close: %v", err)
-	}
-}
-
-// ---- the real thing ----
 
 // TestRebuildOnline: with demo data, POST /v1/admin/rebuild answers 202,
 // GET follows it to done, every answer is valid by openapi.yaml, the
@@ -197,8 +48,8 @@ func TestRebuildOnline(t *testing.T) {
 	before := snapshot(t, d, head)
 	rebuildsBefore := d.Reads.Stats().Rebuilds
 
-	var st httpapi.RebuildStatus
-	if code := c.do("GET", sek, &st); code != 200 || st.State != httpapi.RebuildIdle {
+	var st services.RebuildStatus
+	if code := c.do("GET", sek, &st); code != 200 || st.State != services.RebuildIdle {
 		t.Fatalf("GET before: %d %+v", code, st)
 	}
 	if code := c.do("POST", "", nil); code != 401 {
@@ -207,12 +58,12 @@ func TestRebuildOnline(t *testing.T) {
 	if code := c.do("POST", owner, nil); code != 403 {
 		t.Errorf("owner POST: %d", code)
 	}
-	if code := c.do("POST", sek, &st); code != 202 || st.State != httpapi.RebuildRunning || st.StartedAt == nil {
+	if code := c.do("POST", sek, &st); code != 202 || st.State != services.RebuildRunning || st.StartedAt == nil {
 		t.Fatalf("POST: %d %+v", code, st)
 	}
 	started := *st.StartedAt
 	// A second one: 409 while the first runs (or 202 if it is done already).
-	var second httpapi.RebuildStatus
+	var second services.RebuildStatus
 	code := c.do("POST", aud, &second)
 	if code != 409 && code != 202 {
 		t.Errorf("second POST: %d", code)
@@ -225,11 +76,11 @@ func TestRebuildOnline(t *testing.T) {
 	polls := 0
 	for {
 		polls++
-		st = httpapi.RebuildStatus{} // decoding into a used value would keep fields the answer omits
+		st = services.RebuildStatus{} // decoding into a used value would keep fields the answer omits
 		if code := c.do("GET", aud, &st); code != 200 {
 			t.Fatalf("GET: %d", code)
 		}
-		if st.State != httpapi.RebuildRunning {
+		if st.State != services.RebuildRunning {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -237,7 +88,7 @@ func TestRebuildOnline(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if st.State != httpapi.RebuildDone || st.Error != "" || st.StartedAt == nil || !st.StartedAt.Equal(started) || st.FinishedAt == nil ||
+	if st.State != services.RebuildDone || st.Error != "" || st.StartedAt == nil || !st.StartedAt.Equal(started) || st.FinishedAt == nil ||
 		st.Done < head || st.Total != st.Done || st.EventsPerSecond <= 0 || st.EtaSeconds != nil {
 		t.Fatalf("done: %+v", st)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 )
 
@@ -142,7 +143,7 @@ func TestSubscribers(t *testing.T) {
 	if m, err := s.GetLastMsgForSubject(ctx, "portfolio.events.initiative.>"); err != nil || m.Sequence == 0 {
 		t.Fatalf("get last message: %v", err)
 	}
-	// An ordered consumer (what eventstore.Consume and the projections use).
+	// An ordered consumer (what the projections use).
 	oc, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"portfolio.events.strategy.>"}})
 	if err != nil {
 		t.Fatalf("ordered consumer: %v", err)
@@ -168,7 +169,7 @@ func TestSubscribers(t *testing.T) {
 		}
 	}
 	c, cc := short()
-	_, err = js.Publish(c, eventstore.Subject("initiative", "01JFORGED", "StatusReported"), []byte(`{"specversion":"1.0"}`))
+	_, err = js.Publish(c, eventlog.Subject("initiative", "01JFORGED", "StatusReported"), []byte(`{"specversion":"1.0"}`))
 	cc()
 	refused("publish into the stream", err)
 	_ = nc.Publish("portfolio.events.case.x.CaseApproved", []byte(`{}`))

@@ -90,7 +90,7 @@ func TestKill9DuringCommandLoad(t *testing.T) {
 		pending := retryUnacked(t, c, led, sek, facts, 10*time.Second)
 		if pending > 0 {
 			// The restarted run takes over what the killed run of the same
-			// instance had begun (services.IdempotencyConfig.Instance).
+			// instance had begun (idempotency.Config.Instance).
 			t.Errorf("round %d: %d retried requests are still in progress after the restart, want them taken over at once", round, pending)
 		}
 		replayAcked(t, c, led, sek, rng, 12)

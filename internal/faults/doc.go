@@ -19,7 +19,7 @@
 //     ReadHeaderTimeout and ReadTimeout (as configured by
 //     httpapi.NewHTTPServer), while ordinary requests keep being answered.
 //   - fuzz_test.go: FuzzEventDecoding, arbitrary bytes through
-//     eventstore.DecodeRecord, domain.DecodeEvent and projections.Apply.
+//     eventlog.DecodeRecord, domain.DecodeEvent and projections.Apply.
 //
 // Every test is bounded in time. The suites run in `make test` (the whole
 // package takes about a minute; crash and slow-client tests run in

@@ -13,7 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/projections"
 )
 
@@ -73,7 +73,7 @@ func aggregateOf(eventType string, data []byte) (string, string) {
 func envelopeOf(eventType string, version int, aggType, aggID string, aggVersion uint64, data []byte) []byte {
 	env := map[string]any{
 		"specversion": "1.0", "id": "01JDQ8M1ME5TNE0000000000A1", "source": "/portfolio",
-		"type":    fmt.Sprintf("%s%s.v%d", eventstore.TypePrefix, eventType, version),
+		"type":    fmt.Sprintf("%s%s.v%d", eventlog.TypePrefix, eventType, version),
 		"subject": aggType + "/" + aggID, "time": "2026-06-11T10:00:00.123456789Z",
 		"datacontenttype": "application/json", "aggregatetype": aggType, "aggregateid": aggID,
 		"aggregateversion": aggVersion, "actor": "sekretariat",
@@ -86,7 +86,7 @@ func envelopeOf(eventType string, version int, aggType, aggID string, aggVersion
 
 // FuzzEventDecoding: whatever bytes are stored in the stream (a damaged
 // file, a foreign publisher, a newer version), the read side never
-// panics: eventstore.DecodeRecord either decodes a consistent record or
+// panics: eventlog.DecodeRecord either decodes a consistent record or
 // returns an ErrCorrupt error; domain.DecodeEvent of what it decoded
 // either decodes the event or returns a KindInvalid error; and
 // projections.Apply of a decoded event into read models holding a sample
@@ -98,12 +98,12 @@ func FuzzEventDecoding(f *testing.F) {
 	for typ, data := range samples {
 		at, id := aggregateOf(typ, data)
 		raw := envelopeOf(typ, 1, at, id, 3, data)
-		f.Add(eventstore.Subject(at, id, typ), uint64(42), raw)
+		f.Add(eventlog.Subject(at, id, typ), uint64(42), raw)
 		f.Add("", uint64(1), raw)
 	}
 	proposed := samples["InitiativeProposed"]
 	ini := "01JDQ6Z3V7M8W0X8PVRBQ5N2E4"
-	subj := eventstore.Subject("initiative", ini, "InitiativeProposed")
+	subj := eventlog.Subject("initiative", ini, "InitiativeProposed")
 	for _, raw := range [][]byte{
 		envelopeOf("InitiativeProposed", 2, "initiative", ini, 1, proposed),     // a newer version
 		envelopeOf("InitiativeProposed", 1, "initiative", ini, 0, proposed),     // version 0
@@ -167,9 +167,9 @@ func FuzzEventDecoding(f *testing.F) {
 	errRollback := errors.New("rollback")
 
 	f.Fuzz(func(t *testing.T, subject string, seq uint64, raw []byte) {
-		rec, err := eventstore.DecodeRecord(subject, seq, raw)
+		rec, err := eventlog.DecodeRecord(subject, seq, raw)
 		if err != nil {
-			if !errors.Is(err, eventstore.ErrCorrupt) || domain.ErrorKind(err) != domain.KindInternal {
+			if !errors.Is(err, eventlog.ErrCorrupt) || domain.ErrorKind(err) != domain.KindInternal {
 				t.Fatalf("DecodeRecord error %v is not ErrCorrupt of kind internal", err)
 			}
 			return
@@ -178,10 +178,10 @@ func FuzzEventDecoding(f *testing.F) {
 		if rec.Position != seq || string(rec.Raw) != string(raw) {
 			t.Fatalf("record position %d / raw differ from the stored message (seq %d)", rec.Position, seq)
 		}
-		if !eventstore.ValidToken(rec.AggregateType) || !eventstore.ValidToken(rec.AggregateID) || !eventstore.ValidToken(rec.Type) {
+		if !eventlog.ValidToken(rec.AggregateType) || !eventlog.ValidToken(rec.AggregateID) || !eventlog.ValidToken(rec.Type) {
 			t.Fatalf("record with an unsafe subject token: %q %q %q", rec.AggregateType, rec.AggregateID, rec.Type)
 		}
-		if want := eventstore.Subject(rec.AggregateType, rec.AggregateID, rec.Type); rec.Subject != want {
+		if want := eventlog.Subject(rec.AggregateType, rec.AggregateID, rec.Type); rec.Subject != want {
 			t.Fatalf("record subject %q, its attributes say %q", rec.Subject, want)
 		}
 		if rec.Version == 0 || rec.SchemaVersion < 1 || rec.ID == "" || len(rec.Data) == 0 {

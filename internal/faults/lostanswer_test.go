@@ -15,6 +15,7 @@ import (
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventstore/idempotency"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 	"github.com/ehelse/portfolio/services"
 	"github.com/ehelse/portfolio/services/httpapi"
@@ -48,7 +49,7 @@ func TestRetryOfWrittenButUnansweredCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := &testClock{now: time.Now()}
-	idem, err := services.OpenIdempotencyStore(ctx, js, services.IdempotencyConfig{Logger: discard, Now: clock.Now, MaxWait: 2 * time.Second})
+	idem, err := idempotency.Open(ctx, js, idempotency.Config{Logger: discard, Now: clock.Now, MaxWait: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/eventstore/embedded"
 	"github.com/ehelse/portfolio/projections"
@@ -59,9 +60,9 @@ func samplePayload(aggID string, version uint64) []byte {
 		"comment": "Forsinkelse i leveranse fra leverandør; revidert plan er lagt fram for styringsgruppen og tiltak er iverksatt.",
 	}
 	env := map[string]any{
-		"specversion": "1.0", "id": services.NewID(), "source": eventstore.DefaultSource,
-		"type": eventstore.TypePrefix + "StatusReported.v1", "subject": "initiative/" + aggID,
-		"time": time.Now().UTC().Format(time.RFC3339Nano), "datacontenttype": eventstore.ContentType,
+		"specversion": "1.0", "id": services.NewID(), "source": eventlog.DefaultSource,
+		"type": eventlog.TypePrefix + "StatusReported.v1", "subject": "initiative/" + aggID,
+		"time": time.Now().UTC().Format(time.RFC3339Nano), "datacontenttype": eventlog.ContentType,
 		"aggregatetype": "initiative", "aggregateid": aggID, "aggregateversion": version,
 		"actor": "sekretariat", "causationid": services.NewID(), "correlationid": services.NewID(), "data": data,
 	}
@@ -123,8 +124,8 @@ func rawAppend(ctx context.Context, nc *nats.Conn, stream string, n int, warmup,
 	pubs := make([]*pub, n)
 	for i := range pubs {
 		id := services.NewID()
-		pubs[i] = &pub{id: id, subject: eventstore.Subject("initiative", id, "StatusReported"),
-			filter: eventstore.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
+		pubs[i] = &pub{id: id, subject: eventlog.Subject("initiative", id, "StatusReported"),
+			filter: eventlog.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
 	}
 	r, _, err := throughput(ctx, n, warmup, window, func(ctx context.Context, w int) error {
 		p := pubs[w]

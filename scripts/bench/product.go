@@ -24,6 +24,7 @@ import (
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventstore/snapshots"
 	"github.com/ehelse/portfolio/internal/daemon"
 	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
@@ -162,7 +163,7 @@ func (b *bench) serviceFigures(ctx context.Context, p profile, c ceilings) error
 	}
 	// As the daemon configures it: events verified against the signing
 	// key, snapshots signed with it.
-	snaps, err := services.OpenSnapshotStore(ctx, js, services.SnapshotConfig{Logger: b.log, Signer: key, TrustedKeys: publicKey(key)})
+	snaps, err := snapshots.Open(ctx, js, snapshots.Config{Logger: b.log, Signer: key, TrustedKeys: publicKey(key)})
 	if err != nil {
 		return err
 	}
@@ -569,28 +570,8 @@ func (b *bench) rebuildFigures(ctx context.Context, p profile, c ceilings) error
 // the same DataDir (P8: time until /readyz is 200).
 func (b *bench) restartFigures(ctx context.Context, p profile) error {
 	cfg := b.cfg
-	path := filepath.Join(b.data.dir, "readmodels", projections.FileName)
-	if _, err := os.Stat(path); err != nil {
-		// P3/P7 not run in this invocation: build the read models in-process.
-		b.progress("%s: building read models for P6/P8", p.name)
-		srv, js, err := startServer(ctx, b.data.dir, p.syncAlways)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			shutdown(srv)
-			return err
-		}
-		key, kerr := signingKey(b.data.dir)
-		if kerr != nil {
-			shutdown(srv)
-			return kerr
-		}
-		err = projections.Config{Logger: b.log, TrustedKeys: publicKey(key)}.BuildFile(ctx, js, path, nil)
-		shutdown(srv)
-		if err != nil {
-			return err
-		}
+	if err := b.ensureReadModels(ctx, p); err != nil {
+		return err
 	}
 	client := httpClient(2)
 	t0 := time.Now()
@@ -658,6 +639,29 @@ func (b *bench) restartFigures(ctx context.Context, p profile) error {
 			note: fmt.Sprintf("daemon.Start on the same DataDir until /readyz is 200, N=%d events, intact read models; first start after the rebuild took %.3fs", b.data.events, first.Seconds())})
 	}
 	return nil
+}
+
+// ensureReadModels builds the read models of the P3 stream in-process
+// when P3/P7 did not leave them in this invocation.
+func (b *bench) ensureReadModels(ctx context.Context, p profile) error {
+	path := filepath.Join(b.data.dir, "readmodels", projections.FileName)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	b.progress("%s: building the P3 stream's read models", p.name)
+	srv, js, err := startServer(ctx, b.data.dir, p.syncAlways)
+	if err != nil {
+		return err
+	}
+	defer shutdown(srv)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	key, err := signingKey(b.data.dir)
+	if err != nil {
+		return err
+	}
+	return projections.Config{Logger: b.log, TrustedKeys: publicKey(key)}.BuildFile(ctx, js, path, nil)
 }
 
 // runChild is the child process: -child=rebuild.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/eventstore"
 	"github.com/ehelse/portfolio/services"
 )
@@ -27,7 +28,7 @@ type world struct {
 	states map[domain.Ref]domain.State
 	stored map[domain.Ref]aggPos
 
-	aggs    []eventstore.AggregateAppend
+	aggs    []eventlog.AggregateAppend
 	index   map[domain.Ref]int
 	pending int
 	written uint64 // events appended
@@ -107,12 +108,12 @@ func (w *world) do(cmd domain.Command) error {
 			sp := w.stored[ch.Ref]
 			j = len(w.aggs)
 			w.index[ch.Ref] = j
-			w.aggs = append(w.aggs, eventstore.AggregateAppend{
+			w.aggs = append(w.aggs, eventlog.AggregateAppend{
 				Type: string(ch.Ref.Type), ID: ch.Ref.ID, ExpectedVersion: sp.version, ExpectedPosition: sp.position,
 				PrevHash: sp.hash,
 			})
 		}
-		w.aggs[j].Events = append(w.aggs[j].Events, eventstore.NewEvent{ID: id, Type: ch.Event.EventType(), Data: data})
+		w.aggs[j].Events = append(w.aggs[j].Events, eventlog.NewEvent{ID: id, Type: ch.Event.EventType(), Data: data})
 		next, err := domain.Evolve(st, domain.Recorded{ID: id, Version: st.StateVersion() + 1, Time: w.now, Actor: w.actor, Event: ch.Event})
 		if err != nil {
 			return fmt.Errorf("bench load: evolve %s: %w", ch.Ref, err)
@@ -129,7 +130,7 @@ func (w *world) flush() error {
 	if w.pending == 0 {
 		return nil
 	}
-	meta := eventstore.Meta{CommandID: services.NewID(), CorrelationID: "bench-load", Actor: w.actor, Time: w.now}
+	meta := eventlog.Meta{CommandID: services.NewID(), CorrelationID: "bench-load", Actor: w.actor, Time: w.now}
 	res, err := w.store.Append(w.ctx, meta, w.aggs...)
 	if err != nil {
 		return fmt.Errorf("bench load: append %d events: %w", w.pending, err)

@@ -12,7 +12,7 @@
 //     aggregate type from domain.AggregateOf), a receive operation, a
 //     message and a data schema, and nothing is documented that domain does
 //     not know;
-//   - each message example is a valid envelope (eventstore.DecodeRecord on
+//   - each message example is a valid envelope (eventlog.DecodeRecord on
 //     the channel's subject), validates against the message's JSON Schema,
 //     and its data is the event's golden file
 //     (domain/testdata/events/<EventType>.json), decodes with

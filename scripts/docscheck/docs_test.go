@@ -17,7 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // Paths relative to this package's directory (go test runs there).
@@ -356,7 +356,7 @@ func checkOperation(t *testing.T, d doc, et string) {
 }
 
 // checkMessage: the message and its examples. Each example is an envelope
-// that eventstore.DecodeRecord accepts on the channel's subject, that the
+// that eventlog.DecodeRecord accepts on the channel's subject, that the
 // message's payload schema accepts, and whose data is the golden file and
 // survives domain.DecodeEvent and EncodeEvent unchanged. The payload schema
 // must reject the example without any one of the data's required fields.
@@ -384,7 +384,7 @@ func checkMessage(t *testing.T, d doc, c *jsonschema.Compiler, url, et string, a
 	if len(examples) == 0 {
 		t.Errorf("message %s: no examples", et)
 	}
-	wantType := fmt.Sprintf("%s%s.v%d", eventstore.TypePrefix, et, domain.EventVersion)
+	wantType := fmt.Sprintf("%s%s.v%d", eventlog.TypePrefix, et, domain.EventVersion)
 	for i, x := range examples {
 		where := fmt.Sprintf("message %s, example %d", et, i)
 		ex, _ := x.(map[string]any)
@@ -407,8 +407,8 @@ func checkMessage(t *testing.T, d doc, c *jsonschema.Compiler, url, et string, a
 		if err != nil {
 			t.Fatal(err)
 		}
-		subject := eventstore.Subject(string(agg), aggID, et)
-		rec, err := eventstore.DecodeRecord(subject, 1, raw)
+		subject := eventlog.Subject(string(agg), aggID, et)
+		rec, err := eventlog.DecodeRecord(subject, 1, raw)
 		if err != nil {
 			t.Errorf("%s: not an envelope the event store reads: %v", where, err)
 			continue

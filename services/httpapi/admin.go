@@ -10,49 +10,19 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
 )
 
-// Rebuild states (RebuildStatus.State).
-const (
-	RebuildIdle    = "idle"    // no rebuild since the server started
-	RebuildRunning = "running" // one is running
-	RebuildDone    = "done"    // the last one finished and the server serves its result
-	RebuildFailed  = "failed"  // the last one failed (Error says why); the old read models still serve
-)
-
-// RebuildStatus is the answer of POST and GET /v1/admin/rebuild: the
-// running or last operator-triggered rebuild of the read models.
-type RebuildStatus struct {
-	State string `json:"state"`
-	// StartedAt is absent only when State is idle.
-	StartedAt  *time.Time `json:"startedAt,omitempty"`
-	FinishedAt *time.Time `json:"finishedAt,omitempty"`
-	// Done is the event log position the new read models have reached;
-	// Total the position they must reach (the log's head, which grows
-	// while commands are written).
-	Done  uint64 `json:"done"`
-	Total uint64 `json:"total"`
-	// EventsPerSecond is Done over the time since StartedAt (until
-	// FinishedAt once finished).
-	EventsPerSecond float64 `json:"eventsPerSecond"`
-	// EtaSeconds estimates the time left; only while running and known.
-	EtaSeconds *float64 `json:"etaSeconds,omitempty"`
-	// Error says why a failed rebuild failed.
-	Error string `json:"error,omitempty"`
-}
-
 // Rebuilder runs operator-triggered rebuilds of the read models, one at a
-// time, in the background. The daemon implements it.
+// time, in the background. *services.Rebuilds implements it.
 type Rebuilder interface {
 	// StartRebuild starts a rebuild and returns its status (running). When
 	// one is running already it starts nothing and returns an error that
-	// wraps projections.ErrRebuildInProgress. by names who asked, for the
+	// wraps services.ErrRebuildInProgress. by names who asked, for the
 	// log.
-	StartRebuild(by string) (RebuildStatus, error)
+	StartRebuild(by string) (services.RebuildStatus, error)
 	// RebuildStatus returns the running or last rebuild.
-	RebuildStatus() RebuildStatus
+	RebuildStatus() services.RebuildStatus
 }
 
 // authorizeAdmin allows the administrative endpoints to the secretariat
@@ -94,7 +64,7 @@ func (s *Server) handleStartRebuild(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := s.cfg.Rebuild.StartRebuild(p.Name)
 	if err != nil {
-		if errors.Is(err, projections.ErrRebuildInProgress) {
+		if errors.Is(err, services.ErrRebuildInProgress) {
 			err = errRebuildInProgress(s.cfg.Rebuild.RebuildStatus(), err)
 		}
 		s.writeError(w, r, err)
@@ -119,9 +89,9 @@ func (s *Server) handleRebuildStatus(w http.ResponseWriter, r *http.Request) {
 
 // errRebuildInProgress is the 409 for a second rebuild, saying how far the
 // running one is.
-func errRebuildInProgress(st RebuildStatus, err error) *domain.Error {
+func errRebuildInProgress(st services.RebuildStatus, err error) *domain.Error {
 	msg := "a rebuild of the read models is already running; follow it with GET /v1/admin/rebuild"
-	if st.State == RebuildRunning && st.StartedAt != nil {
+	if st.State == services.RebuildRunning && st.StartedAt != nil {
 		msg = fmt.Sprintf("a rebuild of the read models is already running (started %s, at %d of %d); follow it with GET /v1/admin/rebuild",
 			st.StartedAt.UTC().Format(time.RFC3339), st.Done, st.Total)
 	}

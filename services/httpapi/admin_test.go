@@ -10,37 +10,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ehelse/portfolio/services"
 	"github.com/getkin/kin-openapi/openapi3"
-
-	"github.com/ehelse/portfolio/projections"
 )
 
 // fakeRebuilder is a Rebuilder whose status the test sets.
 type fakeRebuilder struct {
 	mu     sync.Mutex
-	status RebuildStatus
+	status services.RebuildStatus
 	starts []string // who asked, per started rebuild
 }
 
-func (f *fakeRebuilder) StartRebuild(by string) (RebuildStatus, error) {
+func (f *fakeRebuilder) StartRebuild(by string) (services.RebuildStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.status.State == RebuildRunning {
-		return RebuildStatus{}, fmt.Errorf("rebuild: %w", projections.ErrRebuildInProgress)
+	if f.status.State == services.RebuildRunning {
+		return services.RebuildStatus{}, fmt.Errorf("rebuild: %w", services.ErrRebuildInProgress)
 	}
 	f.starts = append(f.starts, by)
 	started := t0
-	f.status = RebuildStatus{State: RebuildRunning, StartedAt: &started}
+	f.status = services.RebuildStatus{State: services.RebuildRunning, StartedAt: &started}
 	return f.status, nil
 }
 
-func (f *fakeRebuilder) RebuildStatus() RebuildStatus {
+func (f *fakeRebuilder) RebuildStatus() services.RebuildStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.status
 }
 
-func (f *fakeRebuilder) set(st RebuildStatus) {
+func (f *fakeRebuilder) set(st services.RebuildStatus) {
 	f.mu.Lock()
 	f.status = st
 	f.mu.Unlock()
@@ -53,13 +52,13 @@ func (f *fakeRebuilder) started() []string {
 }
 
 func newAdminHarness(t *testing.T) (*harness, *fakeRebuilder) {
-	rb := &fakeRebuilder{status: RebuildStatus{State: RebuildIdle}}
+	rb := &fakeRebuilder{status: services.RebuildStatus{State: services.RebuildIdle}}
 	return newHarness(t, func(c *Config) { c.Rebuild = rb }), rb
 }
 
-func decodeRebuild(t *testing.T, rec *httptest.ResponseRecorder) RebuildStatus {
+func decodeRebuild(t *testing.T, rec *httptest.ResponseRecorder) services.RebuildStatus {
 	t.Helper()
-	var st RebuildStatus
+	var st services.RebuildStatus
 	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("Content-Type %q: %s", ct, rec.Body.String())
 	}
@@ -126,7 +125,7 @@ func TestAdminRebuildLifecycle(t *testing.T) {
 	h, rb := newAdminHarness(t)
 
 	st := decodeRebuild(t, h.do("GET", "/v1/admin/rebuild", "", bearer(tokAudit)))
-	if st.State != RebuildIdle || st.StartedAt != nil || st.FinishedAt != nil || st.EtaSeconds != nil {
+	if st.State != services.RebuildIdle || st.StartedAt != nil || st.FinishedAt != nil || st.EtaSeconds != nil {
 		t.Errorf("idle: %+v", st)
 	}
 
@@ -135,7 +134,7 @@ func TestAdminRebuildLifecycle(t *testing.T) {
 		t.Fatalf("POST: %d Location %q %s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
 	}
 	st = decodeRebuild(t, rec)
-	if st.State != RebuildRunning || st.StartedAt == nil || !st.StartedAt.Equal(t0) {
+	if st.State != services.RebuildRunning || st.StartedAt == nil || !st.StartedAt.Equal(t0) {
 		t.Errorf("202: %+v", st)
 	}
 	if got := rb.started(); !slices.Equal(got, []string{"sekretariat"}) {
@@ -144,7 +143,7 @@ func TestAdminRebuildLifecycle(t *testing.T) {
 
 	// Running, half way: a second POST is 409 and says how far it is.
 	eta := 4.5
-	rb.set(RebuildStatus{State: RebuildRunning, StartedAt: &t0, Done: 500, Total: 1000, EventsPerSecond: 111.1, EtaSeconds: &eta})
+	rb.set(services.RebuildStatus{State: services.RebuildRunning, StartedAt: &t0, Done: 500, Total: 1000, EventsPerSecond: 111.1, EtaSeconds: &eta})
 	p := h.problem(h.do("POST", "/v1/admin/rebuild", "", bearer(tokAudit)), 409, "rebuild_in_progress")
 	if !strings.Contains(p.Detail, "already running") || !strings.Contains(p.Detail, "500 of 1000") {
 		t.Errorf("409 detail %q", p.Detail)
@@ -174,12 +173,12 @@ func TestAdminRebuildLifecycle(t *testing.T) {
 
 	// Done, then failed; after either a new one may start.
 	fin := t0.Add(3200 * time.Millisecond)
-	rb.set(RebuildStatus{State: RebuildDone, StartedAt: &t0, FinishedAt: &fin, Done: 1000, Total: 1000, EventsPerSecond: 312.5})
-	if st = decodeRebuild(t, h.do("GET", "/v1/admin/rebuild", "", bearer(tokSek))); st.State != RebuildDone || st.FinishedAt == nil || st.EtaSeconds != nil {
+	rb.set(services.RebuildStatus{State: services.RebuildDone, StartedAt: &t0, FinishedAt: &fin, Done: 1000, Total: 1000, EventsPerSecond: 312.5})
+	if st = decodeRebuild(t, h.do("GET", "/v1/admin/rebuild", "", bearer(tokSek))); st.State != services.RebuildDone || st.FinishedAt == nil || st.EtaSeconds != nil {
 		t.Errorf("done: %+v", st)
 	}
-	rb.set(RebuildStatus{State: RebuildFailed, StartedAt: &t0, FinishedAt: &fin, Done: 10, Total: 1000, EventsPerSecond: 3.1, Error: "disk full"})
-	if st = decodeRebuild(t, h.do("GET", "/v1/admin/rebuild", "", bearer(tokSek))); st.State != RebuildFailed || st.Error != "disk full" {
+	rb.set(services.RebuildStatus{State: services.RebuildFailed, StartedAt: &t0, FinishedAt: &fin, Done: 10, Total: 1000, EventsPerSecond: 3.1, Error: "disk full"})
+	if st = decodeRebuild(t, h.do("GET", "/v1/admin/rebuild", "", bearer(tokSek))); st.State != services.RebuildFailed || st.Error != "disk full" {
 		t.Errorf("failed: %+v", st)
 	}
 	if rec := h.do("POST", "/v1/admin/rebuild", "", bearer(tokAudit)); rec.Code != 202 {

@@ -9,19 +9,21 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/audit"
+	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 func TestAuditKeyAndVerifyParameters(t *testing.T) {
 	pub, _, _ := ed25519.GenerateKey(nil)
 	old, _, _ := ed25519.GenerateKey(nil)
-	var got VerifyRequest
+	var got services.VerifyRequest
 	h := newHarness(t, func(c *Config) {
 		c.AuditKey = NewAuditKey(pub, []ed25519.PublicKey{old})
-		c.Verify = func(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
+		c.Verify = func(ctx context.Context, req services.VerifyRequest) (services.VerifyResult, error) {
 			got = req
 			bad := uint64(7)
-			res := VerifyResult{OK: false, Events: 9, Head: strings.Repeat("0", 64), FirstBad: &bad, Position: 9, Bad: 1,
-				Reason: "position 7: unsigned", KeyID: audit.KeyID(pub), TrustedKeys: []string{audit.KeyID(pub)}, VerifiedAt: time.Now()}
+			res := services.VerifyResult{Result: audit.Result{OK: false, Events: 9, Head: strings.Repeat("0", 64), FirstBad: &bad, Position: 9, Bad: 1,
+				Reason: "position 7: unsigned"}, KeyID: audit.KeyID(pub), TrustedKeys: []string{audit.KeyID(pub)}, VerifiedAt: time.Now()}
 			if req.Since != nil {
 				at := uint64(3)
 				res.Since = &audit.SinceResult{Events: req.Since.Events, Head: req.Since.Head, DivergedAt: &at, AgreedThrough: 2, Reason: "differs"}
@@ -35,7 +37,7 @@ func TestAuditKeyAndVerifyParameters(t *testing.T) {
 	})
 	// The key: to anyone, but an unknown token is still 401.
 	rec := h.do("GET", "/v1/audit/key", "")
-	var k AuditKey
+	var k wire.AuditKey
 	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &k) != nil || k.KeyID != audit.KeyID(pub) || len(k.TrustedKeys) != 2 {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}

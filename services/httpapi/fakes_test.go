@@ -20,10 +20,11 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
-	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // ---- tokens ----
@@ -180,14 +181,14 @@ var (
 	cost = int64(12_000_000)
 )
 
-func sampleStatus() *projections.StatusView {
-	return &projections.StatusView{ReportDate: "2026-02-15", Overall: domain.Yellow, Schedule: domain.Green,
+func sampleStatus() *wire.StatusView {
+	return &wire.StatusView{ReportDate: "2026-02-15", Overall: domain.Yellow, Schedule: domain.Green,
 		Cost: domain.Green, Benefit: domain.Green, Comment: "Litt forsinket", ReportedAt: t0, ReportedBy: "hso",
 		EventID: idEvent, Position: 40}
 }
 
-func sampleSummary() projections.InitiativeSummary {
-	return projections.InitiativeSummary{
+func sampleSummary() wire.InitiativeSummary {
+	return wire.InitiativeSummary{
 		InitiativeID: idInit, Title: "Digital hjemmeoppfølging", Owner: orgHSO,
 		Phase: domain.PhaseExecution, State: domain.LifecycleInPortfolio, PrimaryGoal: "M1", PrimarySubGoal: "1A",
 		SubGoals: []string{"2A"}, UserGroups: []string{"innbyggere"}, PlannedStart: "2024-01-01", PlannedEnd: "2027-12-31",
@@ -195,94 +196,104 @@ func sampleSummary() projections.InitiativeSummary {
 	}
 }
 
-func sampleMilestone() projections.MilestoneView {
-	return projections.MilestoneView{MilestoneID: idMile, Title: "Spredning til 19 helsefellesskap",
+func sampleMilestone() wire.MilestoneView {
+	return wire.MilestoneView{MilestoneID: idMile, Title: "Spredning til 19 helsefellesskap",
 		Status: domain.MilestoneSlippedStatus, PlannedDate: "2026-09-01", OriginalPlannedDate: "2026-06-01", Slips: 1}
 }
 
-func (q *fakeQueries) Strategy() (projections.StrategyView, error) {
-	return projections.StrategyView{Strategies: []projections.StrategyPeriod{{
+func (q *fakeQueries) Strategy() (wire.StrategyView, error) {
+	return wire.StrategyView{Strategies: []wire.StrategyPeriod{{
 		Strategy: "2023-2030",
-		Goals: []projections.GoalView{{GoalID: "M1", Strategy: "2023-2030", Title: "Aktiv medvirkning i egen og næres helse",
-			SubGoals: []projections.SubGoalView{{SubGoalID: "1A", GoalID: "M1", Strategy: "2023-2030", Title: "Innbygger skal ha mulighet for å administrere behandlingsforløp"}}}},
+		Goals: []wire.GoalView{{GoalID: "M1", Strategy: "2023-2030", Title: "Aktiv medvirkning i egen og næres helse",
+			SubGoals: []wire.SubGoalView{{SubGoalID: "1A", GoalID: "M1", Strategy: "2023-2030", Title: "Innbygger skal ha mulighet for å administrere behandlingsforløp"}}}},
 	}}}, nil
 }
 
-func (q *fakeQueries) Initiatives(f projections.InitiativeFilter) ([]projections.InitiativeSummary, error) {
+func (q *fakeQueries) Initiatives(f wire.InitiativeFilter) ([]wire.InitiativeSummary, error) {
 	if f.Owner == "nobody" {
-		return nil, nil // nil must become []
+		return []wire.InitiativeSummary{}, nil
 	}
-	return []projections.InitiativeSummary{sampleSummary()}, nil
+	return []wire.InitiativeSummary{sampleSummary()}, nil
 }
 
-func (q *fakeQueries) Initiative(id string) (projections.InitiativeDetail, error) {
+func (q *fakeQueries) Initiative(id string) (wire.InitiativeDetail, error) {
 	if id != idInit {
-		return projections.InitiativeDetail{}, domain.Errorf(domain.KindNotFound, "no initiative %s", id)
+		return wire.InitiativeDetail{}, domain.Errorf(domain.KindNotFound, "no initiative %s", id)
 	}
-	return projections.InitiativeDetail{
+	return wire.InitiativeDetail{
 		InitiativeSummary: sampleSummary(),
 		Description:       "Spredning av digital hjemmeoppfølging",
 		ProposedAt:        t0.Add(-1000 * time.Hour),
-		Milestones:        []projections.MilestoneView{sampleMilestone()},
-		StatusHistory:     []projections.StatusView{*sampleStatus()},
-		History: []projections.LifecycleChange{{Event: "InitiativeAdmitted", State: domain.LifecycleInPortfolio,
+		Milestones:        []wire.MilestoneView{sampleMilestone()},
+		StatusHistory:     []wire.StatusView{*sampleStatus()},
+		History: []wire.LifecycleChange{{Event: "InitiativeAdmitted", State: domain.LifecycleInPortfolio,
 			Phase: domain.PhaseConcept, CaseID: idCase, Meeting: idMeeting, At: t0, EventID: idEvent, Position: 20}},
-		Cases: []projections.InitiativeCase{{CaseID: idCase, Forum: domain.NUIT, Title: "Opptak", CaseType: domain.CaseApproval,
+		Cases: []wire.InitiativeCase{{CaseID: idCase, Forum: domain.NUIT, Title: "Opptak", CaseType: domain.CaseApproval,
 			Purpose: domain.PurposeAdmission, CaseNumbers: []string{"15/26"}, LastOutcome: domain.OutcomeApproved, LastForum: domain.EHR}},
 		Position: 42,
 	}, nil
 }
 
-func (q *fakeQueries) Roadmap(f projections.RoadmapFilter) (projections.RoadmapView, error) {
-	s := sampleSummary()
-	return projections.RoadmapView{Goals: []projections.RoadmapGoal{{GoalID: "M1", Strategy: "2023-2030", Title: "Aktiv medvirkning",
-		SubGoals: []projections.RoadmapSubGoal{{SubGoalID: "1A", Title: "Helsenorge", Initiatives: []projections.RoadmapInitiative{{
-			InitiativeID: s.InitiativeID, Title: s.Title, Owner: s.Owner, Phase: s.Phase, State: s.State, Primary: true,
-			PlannedStart: s.PlannedStart, PlannedEnd: s.PlannedEnd, UserGroups: s.UserGroups,
-			Milestones: []projections.MilestoneView{sampleMilestone()}, LatestRAG: domain.Yellow, LatestStatus: sampleStatus(),
-		}}}, {SubGoalID: "1B", Title: "Tom"}}}}}, nil // 1B: nil initiatives must become []
+// InitiativeAt answers the fake initiative at the last event's version.
+func (q *fakeQueries) InitiativeAt(id string, events []domain.Recorded, asOf time.Time) (wire.InitiativeDetail, error) {
+	d, err := q.Initiative(id)
+	if err != nil || len(events) == 0 {
+		return wire.InitiativeDetail{}, domain.Errorf(domain.KindNotFound, "no initiative %s", id)
+	}
+	d.Version = events[len(events)-1].Version
+	return d, nil
 }
 
-func sampleMeeting() projections.MeetingSummary {
-	return projections.MeetingSummary{MeetingID: idMeeting, Forum: domain.EHR, Date: "2026-03-01", Year: 2026, Number: 1,
+func (q *fakeQueries) Roadmap(f wire.RoadmapFilter) (wire.RoadmapView, error) {
+	s := sampleSummary()
+	return wire.RoadmapView{Goals: []wire.RoadmapGoal{{GoalID: "M1", Strategy: "2023-2030", Title: "Aktiv medvirkning",
+		SubGoals: []wire.RoadmapSubGoal{{SubGoalID: "1A", Title: "Helsenorge", Initiatives: []wire.RoadmapInitiative{{
+			InitiativeID: s.InitiativeID, Title: s.Title, Owner: s.Owner, Phase: s.Phase, State: s.State, Primary: true,
+			PlannedStart: s.PlannedStart, PlannedEnd: s.PlannedEnd, UserGroups: s.UserGroups,
+			Milestones: []wire.MilestoneView{sampleMilestone()}, LatestRAG: domain.Yellow, LatestStatus: sampleStatus(),
+		}}}, {SubGoalID: "1B", Title: "Tom", Initiatives: []wire.RoadmapInitiative{}}}}}}, nil
+}
+
+func sampleMeeting() wire.MeetingSummary {
+	return wire.MeetingSummary{MeetingID: idMeeting, Forum: domain.EHR, Date: "2026-03-01", Year: 2026, Number: 1,
 		Label: "1/2026", Held: true, AgendaItems: 1}
 }
 
-func (q *fakeQueries) Meetings(forum string, year int) ([]projections.MeetingSummary, error) {
-	return []projections.MeetingSummary{sampleMeeting()}, nil
+func (q *fakeQueries) Meetings(forum string, year int) ([]wire.MeetingSummary, error) {
+	return []wire.MeetingSummary{sampleMeeting()}, nil
 }
 
-func (q *fakeQueries) Meeting(id string) (projections.MeetingDetail, error) {
+func (q *fakeQueries) Meeting(id string) (wire.MeetingDetail, error) {
 	if id != idMeeting {
-		return projections.MeetingDetail{}, domain.Errorf(domain.KindNotFound, "no meeting %s", id)
+		return wire.MeetingDetail{}, domain.Errorf(domain.KindNotFound, "no meeting %s", id)
 	}
 	held := t0
-	return projections.MeetingDetail{MeetingSummary: sampleMeeting(), HeldAt: &held, Agenda: []projections.AgendaItem{{
+	return wire.MeetingDetail{MeetingSummary: sampleMeeting(), HeldAt: &held, Agenda: []wire.AgendaItem{{
 		CaseID: idCase, CaseNumber: "3/26", Number: 3, CaseType: domain.CaseApproval, Purpose: domain.PurposeAdmission,
 		Title: "Opptak av DHO", InitiativeID: idInit, ProposedResolution: "EHR gir sin tilslutning", ArchiveRef: "22/414-1",
-		RegisteredForum: domain.NUIT, Outcomes: []projections.OutcomeView{{Outcome: domain.OutcomeApproved,
+		RegisteredForum: domain.NUIT, Outcomes: []wire.OutcomeView{{Outcome: domain.OutcomeApproved,
 			Resolution: "Tilslutning", EventID: idEvent, Position: 30, RecordedAt: t0}},
 	}}}, nil
 }
 
-func (q *fakeQueries) Case(id string) (projections.CaseDetail, error) {
+func (q *fakeQueries) Case(id string) (wire.CaseDetail, error) {
 	if id != idCase {
-		return projections.CaseDetail{}, domain.Errorf(domain.KindNotFound, "no case %s", id)
+		return wire.CaseDetail{}, domain.Errorf(domain.KindNotFound, "no case %s", id)
 	}
-	return projections.CaseDetail{CaseID: idCase, Forum: domain.NUIT, Title: "Opptak av DHO", CaseType: domain.CaseApproval,
+	return wire.CaseDetail{CaseID: idCase, Forum: domain.NUIT, Title: "Opptak av DHO", CaseType: domain.CaseApproval,
 		Purpose: domain.PurposeAdmission, InitiativeID: idInit, ProposedResolution: "Tilslutning", RegisteredAt: t0,
-		Status: domain.OutcomeApproved, Path: []projections.CaseStep{{Kind: "placed", Forum: domain.NUIT, MeetingID: idMeeting,
+		Status: domain.OutcomeApproved, Path: []wire.CaseStep{{Kind: "placed", Forum: domain.NUIT, MeetingID: idMeeting,
 			MeetingLabel: "1/2026", MeetingDate: "2026-03-01", CaseNumber: "3/26", EventID: idEvent, Position: 25, RecordedAt: t0}},
-		Version: 4}, nil
+		Corrections: []wire.CorrectionView{}, Version: 4}, nil
 }
 
-func (q *fakeQueries) Decisions(f projections.DecisionFilter) ([]projections.DecisionEntry, error) {
-	return []projections.DecisionEntry{{
+func (q *fakeQueries) Decisions(f wire.DecisionFilter) ([]wire.DecisionEntry, error) {
+	return []wire.DecisionEntry{{
 		EventID: idEvent, Position: 30, Forum: domain.EHR, MeetingID: idMeeting, MeetingLabel: "1/2026", MeetingDate: "2026-03-01",
 		CaseID: idCase, CaseNumber: "3/26", CaseTitle: "Opptak av DHO, \"fase 2\"", CaseType: domain.CaseApproval,
 		Purpose: domain.PurposeAdmission, InitiativeID: idInit, Outcome: domain.OutcomeApproved,
 		Resolution: "=HYPERLINK(\"x\")", RecordedAt: t0,
-		Corrections: []projections.CorrectionView{{EventID: idMile, CorrectsEventID: idEvent, Reason: "skrivefeil",
+		Corrections: []wire.CorrectionView{{EventID: idMile, CorrectsEventID: idEvent, Reason: "skrivefeil",
 			Resolution: "Tilslutning, rettet", Position: 31, RecordedAt: t0}},
 	}}, nil
 }
@@ -297,14 +308,14 @@ type fakeHistory struct {
 	}
 }
 
-func record(pos uint64, typ, aggType, aggID string, version uint64, data string) eventstore.Record {
+func record(pos uint64, typ, aggType, aggID string, version uint64, data string) eventlog.Record {
 	raw := `{"specversion":"1.0","id":"` + idEvent + `","type":"no.ehelse.portfolio.` + typ + `.v1","data":` + data + `}`
-	return eventstore.Record{Position: pos, Subject: "portfolio.events." + aggType + "." + aggID + "." + typ,
+	return eventlog.Record{Position: pos, Subject: "portfolio.events." + aggType + "." + aggID + "." + typ,
 		ID: idEvent, Type: typ, SchemaVersion: 1, AggregateType: aggType, AggregateID: aggID, Version: version,
 		Time: t0, Actor: "hso", CausationID: idMile, CorrelationID: "corr-1", Data: json.RawMessage(data), Raw: []byte(raw)}
 }
 
-func (h *fakeHistory) InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error) {
+func (h *fakeHistory) InitiativeUntil(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) ([]domain.Recorded, error) {
 	h.mu.Lock()
 	h.atCalls = append(h.atCalls, struct {
 		asOf      *time.Time
@@ -312,31 +323,49 @@ func (h *fakeHistory) InitiativeAt(ctx context.Context, id string, asOf *time.Ti
 	}{asOf, atVersion})
 	h.mu.Unlock()
 	if id != idInit || (asOf != nil && asOf.Before(t0)) {
-		return nil, 0, domain.Errorf(domain.KindNotFound, "initiative %s did not exist then", id)
+		return nil, domain.Errorf(domain.KindNotFound, "initiative %s did not exist then", id)
 	}
 	v := uint64(3)
 	if atVersion != nil {
 		v = *atVersion
 	}
-	return &domain.InitiativeState{ID: idInit, Version: v, Title: "DHO", Owner: orgHSO,
-		Lifecycle: domain.LifecycleProposed, Phase: domain.PhaseConcept}, v, nil
+	events := []domain.Recorded{{ID: idEvent, Version: 1, Position: 10, Time: t0, Actor: "hso",
+		Event: domain.InitiativeProposed{InitiativeID: idInit, Title: "DHO", Owner: orgHSO}}}
+	for n := uint64(2); n <= v; n++ {
+		events = append(events, domain.Recorded{ID: idEvent, Version: n, Position: 10 + n, Time: t0, Actor: "hso",
+			Event: domain.StatusReported{InitiativeID: idInit, Overall: domain.Green}})
+	}
+	return events, nil
 }
 
-func (h *fakeHistory) Events(ctx context.Context, aggType, id string) ([]eventstore.Record, error) {
+func (h *fakeHistory) Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error) {
 	switch {
 	case aggType == "initiative" && id == idInit:
-		return []eventstore.Record{
+		return []eventlog.Record{
 			record(10, "InitiativeProposed", "initiative", idInit, 1, `{"initiativeId":"`+idInit+`","owner":"`+orgHSO+`"}`),
 			record(12, "StatusReported", "initiative", idInit, 2, `{"initiativeId":"`+idInit+`","overall":"green"}`),
 		}, nil
 	case aggType == "case" && id == idCase:
-		return []eventstore.Record{record(11, "CaseRegistered", "case", idCase, 1, `{"caseId":"`+idCase+`"}`)}, nil
+		return []eventlog.Record{record(11, "CaseRegistered", "case", idCase, 1, `{"caseId":"`+idCase+`"}`)}, nil
 	}
 	return nil, domain.Errorf(domain.KindNotFound, "no %s %s", aggType, id)
 }
 
-func (h *fakeHistory) AuditEvents(ctx context.Context, after uint64, limit int) ([]eventstore.Record, error) {
-	var out []eventstore.Record
+// InitiativeEvents is Events with the real read authorization; the
+// fake initiative is owned by orgHSO.
+func (h *fakeHistory) InitiativeEvents(ctx context.Context, p services.Principal, id string) ([]eventlog.Record, error) {
+	recs, err := h.Events(ctx, "initiative", id)
+	if err != nil {
+		return nil, err
+	}
+	if err := services.AuthorizeRead(p, services.ReadInitiativeHistory, orgHSO); err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+func (h *fakeHistory) AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error) {
+	var out []eventlog.Record
 	for p := after + 1; p <= 25 && len(out) < limit; p++ {
 		out = append(out, record(p, "StatusReported", "initiative", idInit, p, `{"n":1}`))
 	}
@@ -411,9 +440,9 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 		Executor: h.exec,
 		Queries:  h.queries,
 		History:  h.history,
-		Verify: func(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
+		Verify: func(ctx context.Context, req services.VerifyRequest) (services.VerifyResult, error) {
 			bad := uint64(17)
-			return VerifyResult{OK: false, Events: 25, Head: "sha256:abc", FirstBad: &bad}, nil
+			return services.VerifyResult{Result: audit.Result{OK: false, Events: 25, Head: "sha256:abc", FirstBad: &bad}}, nil
 		},
 		LagTimeout: 150 * time.Millisecond,
 	}

@@ -16,12 +16,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/eventstore/idempotency"
 	"github.com/ehelse/portfolio/services"
 )
 
 // idemStore opens the real Idempotency-Key store on an embedded NATS
 // server with JetStream.
-func idemStore(t *testing.T) *services.IdempotencyStore {
+func idemStore(t *testing.T) *idempotency.Store {
 	t.Helper()
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
 		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
@@ -42,7 +43,7 @@ func idemStore(t *testing.T) *services.IdempotencyStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := services.OpenIdempotencyStore(context.Background(), js, services.IdempotencyConfig{MaxWait: 5 * time.Second})
+	s, err := idempotency.Open(context.Background(), js, idempotency.Config{MaxWait: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestIdempotencyConcurrentOverHTTP(t *testing.T) {
 
 // enteringIdem reports each call of Begin on entered, before it begins.
 type enteringIdem struct {
-	Idempotency
+	services.Idempotency
 	entered chan struct{}
 }
 
@@ -229,7 +230,7 @@ func TestIdempotencyKeyWithoutStore(t *testing.T) {
 }
 
 // fakeIdem answers Begin with an in-use error.
-type fakeIdem struct{ services.IdempotencyStore }
+type fakeIdem struct{ services.Idempotency }
 
 func (fakeIdem) Begin(ctx context.Context, principal, key, fp string) (services.BeginResult, error) {
 	return services.BeginResult{}, &domain.Error{Kind: domain.KindConflict, Message: "in progress", Err: services.ErrIdempotencyKeyInUse}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -10,9 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services"
 )
 
 // requestInfo is what the middleware learns about a request, shared with
@@ -31,9 +29,6 @@ func requestInfoFrom(ctx context.Context) *requestInfo {
 	}
 	return &requestInfo{}
 }
-
-// newID returns a fresh ULID.
-func newID() string { return ulid.MustNew(ulid.Now(), rand.Reader).String() }
 
 // validID reports whether a client-supplied request or correlation id is
 // safe to echo and log: 1–128 characters of [A-Za-z0-9._:-].
@@ -89,7 +84,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			correlationID: r.Header.Get("X-Correlation-Id"),
 		}
 		if !validID(ri.requestID) {
-			ri.requestID = newID()
+			ri.requestID = services.NewID()
 		}
 		if !validID(ri.correlationID) {
 			ri.correlationID = ri.requestID

@@ -10,38 +10,36 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/projections"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // PlanQueries are the read models of the realisation plan: indicators,
 // reporting rounds with their frozen reports, and dependencies.
-// *projections.ReadModels implements it; a Queries without it answers
+// *wire.ReadModels implements it; a Queries without it answers
 // these endpoints with 503.
 type PlanQueries interface {
-	Indicators(goal string) ([]projections.IndicatorView, error)
-	Indicator(id string) (projections.IndicatorView, error)
-	Rounds() ([]projections.RoundSummary, error)
-	Round(id string) (projections.RoundDetail, error)
+	Indicators(goal string) ([]wire.IndicatorView, error)
+	Indicator(id string) (wire.IndicatorView, error)
+	Rounds() ([]wire.RoundSummary, error)
+	Round(id string) (wire.RoundDetail, error)
 	ReportJSON(roundID string) ([]byte, error)
-	Dependencies(f projections.DependencyFilter) ([]projections.DependencyView, error)
+	Dependencies(f wire.DependencyFilter) ([]wire.DependencyView, error)
 }
-
-var _ PlanQueries = (*projections.ReadModels)(nil)
 
 // IndicatorList is the answer of GET /v1/indicators.
 type IndicatorList struct {
-	Indicators []projections.IndicatorView `json:"indicators"`
+	Indicators []wire.IndicatorView `json:"indicators"`
 }
 
 // RoundList is the answer of GET /v1/reporting-rounds.
 type RoundList struct {
-	Rounds []projections.RoundSummary `json:"rounds"`
+	Rounds []wire.RoundSummary `json:"rounds"`
 }
 
 // DependencyList is the answer of GET /v1/dependencies.
 type DependencyList struct {
-	Dependencies []projections.DependencyView `json:"dependencies"`
+	Dependencies []wire.DependencyView `json:"dependencies"`
 }
 
 func (s *Server) planRoutes(handle func(pattern string, h http.HandlerFunc)) {
@@ -167,7 +165,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(data)
 		return
 	}
-	var rep projections.PortfolioReport
+	var rep wire.PortfolioReport
 	if err := json.Unmarshal(data, &rep); err != nil {
 		s.writeError(w, r, &domain.Error{Kind: domain.KindInternal, Message: "decode report " + roundID, Err: err})
 		return
@@ -230,7 +228,7 @@ var sheetNames = map[string]string{
 
 // ReportRows is one section of a report as a table with a header row:
 // summary, initiatives, milestones, decisions or changes.
-func ReportRows(rep projections.PortfolioReport, section string) [][]string {
+func ReportRows(rep wire.PortfolioReport, section string) [][]string {
 	switch section {
 	case "summary":
 		rows := [][]string{{"key", "value"},
@@ -305,7 +303,7 @@ func (s *Server) handleDependencies(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := projections.DependencyFilter{InitiativeID: q.Get("initiativeId")}
+	f := wire.DependencyFilter{InitiativeID: q.Get("initiativeId")}
 	check := func() error {
 		var v domain.Validation
 		if a := q.Get("atRisk"); a != "" {

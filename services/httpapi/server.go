@@ -8,13 +8,13 @@
 //	srv, err := httpapi.New(httpapi.Config{
 //		Logger:      logger,          // JSON slog logger for the access log
 //		Auth:        authenticator,   // *services.Authenticator
-//		Idempotency: idemStore,       // *services.IdempotencyStore
+//		Idempotency: idemStore,       // *idempotency.Store (eventstore/idempotency)
 //		Executor:    commandService,  // *services.CommandService
 //		Queries:     readModels,      // *projections.ReadModels
 //		History:     history,         // *services.History
-//		Verify:      func(ctx context.Context, req httpapi.VerifyRequest) (httpapi.VerifyResult, error) { … },
+//		Verify:      verifier.Verify, // *services.Verifier
 //		ReadyCheck:  func(ctx context.Context) error { … },
-//		Rebuild:     rebuilder,       // httpapi.Rebuilder, for /v1/admin/rebuild
+//		Rebuild:     rebuilds,        // *services.Rebuilds, for /v1/admin/rebuild
 //		Collectors:  []prometheus.Collector{…}, // optional extra metrics
 //	})
 //	httpServer := httpapi.NewHTTPServer(addr, srv.Handler())
@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,9 +38,9 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/eventstore"
-	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/eventlog"
 	"github.com/ehelse/portfolio/services"
+	"github.com/ehelse/portfolio/services/wire"
 )
 
 // Authenticator turns a bearer token into a principal; "" is anonymous.
@@ -47,14 +48,6 @@ import (
 // implements it.
 type Authenticator interface {
 	Authenticate(token string) (services.Principal, error)
-}
-
-// Idempotency remembers Idempotency-Key responses.
-// *services.IdempotencyStore implements it.
-type Idempotency interface {
-	Begin(ctx context.Context, principal, key, fingerprint string) (services.BeginResult, error)
-	Complete(ctx context.Context, r *services.Reservation, resp services.StoredResponse) error
-	Release(ctx context.Context, r *services.Reservation) error
 }
 
 // Executor runs commands. *services.CommandService implements it.
@@ -66,91 +59,41 @@ type Queries interface {
 	// WaitFor blocks until Position() >= pos, or returns a KindLagging
 	// error when ctx is done first.
 	WaitFor(ctx context.Context, pos uint64) error
-	Strategy() (projections.StrategyView, error)
-	Initiatives(f projections.InitiativeFilter) ([]projections.InitiativeSummary, error)
-	Initiative(id string) (projections.InitiativeDetail, error)
-	Roadmap(f projections.RoadmapFilter) (projections.RoadmapView, error)
-	Meetings(forum string, year int) ([]projections.MeetingSummary, error)
-	Meeting(id string) (projections.MeetingDetail, error)
-	Case(id string) (projections.CaseDetail, error)
-	Decisions(f projections.DecisionFilter) ([]projections.DecisionEntry, error)
+	Strategy() (wire.StrategyView, error)
+	Initiatives(f wire.InitiativeFilter) ([]wire.InitiativeSummary, error)
+	Initiative(id string) (wire.InitiativeDetail, error)
+	// InitiativeAt folds an initiative's events up to a point (History's
+	// InitiativeUntil) into the shape of Initiative; asOf bounds the
+	// council cases it lists.
+	InitiativeAt(id string, events []domain.Recorded, asOf time.Time) (wire.InitiativeDetail, error)
+	Roadmap(f wire.RoadmapFilter) (wire.RoadmapView, error)
+	Meetings(forum string, year int) ([]wire.MeetingSummary, error)
+	Meeting(id string) (wire.MeetingDetail, error)
+	Case(id string) (wire.CaseDetail, error)
+	Decisions(f wire.DecisionFilter) ([]wire.DecisionEntry, error)
 }
 
 // History answers from the event log itself. *services.History implements it.
 type History interface {
-	// InitiativeAt folds an initiative's events up to asOf and/or
+	// InitiativeUntil returns an initiative's events up to asOf and/or
 	// atVersion; KindNotFound when it did not exist then.
-	InitiativeAt(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) (*domain.InitiativeState, uint64, error)
+	InitiativeUntil(ctx context.Context, id string, asOf *time.Time, atVersion *uint64) ([]domain.Recorded, error)
 	// Events returns one aggregate's events in order; KindNotFound when none.
-	Events(ctx context.Context, aggType, id string) ([]eventstore.Record, error)
+	Events(ctx context.Context, aggType, id string) ([]eventlog.Record, error)
+	// InitiativeEvents returns an initiative's events when p may read
+	// them (KindUnauthorized, KindForbidden otherwise); KindNotFound when none.
+	InitiativeEvents(ctx context.Context, p services.Principal, id string) ([]eventlog.Record, error)
 	// AuditEvents returns up to limit events after position after.
-	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventstore.Record, error)
-}
-
-// VerifyResult is the answer of GET /v1/audit/verify. OK, Events, Head and
-// FirstBad are the contract's; the rest are additions (see docs/AUDIT.md).
-type VerifyResult struct {
-	OK       bool    `json:"ok"`
-	Events   uint64  `json:"events"`
-	Head     string  `json:"head"`
-	FirstBad *uint64 `json:"firstBad,omitempty"`
-
-	// Position is the position of the last event verified.
-	Position uint64 `json:"position"`
-	// Reason says why OK is false ("" when it is true).
-	Reason string `json:"reason,omitempty"`
-	// Bad counts bad events; Missing counts missing positions, the first
-	// being FirstMissing.
-	Bad          uint64  `json:"bad"`
-	Missing      uint64  `json:"missing"`
-	FirstMissing *uint64 `json:"firstMissing,omitempty"`
-	// KeyID is the id of the server's signing key; TrustedKeys the ids of
-	// the keys events were checked against.
-	KeyID       string   `json:"keyId,omitempty"`
-	TrustedKeys []string `json:"trustedKeys,omitempty"`
-	// Since compares the log with a saved digest (sinceEvents, sinceHead).
-	Since *audit.SinceResult `json:"since,omitempty"`
-	// CheckpointEvery and Checkpoints: heads at every CheckpointEvery
-	// events, when asked for (checkpoints=true or checkpointEvery=K).
-	CheckpointEvery uint64             `json:"checkpointEvery,omitempty"`
-	Checkpoints     []audit.Checkpoint `json:"checkpoints,omitempty"`
-	// VerifiedAt is when the verification finished.
-	VerifiedAt time.Time `json:"verifiedAt"`
-}
-
-// VerifyRequest are the parameters of GET /v1/audit/verify.
-type VerifyRequest struct {
-	// Since, when set, is the saved digest the log must extend.
-	Since *audit.Digest
-	// Checkpoints asks for checkpoints at an interval chosen for the log's
-	// length (audit.CheckpointInterval); CheckpointEvery at a given one.
-	Checkpoints     bool
-	CheckpointEvery uint64
-}
-
-// AuditKey is the answer of GET /v1/audit/key: the public key events are
-// signed with, and all keys the server trusts.
-type AuditKey struct {
-	Algorithm    string       `json:"algorithm"`
-	KeyID        string       `json:"keyId"`
-	PublicKey    string       `json:"publicKey"`
-	PublicKeyPEM string       `json:"publicKeyPem"`
-	TrustedKeys  []TrustedKey `json:"trustedKeys"`
-}
-
-// TrustedKey is one trusted public key.
-type TrustedKey struct {
-	KeyID     string `json:"keyId"`
-	PublicKey string `json:"publicKey"`
+	AuditEvents(ctx context.Context, after uint64, limit int) ([]eventlog.Record, error)
 }
 
 // NewAuditKey describes the signing key's public half and the trusted keys.
-func NewAuditKey(signing ed25519.PublicKey, trusted []ed25519.PublicKey) *AuditKey {
-	k := &AuditKey{Algorithm: audit.Algorithm, KeyID: audit.KeyID(signing),
+func NewAuditKey(signing ed25519.PublicKey, trusted []ed25519.PublicKey) *wire.AuditKey {
+	k := &wire.AuditKey{Algorithm: audit.Algorithm, KeyID: audit.KeyID(signing),
 		PublicKey: audit.EncodePublicKey(signing), PublicKeyPEM: audit.PublicKeyPEM(signing)}
 	ring := audit.NewKeyring(append([]ed25519.PublicKey{signing}, trusted...)...)
 	for _, id := range ring.IDs() {
-		k.TrustedKeys = append(k.TrustedKeys, TrustedKey{KeyID: id, PublicKey: audit.EncodePublicKey(ring[id])})
+		k.TrustedKeys = append(k.TrustedKeys, wire.TrustedKey{KeyID: id, PublicKey: audit.EncodePublicKey(ring[id])})
 	}
 	return k
 }
@@ -164,14 +107,14 @@ type Config struct {
 	Auth   Authenticator
 	// Idempotency backs Idempotency-Key; nil: requests with the header
 	// get 503.
-	Idempotency Idempotency
+	Idempotency services.Idempotency
 	Executor    Executor
 	Queries     Queries
 	History     History
 	// Verify checks the whole event log (GET /v1/audit/verify).
-	Verify func(ctx context.Context, req VerifyRequest) (VerifyResult, error)
+	Verify func(ctx context.Context, req services.VerifyRequest) (services.VerifyResult, error)
 	// AuditKey is served at GET /v1/audit/key (to anyone); nil: 503.
-	AuditKey *AuditKey
+	AuditKey *wire.AuditKey
 	// Rebuild runs the read-model rebuild of /v1/admin/rebuild; nil: 503.
 	Rebuild Rebuilder
 	// ReadyCheck answers /readyz; nil: always ready.
@@ -182,6 +125,9 @@ type Config struct {
 	// Collectors are extra collectors to register (e.g. the read models'
 	// and the event store's).
 	Collectors []prometheus.Collector
+	// Web, when set, answers every path outside /v1/ that no API route
+	// has: the public web site (package web), behind the same middleware.
+	Web http.Handler
 
 	// MaxBodyBytes bounds a command body; default 1 MiB (the contract's).
 	MaxBodyBytes int64
@@ -285,14 +231,27 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /openapi.yaml", s.handleOpenAPI)
 
 	// Everything else: 404 not_found or 405 method_not_allowed, as problems.
-	mux.Handle("/", s.route(unmatchedRoute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	unmatched := s.route(unmatchedRoute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); allow != "" {
 			w.Header().Set("Allow", allow)
 			s.writeError(w, r, errMethodNotAllowed(r.Method))
 			return
 		}
 		s.writeError(w, r, errNoRoute(r.URL.Path))
-	})))
+	}))
+	var site http.Handler
+	if s.cfg.Web != nil {
+		// The site's pages are counted under one route label, so that
+		// page paths cannot grow the metric's label set.
+		site = s.route("web", s.cfg.Web)
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if site != nil && !strings.HasPrefix(r.URL.Path, "/v1/") && allowedMethods(mux, r) == "" {
+			site.ServeHTTP(w, r)
+			return
+		}
+		unmatched.ServeHTTP(w, r)
+	}))
 	return mux
 }
 

@@ -8,7 +8,6 @@ import (
 // The product's implementations satisfy the consumer-side interfaces.
 var (
 	_ Authenticator = (*services.Authenticator)(nil)
-	_ Idempotency   = (*services.IdempotencyStore)(nil)
 	_ Executor      = (*services.CommandService)(nil)
 	_ Queries       = (*projections.ReadModels)(nil)
 	_ History       = (*services.History)(nil)

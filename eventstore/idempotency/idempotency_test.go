@@ -1,4 +1,4 @@
-package services
+package idempotency
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ehelse/portfolio/domain"
+	"github.com/ehelse/portfolio/services"
 )
 
 // startJetStream runs an embedded NATS server with JetStream on a random
@@ -48,12 +49,12 @@ func connectJS(t *testing.T, ns *server.Server, opts ...nats.Option) jetstream.J
 	return js
 }
 
-func newTestIdem(t *testing.T, cfg IdempotencyConfig) (*IdempotencyStore, *server.Server, string) {
+func newTestIdem(t *testing.T, cfg Config) (*Store, *server.Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	ns := startJetStream(t, dir)
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	s, err := OpenIdempotencyStore(context.Background(), connectJS(t, ns), cfg)
+	s, err := Open(context.Background(), connectJS(t, ns), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +63,8 @@ func newTestIdem(t *testing.T, cfg IdempotencyConfig) (*IdempotencyStore, *serve
 
 func TestIdempotencyReplay(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := newTestIdem(t, IdempotencyConfig{})
-	fp := Fingerprint([]byte("ProposeInitiative"), []byte(`{"title":"x"}`))
+	s, _, _ := newTestIdem(t, Config{})
+	fp := services.Fingerprint([]byte("ProposeInitiative"), []byte(`{"title":"x"}`))
 
 	b, err := s.Begin(ctx, "hso", "k1", fp)
 	if err != nil || b.Reservation == nil || b.Replay != nil {
@@ -75,7 +76,7 @@ func TestIdempotencyReplay(t *testing.T) {
 	if b.Reservation.CommandID == b.Reservation.AssignedID {
 		t.Fatal("command id and assigned id should differ")
 	}
-	resp := StoredResponse{Status: 201, Header: map[string]string{"Location": "/v1/initiatives/x"}, Body: []byte(`{"version":1}`)}
+	resp := services.StoredResponse{Status: 201, Header: map[string]string{"Location": "/v1/initiatives/x"}, Body: []byte(`{"version":1}`)}
 	if err := s.Complete(ctx, b.Reservation, resp); err != nil {
 		t.Fatal(err)
 	}
@@ -100,36 +101,36 @@ func TestIdempotencyReplay(t *testing.T) {
 
 func TestIdempotencyReusedWithOtherBody(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := newTestIdem(t, IdempotencyConfig{})
-	b, err := s.Begin(ctx, "hso", "k", Fingerprint([]byte("a")))
+	s, _, _ := newTestIdem(t, Config{})
+	b, err := s.Begin(ctx, "hso", "k", services.Fingerprint([]byte("a")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 201}); err != nil {
+	if err := s.Complete(ctx, b.Reservation, services.StoredResponse{Status: 201}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Begin(ctx, "hso", "k", Fingerprint([]byte("b")))
-	if !errors.Is(err, ErrIdempotencyKeyReused) || !domain.IsKind(err, domain.KindInvalid) {
+	_, err = s.Begin(ctx, "hso", "k", services.Fingerprint([]byte("b")))
+	if !errors.Is(err, services.ErrIdempotencyKeyReused) || !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("err = %v", err)
 	}
 	// Also while the first is still pending.
-	b, err = s.Begin(ctx, "hso", "k2", Fingerprint([]byte("a")))
+	b, err = s.Begin(ctx, "hso", "k2", services.Fingerprint([]byte("a")))
 	if err != nil || b.Reservation == nil {
 		t.Fatal(err)
 	}
-	if _, err = s.Begin(ctx, "hso", "k2", Fingerprint([]byte("b"))); !errors.Is(err, ErrIdempotencyKeyReused) {
+	if _, err = s.Begin(ctx, "hso", "k2", services.Fingerprint([]byte("b"))); !errors.Is(err, services.ErrIdempotencyKeyReused) {
 		t.Fatalf("pending: err = %v", err)
 	}
 }
 
 func TestIdempotencyConcurrentExecutesOnce(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := newTestIdem(t, IdempotencyConfig{})
-	fp := Fingerprint([]byte("same"))
+	s, _, _ := newTestIdem(t, Config{})
+	fp := services.Fingerprint([]byte("same"))
 	var executed atomic.Int32
 	var wg sync.WaitGroup
 	const n = 8
-	results := make([]StoredResponse, n)
+	results := make([]services.StoredResponse, n)
 	errs := make([]error, n)
 	for i := range n {
 		wg.Add(1)
@@ -146,7 +147,7 @@ func TestIdempotencyConcurrentExecutesOnce(t *testing.T) {
 			}
 			executed.Add(1)
 			time.Sleep(100 * time.Millisecond) // the command runs
-			resp := StoredResponse{Status: 201, Body: []byte(`{"n":1}`)}
+			resp := services.StoredResponse{Status: 201, Body: []byte(`{"n":1}`)}
 			errs[i] = s.Complete(ctx, b.Reservation, resp)
 			results[i] = resp
 		}()
@@ -167,8 +168,8 @@ func TestIdempotencyConcurrentExecutesOnce(t *testing.T) {
 
 func TestIdempotencyReleaseKeepsIDsAndAllowsRetry(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := newTestIdem(t, IdempotencyConfig{})
-	fp := Fingerprint([]byte("x"))
+	s, _, _ := newTestIdem(t, Config{})
+	fp := services.Fingerprint([]byte("x"))
 	b, err := s.Begin(ctx, "sek", "k", fp)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +186,7 @@ func TestIdempotencyReleaseKeepsIDsAndAllowsRetry(t *testing.T) {
 		t.Fatalf("retry reservation %+v, first %+v", b2.Reservation, first)
 	}
 	// A failed key still refuses another body: the first may have written.
-	if _, err := s.Begin(ctx, "sek", "k", Fingerprint([]byte("y"))); !errors.Is(err, ErrIdempotencyKeyReused) {
+	if _, err := s.Begin(ctx, "sek", "k", services.Fingerprint([]byte("y"))); !errors.Is(err, services.ErrIdempotencyKeyReused) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -195,15 +196,15 @@ func TestIdempotencyStalePendingIsTakenOver(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s, _, _ := newTestIdem(t, IdempotencyConfig{Lease: 10 * time.Second, MaxWait: 300 * time.Millisecond, Now: clock})
-	fp := Fingerprint([]byte("x"))
+	s, _, _ := newTestIdem(t, Config{Lease: 10 * time.Second, MaxWait: 300 * time.Millisecond, Now: clock})
+	fp := services.Fingerprint([]byte("x"))
 	b, err := s.Begin(ctx, "sek", "k", fp) // then the process "dies"
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Within the lease: the second request waits, then gives up.
 	_, err = s.Begin(ctx, "sek", "k", fp)
-	if !errors.Is(err, ErrIdempotencyKeyInUse) || !domain.IsKind(err, domain.KindConflict) {
+	if !errors.Is(err, services.ErrIdempotencyKeyInUse) || !domain.IsKind(err, domain.KindConflict) {
 		t.Fatalf("in lease: err = %v", err)
 	}
 	mu.Lock()
@@ -217,10 +218,10 @@ func TestIdempotencyStalePendingIsTakenOver(t *testing.T) {
 		t.Fatal("takeover changed the command id")
 	}
 	// The dead request's late Complete does not overwrite the new attempt.
-	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 500}); err != nil {
+	if err := s.Complete(ctx, b.Reservation, services.StoredResponse{Status: 500}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Complete(ctx, b2.Reservation, StoredResponse{Status: 201}); err != nil {
+	if err := s.Complete(ctx, b2.Reservation, services.StoredResponse{Status: 201}); err != nil {
 		t.Fatal(err)
 	}
 	b3, err := s.Begin(ctx, "sek", "k", fp)
@@ -233,16 +234,16 @@ func TestIdempotencySurvivesServerRestart(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	ns := startJetStream(t, dir)
-	s, err := OpenIdempotencyStore(ctx, connectJS(t, ns), IdempotencyConfig{})
+	s, err := Open(ctx, connectJS(t, ns), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp := Fingerprint([]byte("body"))
+	fp := services.Fingerprint([]byte("body"))
 	b, err := s.Begin(ctx, "sek", "restart", fp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 201, Body: []byte("first")}); err != nil {
+	if err := s.Complete(ctx, b.Reservation, services.StoredResponse{Status: 201, Body: []byte("first")}); err != nil {
 		t.Fatal(err)
 	}
 	ns.Shutdown()
@@ -250,7 +251,7 @@ func TestIdempotencySurvivesServerRestart(t *testing.T) {
 
 	ns2 := startJetStream(t, dir)
 	t.Cleanup(func() { ns2.Shutdown(); ns2.WaitForShutdown() })
-	s2, err := OpenIdempotencyStore(ctx, connectJS(t, ns2), IdempotencyConfig{})
+	s2, err := Open(ctx, connectJS(t, ns2), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TestIdempotencySurvivesServerRestart(t *testing.T) {
 	if err != nil || b2.Replay == nil || string(b2.Replay.Body) != "first" {
 		t.Fatalf("after restart: %+v %v", b2, err)
 	}
-	if _, err := s2.Begin(ctx, "sek", "restart", Fingerprint([]byte("other"))); !errors.Is(err, ErrIdempotencyKeyReused) {
+	if _, err := s2.Begin(ctx, "sek", "restart", services.Fingerprint([]byte("other"))); !errors.Is(err, services.ErrIdempotencyKeyReused) {
 		t.Fatalf("after restart, other body: %v", err)
 	}
 }
@@ -269,13 +270,13 @@ func TestIdempotencyBucketConfig(t *testing.T) {
 	ns := startJetStream(t, dir)
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	js := connectJS(t, ns)
-	if _, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{TTL: time.Hour}); err == nil {
+	if _, err := Open(ctx, js, Config{TTL: time.Hour}); err == nil {
 		t.Fatal("TTL below 24h accepted")
 	}
-	if _, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{}); err != nil {
+	if _, err := Open(ctx, js, Config{}); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := js.KeyValue(ctx, IdempotencyBucket)
+	kv, err := js.KeyValue(ctx, DefaultBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +295,7 @@ func TestIdempotencyBucketConfig(t *testing.T) {
 
 func TestIdempotencyUnavailable(t *testing.T) {
 	ctx := context.Background()
-	s, ns, _ := newTestIdem(t, IdempotencyConfig{})
+	s, ns, _ := newTestIdem(t, Config{})
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -317,7 +318,7 @@ func TestIdempotencyRidesOutAnOutage(t *testing.T) {
 	ns := startJetStream(t, dir)
 	port := ns.Addr().(*net.TCPAddr).Port
 	js := connectJS(t, ns, nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
-	s, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{OpTimeout: 300 * time.Millisecond, MaxWait: 10 * time.Second})
+	s, err := Open(ctx, js, Config{OpTimeout: 300 * time.Millisecond, MaxWait: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +349,7 @@ func TestIdempotencyRidesOutAnOutage(t *testing.T) {
 		restarted <- ns2
 	}()
 	start := time.Now()
-	b, err := s.Begin(ctx, "sek", "outage", Fingerprint([]byte("body")))
+	b, err := s.Begin(ctx, "sek", "outage", services.Fingerprint([]byte("body")))
 	took := time.Since(start)
 	ns2 := <-restarted
 	if ns2 == nil {
@@ -361,10 +362,10 @@ func TestIdempotencyRidesOutAnOutage(t *testing.T) {
 	if took < time.Second {
 		t.Fatalf("Begin returned after %s, before the server was back", took)
 	}
-	if err := s.Complete(ctx, b.Reservation, StoredResponse{Status: 201, Body: []byte("first")}); err != nil {
+	if err := s.Complete(ctx, b.Reservation, services.StoredResponse{Status: 201, Body: []byte("first")}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.Begin(ctx, "sek", "outage", Fingerprint([]byte("body")))
+	again, err := s.Begin(ctx, "sek", "outage", services.Fingerprint([]byte("body")))
 	if err != nil || again.Replay == nil || string(again.Replay.Body) != "first" {
 		t.Fatalf("replay after the outage: %+v %v", again, err)
 	}
@@ -378,15 +379,15 @@ func TestIdempotencyOrphanOfEarlierRun(t *testing.T) {
 	ns := startJetStream(t, t.TempDir())
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	js := connectJS(t, ns)
-	open := func(instance string) *IdempotencyStore {
+	open := func(instance string) *Store {
 		t.Helper()
-		s, err := OpenIdempotencyStore(ctx, js, IdempotencyConfig{Instance: instance, MaxWait: 300 * time.Millisecond})
+		s, err := Open(ctx, js, Config{Instance: instance, MaxWait: 300 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	fp := Fingerprint([]byte("body"))
+	fp := services.Fingerprint([]byte("body"))
 	crashed := open("A") // begins and never finishes
 	first, err := crashed.Begin(ctx, "sek", "k", fp)
 	if err != nil || first.Reservation == nil {
@@ -395,10 +396,10 @@ func TestIdempotencyOrphanOfEarlierRun(t *testing.T) {
 
 	// The same run, and another instance, wait and give up: the lease
 	// (45 s) has not run out.
-	if _, err := crashed.Begin(ctx, "sek", "k", fp); !errors.Is(err, ErrIdempotencyKeyInUse) {
+	if _, err := crashed.Begin(ctx, "sek", "k", fp); !errors.Is(err, services.ErrIdempotencyKeyInUse) {
 		t.Fatalf("the same run: %v", err)
 	}
-	if _, err := open("B").Begin(ctx, "sek", "k", fp); !errors.Is(err, ErrIdempotencyKeyInUse) {
+	if _, err := open("B").Begin(ctx, "sek", "k", fp); !errors.Is(err, services.ErrIdempotencyKeyInUse) {
 		t.Fatalf("another instance: %v", err)
 	}
 
@@ -417,10 +418,10 @@ func TestIdempotencyOrphanOfEarlierRun(t *testing.T) {
 	}
 	// Now the restarted run holds it: the crashed run's late answer does
 	// not overwrite it, and the restarted run's answer is replayed.
-	if err := crashed.Complete(ctx, first.Reservation, StoredResponse{Status: 500}); err != nil {
+	if err := crashed.Complete(ctx, first.Reservation, services.StoredResponse{Status: 500}); err != nil {
 		t.Fatal(err)
 	}
-	if err := restarted.Complete(ctx, b.Reservation, StoredResponse{Status: 201, Body: []byte("done")}); err != nil {
+	if err := restarted.Complete(ctx, b.Reservation, services.StoredResponse{Status: 201, Body: []byte("done")}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := open("B").Begin(ctx, "sek", "k", fp); err != nil || r.Replay == nil || string(r.Replay.Body) != "done" {

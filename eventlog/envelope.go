@@ -1,4 +1,4 @@
-package eventstore
+package eventlog
 
 import (
 	"bytes"
@@ -23,10 +23,8 @@ const (
 	// TypePrefix prefixes the event name in the CloudEvents type attribute:
 	// "no.ehelse.portfolio.InitiativeProposed.v1".
 	TypePrefix = "no.ehelse.portfolio."
-	// DefaultSource is the CloudEvents source used when Config.Source is empty.
+	// DefaultSource is the CloudEvents source of a store configured without one.
 	DefaultSource = "/portfolio"
-	// DefaultStream is the stream name used when Config.Stream is empty.
-	DefaultStream = "PORTFOLIO"
 	// ContentType is the CloudEvents datacontenttype of every event.
 	ContentType = "application/json"
 )
@@ -88,10 +86,12 @@ type envelope struct {
 	Data             json.RawMessage `json:"data"`
 }
 
-// encodeEvent returns the stored payload of one event. prevHash is the
-// hash of the aggregate's previous event ("" for version 1: the attribute
-// is then omitted).
-func encodeEvent(source string, meta Meta, aggType, aggID string, version uint64, prevHash string, ev NewEvent) ([]byte, error) {
+// EncodeEvent returns the stored payload of one event: the CloudEvent of
+// ev as the version-th event of aggregate aggType/aggID, from source, with
+// meta's time, actor, causation and correlation ids. prevHash is the hash
+// of the aggregate's previous event ("" for version 1: the attribute is
+// then omitted). DecodeRecord reads it back.
+func EncodeEvent(source string, meta Meta, aggType, aggID string, version uint64, prevHash string, ev NewEvent) ([]byte, error) {
 	env := envelope{
 		SpecVersion:      "1.0",
 		ID:               ev.ID,
