@@ -56,7 +56,8 @@ type lineChart struct {
 	Points        []chartPoint
 	Baseline      chartLine
 	Target        chartLine
-	XLabels       []chartText
+	// From and To are the years the chart spans.
+	From, To int
 }
 
 type chartPoint struct {
@@ -67,17 +68,12 @@ type chartPoint struct {
 type chartLine struct {
 	X1, X2, Y string
 	Label     string
-	LabelY    string
-}
-
-type chartText struct {
-	X, Y, Text, Anchor string
 }
 
 const (
 	chartW, chartH       = 360, 170
-	chartLeft, chartRite = 8, 110 // room on the right for the line labels
-	chartTop, chartBot   = 12, 26
+	chartLeft, chartRite = 8, 8
+	chartTop, chartBot   = 10, 10
 )
 
 func f1(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
@@ -120,13 +116,10 @@ func indicatorChart(v projections.IndicatorView) lineChart {
 	yOf := func(val float64) float64 { return float64(chartTop) + plotH*(hi-val)/(hi-lo) }
 	line := func(val float64, label string) chartLine {
 		y := yOf(val)
-		return chartLine{X1: f1(float64(chartLeft)), X2: f1(float64(chartLeft) + plotW), Y: f1(y), Label: label, LabelY: f1(y + 4)}
+		return chartLine{X1: f1(float64(chartLeft)), X2: f1(float64(chartLeft) + plotW), Y: f1(y), Label: label}
 	}
-	c.Baseline = line(v.Baseline.Value, "Utgangspunkt "+numberNO(v.Baseline.Value))
-	c.Target = line(v.Target.Value, "Mål "+numberNO(v.Target.Value))
-	if c.Baseline.LabelY == c.Target.LabelY {
-		c.Target.LabelY = f1(yOf(v.Target.Value) - 8)
-	}
+	c.Baseline = line(v.Baseline.Value, "Utgangspunkt "+numberNO(v.Baseline.Value)+" ("+strconv.Itoa(t0.Year())+")")
+	c.Target = line(v.Target.Value, "Mål "+numberNO(v.Target.Value)+" ("+strconv.Itoa(v.Target.Date.Year())+")")
 	var path strings.Builder
 	for i, x := range v.Values {
 		px, py := xOf(x.PeriodEnd.Time()), yOf(x.Value)
@@ -138,11 +131,7 @@ func indicatorChart(v projections.IndicatorView) lineChart {
 		c.Points = append(c.Points, chartPoint{X: f1(px), Y: f1(py), Title: x.Period + ": " + numberNO(x.Value) + " " + v.Unit})
 	}
 	c.Path = path.String()
-	base := f1(float64(chartH - 8))
-	c.XLabels = []chartText{
-		{X: f1(float64(chartLeft)), Y: base, Text: strconv.Itoa(t0.Year()), Anchor: "start"},
-		{X: f1(float64(chartLeft) + plotW), Y: base, Text: strconv.Itoa(t1.Year()), Anchor: "end"},
-	}
+	c.From, c.To = t0.Year(), t1.Year()
 	latest := "ingen verdier ennå"
 	if v.Latest != nil {
 		latest = "siste verdi " + numberNO(v.Latest.Value) + " (" + v.Latest.Period + ")"
