@@ -149,7 +149,7 @@ func parseFlags(args []string) (*config, error) {
 		id = strings.ToUpper(strings.TrimSpace(id))
 		switch id {
 		case "":
-		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "C":
+		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "R1", "R2", "C":
 			c.only[id] = true
 		case "CEILINGS":
 			c.only["C"] = true
@@ -305,6 +305,12 @@ func (b *bench) runAll(ctx context.Context) error {
 		}},
 		{[]string{"W1", "W2", "W3"}, "W1–W3 (web pages)", func(ctx context.Context, p profile, c *ceilings) error {
 			return b.webFigures(ctx, p)
+		}},
+		{[]string{"R1"}, "R1 (portfolio report)", func(ctx context.Context, p profile, c *ceilings) error {
+			return b.reportFigure(ctx, p)
+		}},
+		{[]string{"R2"}, "R2 (dependency policy lag)", func(ctx context.Context, p profile, c *ceilings) error {
+			return b.policyFigure(ctx, p)
 		}},
 	}
 	// The ceilings a selected ratio needs.
