@@ -246,10 +246,7 @@ func (d *decider) declareDependency(c DeclareDependency) ([]Change, error) {
 			return nil, Refuse("initiative %s has no milestone %s", on.ID, c.MilestoneID)
 		}
 	}
-	return []Change{{dep.StateRef(), DependencyDeclared{
-		DependencyID: c.DependencyID, InitiativeID: c.InitiativeID, DependsOn: c.DependsOn,
-		MilestoneID: c.MilestoneID, NeededBy: c.NeededBy, Description: c.Description,
-	}}}, nil
+	return []Change{{dep.StateRef(), DependencyDeclared(c)}}, nil
 }
 
 // removeDependency: a dependency that is not removed yet.

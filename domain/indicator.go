@@ -346,10 +346,7 @@ func (d *decider) defineIndicator(c DefineIndicator) ([]Change, error) {
 			return nil, Refuse("sub-goal %s belongs to goal %s, not %s", c.SubGoalID, sg.GoalID, c.GoalID)
 		}
 	}
-	return []Change{{ind.StateRef(), IndicatorDefined{
-		IndicatorID: c.IndicatorID, GoalID: c.GoalID, SubGoalID: c.SubGoalID, Name: c.Name, Unit: c.Unit,
-		Direction: c.Direction, Baseline: c.Baseline, Target: c.Target, Source: c.Source,
-	}}}, nil
+	return []Change{{ind.StateRef(), IndicatorDefined(c)}}, nil
 }
 
 // recordIndicatorValue: a period has one value. A second value for it is

@@ -98,11 +98,10 @@ func expectPolicyEvents(t *testing.T, f *fixture, dep string, want ...string) []
 
 // scenario: B (HelseID) has a milestone needed by A by 2026-12-31.
 type depScenario struct {
-	f         *fixture
-	a, b, ms  string
-	dep       string
-	checkDir  string
-	slipEvent string
+	f        *fixture
+	a, b, ms string
+	dep      string
+	checkDir string
 }
 
 func newDepScenario(t *testing.T) *depScenario {
