@@ -67,6 +67,7 @@ type Rebuilds struct {
 
 	mu       sync.Mutex
 	closed   bool
+	finish   chan struct{} // closed when the running rebuild ends
 	state    string
 	started  time.Time // with its monotonic reading, for the rate
 	finished time.Time
@@ -97,6 +98,7 @@ func (j *Rebuilds) StartRebuild(by string) (RebuildStatus, error) {
 		return RebuildStatus{}, fmt.Errorf("read model rebuild: %w", ErrRebuildInProgress)
 	}
 	j.state, j.started, j.finished, j.done, j.total, j.err = RebuildRunning, j.now(), time.Time{}, 0, 0, ""
+	j.finish = make(chan struct{})
 	j.log.Info("read model rebuild requested", "by", by)
 	j.wg.Add(1)
 	go j.run()
@@ -108,6 +110,7 @@ func (j *Rebuilds) run() {
 	err := j.reads.Rebuild(j.ctx, j.progress)
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	defer close(j.finish)
 	j.finished = j.now()
 	took := j.finished.Sub(j.started)
 	switch {
@@ -129,6 +132,22 @@ func (j *Rebuilds) run() {
 		}
 		j.log.Warn("read model rebuild failed; the previous read models keep serving", "err", err, "position", j.done)
 	}
+}
+
+// Wait waits until no rebuild is running, or ctx ends, and returns the
+// status then.
+func (j *Rebuilds) Wait(ctx context.Context) (RebuildStatus, error) {
+	j.mu.Lock()
+	finish := j.finish
+	j.mu.Unlock()
+	if finish != nil {
+		select {
+		case <-finish:
+		case <-ctx.Done():
+			return j.RebuildStatus(), ctx.Err()
+		}
+	}
+	return j.RebuildStatus(), nil
 }
 
 // progress is Rebuild's callback, after each batch.

@@ -54,8 +54,8 @@ type Verifier struct {
 	busy   chan struct{}
 }
 
-// verifyPage is how many events a verification reads at a time.
-const verifyPage = 1000
+// VerifyPage is how many events a verification reads at a time.
+const VerifyPage = 1000
 
 // NewVerifier returns a Verifier of log. trusted[0] is the signing key.
 func NewVerifier(log AuditLog, trusted []ed25519.PublicKey, logger *slog.Logger) *Verifier {
@@ -88,7 +88,7 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (VerifyResult,
 	if req.Checkpoints && opts.CheckpointEvery == 0 {
 		opts.CheckpointEvery = audit.CheckpointInterval(head)
 	}
-	res, err := audit.VerifyLog(ctx, v.page, verifyPage, head, opts, nil)
+	res, err := audit.VerifyLog(ctx, AuditPages(v.log), VerifyPage, head, opts, nil)
 	if err != nil {
 		return VerifyResult{}, err
 	}
@@ -103,15 +103,18 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (VerifyResult,
 	return VerifyResult{Result: res, KeyID: v.keyID, TrustedKeys: v.keys.IDs(), VerifiedAt: v.now().UTC()}, nil
 }
 
-// page reads one page of the log for verification.
-func (v *Verifier) page(ctx context.Context, after uint64, limit int) ([]audit.Event, error) {
-	recs, err := v.log.ReadAudit(ctx, after, limit)
-	if err != nil {
-		return nil, err
+// AuditPages reads log one page at a time as audit events, for
+// audit.VerifyLog and audit.Verifier.
+func AuditPages(log AuditReader) audit.Page {
+	return func(ctx context.Context, after uint64, limit int) ([]audit.Event, error) {
+		recs, err := log.ReadAudit(ctx, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]audit.Event, len(recs))
+		for i, r := range recs {
+			out[i] = r.AuditEvent()
+		}
+		return out, nil
 	}
-	out := make([]audit.Event, len(recs))
-	for i, r := range recs {
-		out[i] = r.AuditEvent()
-	}
-	return out, nil
 }

@@ -23,17 +23,28 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	err := runArgs(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
-	}
-	if err == nil {
-		err = run(ctx, cfg)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "portfoliod:", err)
 		os.Exit(1)
 	}
+}
+
+// runArgs is portfoliod with its command line: "restore …" restores a data
+// directory (restore.go); anything else is the server's flags.
+func runArgs(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "restore" {
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	}
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.stdout = stdout
+	return run(ctx, cfg)
 }
 
 // config is what portfoliod is started with: the daemon's settings and
@@ -66,6 +77,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	dataDir := fs.String("data", "data", "data directory (JetStream store and read models)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
+	opsAddr := fs.String("ops-listen", DefaultOpsListen, "listen address of the operations endpoints (/metrics, /healthz, /readyz); /metrics is not on --http. Empty: no metrics")
 	authFile := fs.String("auth", "", "token file; without it, first start writes one with fresh tokens into the data directory")
 	natsURL := fs.String("nats-url", "", "external NATS server or cluster (comma-separated URLs) instead of the embedded one")
 	replicas := fs.Int("replicas", 0, "stream replicas when the product creates the stream (default 1 embedded, 3 external)")
@@ -117,7 +129,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	return config{
 		daemon: daemon.Config{
-			DataDir: *dataDir, HTTPAddr: *httpAddr, AuthFile: *authFile, NATSURLs: *natsURL,
+			DataDir: *dataDir, HTTPAddr: *httpAddr, OpsAddr: *opsAddr, AuthFile: *authFile, NATSURLs: *natsURL,
 			Replicas: *replicas, NATSListen: *natsListen, SyncAlways: *syncMode == "always",
 			Demo: *demo, SigningKeyFile: *signingKey, TrustedKeysFile: *trustedKeys,
 		},
@@ -137,6 +149,9 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	fmt.Fprintf(cfg.stdout, "portfoliod: serving %s (tokens: %s)\n", d.URL(), d.TokenFile())
+	if u := d.OpsURL(); u != "" {
+		fmt.Fprintf(cfg.stdout, "portfoliod: metrics on %s/metrics (operations listener)\n", u)
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():

@@ -203,7 +203,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 	add("plan", a.planCmds()...)
 	add("council", a.councilCmd())
 	add("audit", a.auditCmd())
-	add("admin", a.rebuildCmd())
+	add("admin", a.rebuildCmd(), a.backupCmd())
 	root.AddCommand(a.genericCmd())
 	return root
 }

@@ -28,6 +28,7 @@ func startDemo(t *testing.T, cfg Config) *Daemon {
 		cfg.DataDir = t.TempDir()
 	}
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.OpsAddr = "127.0.0.1:0"
 	cfg.Demo = true
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Out = io.Discard
@@ -159,7 +160,7 @@ func TestAuditVerifyDemo(t *testing.T) {
 	}
 
 	var metrics bytes.Buffer
-	res, err := http.Get(d.URL() + "/metrics")
+	res, err := http.Get(d.OpsURL() + "/metrics")
 	if err == nil {
 		_, _ = io.Copy(&metrics, res.Body)
 		res.Body.Close()

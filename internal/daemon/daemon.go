@@ -44,6 +44,9 @@ import (
 type Config struct {
 	DataDir  string // default "./data"
 	HTTPAddr string // default "127.0.0.1:8080"; port 0: a random port
+	// OpsAddr is where /metrics (and /healthz, /readyz) are served, apart
+	// from the public HTTPAddr; empty: metrics are not served at all.
+	OpsAddr string
 	// AuthFile is the token file. Empty: DataDir/tokens.json, written with
 	// fresh random tokens on first start.
 	AuthFile string
@@ -105,6 +108,7 @@ type Daemon struct {
 
 	httpSrv *http.Server
 	ln      net.Listener
+	ops     *opsListener // --ops-listen; nil without
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	runErr  chan error
@@ -219,7 +223,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
 		History: d.History, Verify: services.NewVerifier(d.Store, d.trusted, cfg.Logger).Verify, ReadyCheck: d.ready,
-		Collectors: append(d.collectors(), d.policyCollectors()...), Rebuild: d.rebuild,
+		Collectors: append(d.collectors(), d.policyCollectors()...), Rebuild: d.rebuild, Backup: d,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 		Web:      site.Handler(),
 	})
@@ -240,7 +244,10 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 			d.runErr <- err
 		}
 	}()
-	d.log.Info("portfoliod started", "http", d.URL(), "data", cfg.DataDir, "nats", d.natsDescription(), "replicas", cfg.Replicas, "syncAlways", cfg.SyncAlways)
+	if err := d.startOps(api.OpsHandler()); err != nil {
+		return nil, err
+	}
+	d.log.Info("portfoliod started", "http", d.URL(), "ops", d.OpsURL(), "data", cfg.DataDir, "nats", d.natsDescription(), "replicas", cfg.Replicas, "syncAlways", cfg.SyncAlways)
 	return d, nil
 }
 
@@ -515,6 +522,11 @@ func (d *Daemon) Close(ctx context.Context) error {
 			}
 		} else if d.ln != nil {
 			_ = d.ln.Close()
+		}
+		if d.ops != nil {
+			if err := d.ops.srv.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if d.rebuild != nil {
 			d.rebuild.Close()

@@ -91,7 +91,7 @@ func (e *e2e) start() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	d, err := daemon.Start(ctx, daemon.Config{
-		DataDir: e.dir, HTTPAddr: "127.0.0.1:0", NATSListen: "", Demo: false, SyncAlways: true,
+		DataDir: e.dir, HTTPAddr: "127.0.0.1:0", OpsAddr: "127.0.0.1:0", NATSListen: "", Demo: false, SyncAlways: true,
 		Logger: logger(), Out: io.Discard,
 	})
 	if err != nil {
@@ -758,12 +758,20 @@ func (e *e2e) eventually(what string, cond func() bool) {
 	}
 }
 
-// inFlight is the server's portfolio_http_requests_in_flight, counting the
-// /metrics request that reads it.
+// inFlight is the public listener's portfolio_http_requests_in_flight,
+// read on the operations listener.
 func (e *e2e) inFlight() int {
 	e.t.Helper()
-	r := e.get(anon, "/metrics")
-	for _, line := range strings.Split(string(r.body), "\n") {
+	res, err := http.Get(e.d.OpsURL() + "/metrics")
+	if err != nil {
+		e.t.Fatalf("ops listener: %v", err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		e.t.Fatalf("ops listener: %v", err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
 		if v, ok := strings.CutPrefix(line, "portfolio_http_requests_in_flight "); ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
@@ -772,6 +780,6 @@ func (e *e2e) inFlight() int {
 			return n
 		}
 	}
-	e.t.Fatalf("/metrics has no portfolio_http_requests_in_flight:\n%s", r.body)
+	e.t.Fatalf("/metrics has no portfolio_http_requests_in_flight:\n%s", body)
 	return 0
 }

@@ -11,6 +11,7 @@ package daemon_test
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -304,13 +305,12 @@ func TestE2EErrorTable(t *testing.T) {
 
 	// A query waits for a position that is written while it waits. The
 	// command is sent once the query is being answered (the server's
-	// in-flight gauge counts it beside the /metrics request that reads
-	// it); that the commit wakes a waiter is tested in projections and
+	// in-flight gauge, read on the operations listener, counts it); that the commit wakes a waiter is tested in projections and
 	// httpapi, here it is the whole server's wiring.
 	h := e.headPosition()
 	waited := make(chan *resp, 1)
 	go func() { waited <- e.get(anon, "/v1/initiatives?minPosition="+pos(h+1)) }()
-	e.eventually("the query waiting", func() bool { return e.inFlight() >= 2 })
+	e.eventually("the query waiting", func() bool { return e.inFlight() >= 1 })
 	e.ok(tokSek, "ScheduleMeeting", obj{"forum": "EHR", "date": "2026-10-01"})
 	if r := <-waited; r.status != 200 || xPosition(t, r) < h+1 {
 		t.Errorf("a query waiting for the next position: %s (X-Position %s)", r, r.header.Get("X-Position"))
@@ -495,20 +495,35 @@ func TestE2ERoleMatrix(t *testing.T) {
 		t.Logf("GET /v1/audit/verify as auditor: %d (not implemented yet?)", r.status)
 	}
 
-	// Operations, for everyone.
-	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.yaml"} {
+	// Operations, for everyone; /metrics only on the operations listener.
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.yaml"} {
 		if r := e.get(anon, p); r.status != 200 {
 			t.Errorf("GET %s: %s", p, r)
 		}
 	}
-	if r := e.get(anon, "/metrics"); !strings.Contains(string(r.body), "# TYPE ") ||
-		mediaType(r.header.Get("Content-Type")) != "text/plain" {
-		t.Errorf("GET /metrics is not Prometheus text: %q", r.header.Get("Content-Type"))
-	} else {
+	if r := e.get(anon, "/metrics"); r.status != 404 {
+		t.Errorf("GET /metrics on the public listener: %s", r)
+	}
+	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
+		res, err := http.Get(e.d.OpsURL() + p)
+		if err != nil {
+			t.Fatalf("ops listener: %v", err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("GET %s on the ops listener: %d %s", p, res.StatusCode, body)
+		}
+		if p != "/metrics" {
+			continue
+		}
+		if !strings.Contains(string(body), "# TYPE ") || mediaType(res.Header.Get("Content-Type")) != "text/plain" {
+			t.Errorf("GET /metrics is not Prometheus text: %q", res.Header.Get("Content-Type"))
+		}
 		// the API's, the read models' and the Go runtime's metrics, on one page
-		for _, want := range []string{"portfolio_http_request_duration_seconds_count{", "portfolio_http_requests_in_flight ",
+		for _, want := range []string{"portfolio_http_request_duration_seconds_count{",
 			"portfolio_commands_total{", "portfolio_projection_position ", "go_goroutines "} {
-			if !strings.Contains(string(r.body), want) {
+			if !strings.Contains(string(body), want) {
 				t.Errorf("GET /metrics lacks %s", want)
 			}
 		}

@@ -123,7 +123,7 @@ func startProc(t *testing.T, bin, dataDir, logPath string, args ...string) *proc
 		t.Fatal(err)
 	}
 	fmt.Fprintf(logf, "==== start %s %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args, " "))
-	all := append([]string{"--data", dataDir, "--http", "127.0.0.1:0", "--nats-listen", "", "--sync", "always", "--log-level", "warn"}, args...)
+	all := append([]string{"--data", dataDir, "--http", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--nats-listen", "", "--sync", "always", "--log-level", "warn"}, args...)
 	cmd := exec.Command(bin, all...)
 	// The environment may carry PORTFOLIO_* settings of the person running
 	// the tests; they must not change the process under test.

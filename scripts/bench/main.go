@@ -102,7 +102,7 @@ func parseFlags(args []string) (*config, error) {
 	}
 	fs.Float64Var(&scale, "scale", scale, "size factor (default $BENCH_SCALE or 1): P3 events 200k×scale, initiatives 10k×min(scale,1), measuring windows 5s×scale (0.5–10 s)")
 	profiles := fs.String("profiles", "always,interval", "durability profiles: always (SyncAlways, fsync per write), interval (no SyncAlways: the server's fsync interval)")
-	only := fs.String("only", "", "comma-separated figures to measure: P1…P8, W1…W3, C (ceilings only); empty: all. The ceilings a selected ratio needs are measured too")
+	only := fs.String("only", "", "comma-separated figures to measure: P1…P8, W1…W3, B1, R1, R2, C (ceilings only); empty: all. The ceilings a selected ratio needs are measured too")
 	window := fs.Duration("window", 0, "measuring window of each throughput figure (default 5s×scale, 0.5–10 s)")
 	events := fs.Int("events", 0, "events in the P3/P6/P7/P8 stream (default 200000×scale, at least 2000)")
 	initiatives := fs.Int("initiatives", 0, "initiatives in that stream (default 10000×min(scale,1), at least 20)")
@@ -149,12 +149,12 @@ func parseFlags(args []string) (*config, error) {
 		id = strings.ToUpper(strings.TrimSpace(id))
 		switch id {
 		case "":
-		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "R1", "R2", "C":
+		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "B1", "R1", "R2", "C":
 			c.only[id] = true
 		case "CEILINGS":
 			c.only["C"] = true
 		default:
-			return nil, fmt.Errorf("-only: unknown figure %q (P1…P8, W1…W3, C)", id)
+			return nil, fmt.Errorf("-only: unknown figure %q (P1…P8, W1…W3, B1, R1, R2, C)", id)
 		}
 	}
 	c.window = *window
@@ -218,7 +218,7 @@ func run(ctx context.Context, cfg *config, out io.Writer) error {
 	fmt.Fprintf(out, "# scale=%g window=%s warmup=%s workers=%d profiles=%s events=%d initiatives=%d p5samples=%d\n",
 		cfg.scale, cfg.window, cfg.warmup, cfg.workers, strings.Join(names, ","), cfg.events, cfg.initiatives, cfg.samples)
 
-	needData := cfg.sel("C") || cfg.sel("P3") || cfg.sel("P6") || cfg.sel("P7") || cfg.sel("P8") || cfg.sel("W1") || cfg.sel("W2")
+	needData := cfg.sel("C") || cfg.sel("P3") || cfg.sel("P6") || cfg.sel("P7") || cfg.sel("P8") || cfg.sel("W1") || cfg.sel("W2") || cfg.sel("B1")
 	if needData {
 		b.progress("generating the P3 stream: %d events, %d initiatives (bulk, relaxed fsync)", cfg.events, cfg.initiatives)
 		if b.data, err = b.generate(ctx); err != nil {
@@ -311,6 +311,9 @@ func (b *bench) runAll(ctx context.Context) error {
 		}},
 		{[]string{"R2"}, "R2 (dependency policy lag)", func(ctx context.Context, p profile, c *ceilings) error {
 			return b.policyFigure(ctx, p)
+		}},
+		{[]string{"B1"}, "B1 (backup and restore)", func(ctx context.Context, p profile, c *ceilings) error {
+			return b.backupFigures(ctx, p)
 		}},
 	}
 	// The ceilings a selected ratio needs.

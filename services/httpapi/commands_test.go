@@ -357,8 +357,12 @@ func TestMetrics(t *testing.T) {
 	h.do("POST", "/v1/commands/HoldMeeting", validBodies["HoldMeeting"], bearer(tokAudit))
 	h.do("POST", "/v1/commands/Nope", `{}`, bearer(tokSek))
 	h.do("GET", "/v1/strategy", "")
-	h.do("GET", "/v1/nowhere", "")
-	rec := h.do("GET", "/metrics", "")
+	// Public /metrics is no route: it counts as the one unmatched request.
+	if rec := h.do("GET", "/metrics", ""); rec.Code != 404 {
+		t.Errorf("GET /metrics on the public handler: %d", rec.Code)
+	}
+	rec := httptest.NewRecorder()
+	h.srv.OpsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	for _, want := range []string{
 		`portfolio_commands_total{command="HoldMeeting",outcome="created"} 1`,
@@ -369,7 +373,7 @@ func TestMetrics(t *testing.T) {
 		`portfolio_http_request_duration_seconds_count{code="201",method="post",route="POST /v1/commands/{name}"} 1`,
 		`portfolio_http_request_duration_seconds_count{code="403",method="post",route="POST /v1/commands/{name}"} 1`,
 		`portfolio_http_request_duration_seconds_count{code="404",method="get",route="unmatched"} 1`,
-		`portfolio_http_requests_in_flight 1`, // the /metrics request itself
+		`portfolio_http_requests_in_flight 0`, // the operations listener's own requests are not counted
 		`test_extra_total 1`,
 		`go_goroutines`,
 	} {
@@ -391,7 +395,9 @@ func TestMetricsPanic(t *testing.T) {
 		panic("boom")
 	}
 	h.problem(h.do("POST", "/v1/commands/HoldMeeting", validBodies["HoldMeeting"], bearer(tokSek)), 500, "internal")
-	body := h.do("GET", "/metrics", "").Body.String()
+	rec := httptest.NewRecorder()
+	h.srv.OpsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
 	for _, want := range []string{
 		`portfolio_http_request_duration_seconds_count{code="500",method="post",route="POST /v1/commands/{name}"} 1`,
 		`portfolio_commands_total{command="HoldMeeting",outcome="internal"} 1`,

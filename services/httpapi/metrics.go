@@ -73,3 +73,14 @@ func (m *metrics) observeCommand(name, outcome string, took time.Duration) {
 func (m *metrics) handler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }
+
+// opsHandler serves /metrics, /healthz and /readyz with the middleware,
+// and a 404 problem for anything else.
+func (s *Server) opsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler(s.cfg.Registry))
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, errNoRoute(r.URL.Path)) })
+	return s.middleware(mux)
+}

@@ -1,7 +1,8 @@
 // Package httpapi is the HTTP API of the portfolio (see the contract):
 // commands at POST /v1/commands/{CommandName}, queries under /v1/, the
-// administrative /v1/admin/rebuild, the operations endpoints /healthz,
-// /readyz and /metrics, and the OpenAPI document at /openapi.yaml.
+// administrative /v1/admin/rebuild and /v1/admin/backup, the operations
+// endpoints /healthz and /readyz, and the OpenAPI document at
+// /openapi.yaml. /metrics is served by OpsHandler, on its own listener.
 //
 // Wiring (cmd/portfoliod):
 //
@@ -117,6 +118,8 @@ type Config struct {
 	AuditKey *wire.AuditKey
 	// Rebuild runs the read-model rebuild of /v1/admin/rebuild; nil: 503.
 	Rebuild Rebuilder
+	// Backup takes the backups of GET /v1/admin/backup; nil: 503.
+	Backup Backuper
 	// ReadyCheck answers /readyz; nil: always ready.
 	ReadyCheck func(ctx context.Context) error
 	// Registry receives the server's metrics and is served at /metrics;
@@ -187,6 +190,11 @@ func New(cfg Config) (*Server, error) {
 // correlation id, panic recovery, metrics and the access log.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// OpsHandler serves the operations endpoints for the operations listener
+// (portfoliod --ops-listen): /metrics, which the public Handler does not
+// serve, and /healthz and /readyz as on the public one.
+func (s *Server) OpsHandler() http.Handler { return s.opsHandler() }
+
 // NewHTTPServer returns an *http.Server for handler with timeouts set, so
 // slow or idle clients cannot hold connections forever.
 func NewHTTPServer(addr string, handler http.Handler) *http.Server {
@@ -224,10 +232,10 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /v1/audit/key", s.handleAuditKey)
 	handle("POST /v1/admin/rebuild", s.handleStartRebuild)
 	handle("GET /v1/admin/rebuild", s.handleRebuildStatus)
+	handle("GET /v1/admin/backup", s.handleBackup)
 
 	handle("GET /healthz", s.handleHealthz)
 	handle("GET /readyz", s.handleReadyz)
-	handle("GET /metrics", s.metrics.handler(s.cfg.Registry).ServeHTTP)
 	handle("GET /openapi.yaml", s.handleOpenAPI)
 
 	// Everything else: 404 not_found or 405 method_not_allowed, as problems.
