@@ -146,13 +146,17 @@ func (p *DependencyPolicy) Run(ctx context.Context) error {
 	}
 	p.acted = acted
 	defer func() { _ = p.save(true) }()
-	return p.cfg.Log.Consume(ctx, 0, func(r eventlog.Record) error { return p.handle(ctx, r) },
-		"portfolio.events.initiative.>", "portfolio.events.dependency.>")
+	// Every event, not only the initiatives' and dependencies': Position
+	// then covers the whole log, so WaitFor(any position) returns.
+	return p.cfg.Log.Consume(ctx, 0, func(r eventlog.Record) error { return p.handle(ctx, r) })
 }
 
 // handle folds one record and, past the checkpoint, acts on it.
 func (p *DependencyPolicy) handle(ctx context.Context, r eventlog.Record) error {
 	defer p.advance(r.Position)
+	if r.AggregateType != string(domain.Initiative) && r.AggregateType != string(domain.Dependency) {
+		return nil
+	}
 	rec, ok := p.fold(r)
 	if !ok || r.Position <= p.acted {
 		return nil

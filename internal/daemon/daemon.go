@@ -393,9 +393,14 @@ func (d *Daemon) seedDemo(ctx context.Context) error {
 	}
 	start := time.Now()
 	p := services.Principal{Name: "demo-seed", Role: services.RoleSecretariat}
-	n, _, err := services.SeedDemo(ctx, d.Cmds, p, d.cfg.Now())
+	n, last, err := services.SeedDemo(ctx, d.Cmds, p, d.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
+	}
+	// The demo is recorded when the dependency policy has reacted to it
+	// too: the log stands still from here until someone writes.
+	if err := d.Policy.WaitFor(ctx, last); err != nil {
+		return fmt.Errorf("demo data: the dependency policy: %w", err)
 	}
 	d.log.Info("recorded demo data", "commands", n, "took", time.Since(start).Round(time.Millisecond).String())
 	fmt.Fprintf(d.cfg.Out, "portfoliod: recorded demo data (%d commands); turn it off with --demo=false\n", n)
