@@ -99,7 +99,7 @@ func TestKill9AroundPolicyWrite(t *testing.T) {
 		p = startProc(t, bin, data, logPath, "--demo=false")
 		c = newClient(p.url, 20*time.Second)
 		c.waitReady(t, 30*time.Second)
-		waitPolicy(t, c, 20*time.Second)
+		waitPolicy(t, logPath, 20*time.Second)
 		atRisk, at := countAtRisk(t, c, aud, dep, slip)
 		if atRisk != 1 {
 			t.Fatalf("round %d (kill %s after the slip): %d DependencyAtRisk caused by the slip, want 1", round, delay, atRisk)
@@ -115,7 +115,7 @@ func TestKill9AroundPolicyWrite(t *testing.T) {
 	c = newClient(p.url, 20*time.Second)
 	defer c.close()
 	c.waitReady(t, 30*time.Second)
-	waitPolicy(t, c, 20*time.Second)
+	waitPolicy(t, logPath, 20*time.Second)
 	n := 0
 	for _, e := range auditLog(t, c, aud) {
 		if e.Type == "DependencyAtRisk" {
@@ -130,19 +130,28 @@ func TestKill9AroundPolicyWrite(t *testing.T) {
 
 var metricLine = regexp.MustCompile(`(?m)^(portfolio_policy_position|portfolio_projection_position) (\S+)$`)
 
-// waitPolicy waits until the dependency policy has handled what the read
-// models have (both metrics, polled as a monitoring system would).
-func waitPolicy(t *testing.T, c *client, timeout time.Duration) {
+var metricsURL = regexp.MustCompile(`portfoliod: metrics on (\S+) `)
+
+// waitPolicy waits until the dependency policy of the process started last
+// (its operations listener is the last one the log names) has handled what
+// the read models have (both metrics, polled as a monitoring system would).
+func waitPolicy(t *testing.T, logPath string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		r := c.get(t, "/metrics", "")
-		got := map[string]float64{}
-		for _, m := range metricLine.FindAllStringSubmatch(string(r.body), -1) {
-			got[m[1]], _ = strconv.ParseFloat(m[2], 64)
-		}
-		if got["portfolio_policy_position"] > 0 && got["portfolio_policy_position"] >= got["portfolio_projection_position"] {
-			return
+		b, _ := os.ReadFile(logPath)
+		if ms := metricsURL.FindAllSubmatch(b, -1); len(ms) > 0 {
+			u := string(ms[len(ms)-1][1])
+			ops := newClient(strings.TrimSuffix(u, "/metrics"), 5*time.Second)
+			r := ops.get(t, "/metrics", "")
+			ops.close()
+			got := map[string]float64{}
+			for _, m := range metricLine.FindAllStringSubmatch(string(r.body), -1) {
+				got[m[1]], _ = strconv.ParseFloat(m[2], 64)
+			}
+			if got["portfolio_policy_position"] > 0 && got["portfolio_policy_position"] >= got["portfolio_projection_position"] {
+				return
+			}
 		}
 		time.Sleep(20 * time.Millisecond) // another process's progress is polled through its metrics
 	}
