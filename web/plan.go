@@ -422,3 +422,30 @@ func (s *Server) dependenciesOf(id string) (dependenciesView, error) {
 	}
 	return v, nil
 }
+
+// markDependencies marks the roadmap's initiatives that need something at
+// risk.
+func (s *Server) markDependencies(v *roadmapView) error {
+	pq, ok := s.plan()
+	if !ok {
+		return nil
+	}
+	yes := true
+	deps, err := pq.Dependencies(projections.DependencyFilter{AtRisk: &yes})
+	if err != nil || len(deps) == 0 {
+		return err
+	}
+	risky := map[string]bool{}
+	for _, d := range deps {
+		risky[d.InitiativeID] = true
+	}
+	for g := range v.Goals {
+		for sg := range v.Goals[g].SubGoals {
+			items := v.Goals[g].SubGoals[sg].Items
+			for i := range items {
+				items[i].DependencyAtRisk = risky[items[i].ID]
+			}
+		}
+	}
+	return nil
+}

@@ -35,6 +35,7 @@ func TestPlanPages(t *testing.T) {
 			"Hvem har rapportert", "Ikke rapportert", "format=xlsx"}},
 		{"/rapporter/" + open, []string{"Rapporteringsrunde 2027-T1", "Runden er åpen", "Har ikke rapportert"}},
 		{"/tiltak/" + pll, []string{"Avhengigheter", "Tiltaket trenger", "HelseID", "I faresonen"}},
+		{"/veikart?q=" + "legemiddelliste", []string{"Avhengighet i faresonen", "/tiltak/" + pll + "#avhengigheter"}},
 	} {
 		a := get(t, c.path)
 		if a.status != http.StatusOK {
