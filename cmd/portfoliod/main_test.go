@@ -14,7 +14,7 @@ import (
 
 func TestParseConfig(t *testing.T) {
 	defaults := daemon.Config{
-		DataDir: "data", HTTPAddr: "127.0.0.1:8080", NATSListen: "127.0.0.1:4222",
+		DataDir: "data", HTTPAddr: "127.0.0.1:8080", OpsAddr: DefaultOpsListen, NATSListen: "127.0.0.1:4222",
 		SyncAlways: true, Demo: true,
 	}
 	with := func(change func(*daemon.Config)) daemon.Config {

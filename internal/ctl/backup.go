@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/ehelse/portfolio/eventstore/backupfile"
+	"github.com/ehelse/portfolio/backupfile"
 )
 
 const backupPath = "/v1/admin/backup"

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ehelse/portfolio/eventstore/backupfile"
+	"github.com/ehelse/portfolio/backupfile"
 )
 
 // testBackup is a small, whole backup.

@@ -19,7 +19,7 @@ import (
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
-	"github.com/ehelse/portfolio/eventstore/backupfile"
+	"github.com/ehelse/portfolio/backupfile"
 	"github.com/ehelse/portfolio/services"
 )
 

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/ehelse/portfolio/audit"
-	"github.com/ehelse/portfolio/eventstore/backupfile"
+	"github.com/ehelse/portfolio/backupfile"
 	"github.com/ehelse/portfolio/eventstore/natstest"
 	"github.com/ehelse/portfolio/internal/ctl"
 )

@@ -758,8 +758,8 @@ func (e *e2e) eventually(what string, cond func() bool) {
 	}
 }
 
-// inFlight is the public listener's portfolio_http_requests_in_flight,
-// read on the operations listener.
+// inFlight is the server's portfolio_http_requests_in_flight, read on the
+// operations listener, counting the /metrics request that reads it.
 func (e *e2e) inFlight() int {
 	e.t.Helper()
 	res, err := http.Get(e.d.OpsURL() + "/metrics")

@@ -305,12 +305,13 @@ func TestE2EErrorTable(t *testing.T) {
 
 	// A query waits for a position that is written while it waits. The
 	// command is sent once the query is being answered (the server's
-	// in-flight gauge, read on the operations listener, counts it); that the commit wakes a waiter is tested in projections and
+	// in-flight gauge counts it beside the /metrics request on the
+	// operations listener that reads it); that the commit wakes a waiter is tested in projections and
 	// httpapi, here it is the whole server's wiring.
 	h := e.headPosition()
 	waited := make(chan *resp, 1)
 	go func() { waited <- e.get(anon, "/v1/initiatives?minPosition="+pos(h+1)) }()
-	e.eventually("the query waiting", func() bool { return e.inFlight() >= 1 })
+	e.eventually("the query waiting", func() bool { return e.inFlight() >= 2 })
 	e.ok(tokSek, "ScheduleMeeting", obj{"forum": "EHR", "date": "2026-10-01"})
 	if r := <-waited; r.status != 200 || xPosition(t, r) < h+1 {
 		t.Errorf("a query waiting for the next position: %s (X-Position %s)", r, r.header.Get("X-Position"))

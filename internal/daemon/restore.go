@@ -24,7 +24,7 @@ import (
 
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/eventstore"
-	"github.com/ehelse/portfolio/eventstore/backupfile"
+	"github.com/ehelse/portfolio/backupfile"
 	"github.com/ehelse/portfolio/eventstore/embedded"
 )
 

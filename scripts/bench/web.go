@@ -163,7 +163,8 @@ func (b *bench) emitTimes(id string, p profile, what string, page, api latencies
 		ceiling: fmt.Sprintf("p50=%s p99=%s", ms(api.pct(50)), ms(api.pct(99))),
 		ratio:   fmt.Sprintf("%.1f", float64(p99)/float64(max(1, api.pct(99)))),
 		goal:    "(p99)<=" + ms(goal), verdict: verdict(p99 <= goal),
-		note: note + fmt.Sprintf("HTTP on loopback, request to last byte, gzip, %d sequential requests; ceiling: GET /v1/roadmap with the same filter", len(page))})
+		note: note + fmt.Sprintf("p90=%s max=%s; HTTP on loopback, request to last byte, gzip, %d sequential requests; ceiling: GET /v1/roadmap with the same filter",
+			ms(page.pct(90)), ms(page.pct(100)), len(page))})
 }
 
 // get fetches u asking for gzip and returns the body as sent (not

@@ -12,7 +12,7 @@ import (
 )
 
 // BackupContentType is the media type of a backup (a tar archive; see
-// package eventstore/backupfile).
+// package backupfile).
 const BackupContentType = "application/x-tar"
 
 // backupWriteTimeout bounds each write of a backup to the client: the

@@ -357,7 +357,7 @@ func TestMetrics(t *testing.T) {
 	h.do("POST", "/v1/commands/HoldMeeting", validBodies["HoldMeeting"], bearer(tokAudit))
 	h.do("POST", "/v1/commands/Nope", `{}`, bearer(tokSek))
 	h.do("GET", "/v1/strategy", "")
-	// Public /metrics is no route: it counts as the one unmatched request.
+	h.do("GET", "/v1/nowhere", "")
 	if rec := h.do("GET", "/metrics", ""); rec.Code != 404 {
 		t.Errorf("GET /metrics on the public handler: %d", rec.Code)
 	}
@@ -373,7 +373,7 @@ func TestMetrics(t *testing.T) {
 		`portfolio_http_request_duration_seconds_count{code="201",method="post",route="POST /v1/commands/{name}"} 1`,
 		`portfolio_http_request_duration_seconds_count{code="403",method="post",route="POST /v1/commands/{name}"} 1`,
 		`portfolio_http_request_duration_seconds_count{code="404",method="get",route="unmatched"} 1`,
-		`portfolio_http_requests_in_flight 0`, // the operations listener's own requests are not counted
+		`portfolio_http_requests_in_flight 1`, // the /metrics request itself
 		`test_extra_total 1`,
 		`go_goroutines`,
 	} {

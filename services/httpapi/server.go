@@ -237,6 +237,11 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /healthz", s.handleHealthz)
 	handle("GET /readyz", s.handleReadyz)
 	handle("GET /openapi.yaml", s.handleOpenAPI)
+	// /metrics is served on the operations listener only (OpsHandler);
+	// here it answers a problem that says so, not the web site's 404.
+	handle("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errNoRoute(r.URL.Path+" (served on the operations listener)"))
+	})
 
 	// Everything else: 404 not_found or 405 method_not_allowed, as problems.
 	unmatched := s.route(unmatchedRoute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

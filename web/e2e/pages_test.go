@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/oklog/ulid/v2"
 
@@ -93,25 +94,16 @@ func TestRoadmapSearch(t *testing.T) {
 		// axe-core needs timers: turn scripts on for it; the page's own
 		// scripts, skipped while it loaded, stay unrun.
 		p.EnableJavaScript()
-		if v := p.Axe(); len(v) > 0 {
-			t.Errorf("roadmap search without JavaScript: axe-core violations:%s", browsertest.FormatViolations(v))
-		}
+		requireClean(t, p, "roadmap searched without JavaScript")
 	})
 }
 
-func runResponse(p *browsertest.Page, a chromedp.Action[chromedp.Void]) (*networkResponse, error) {
+// runResponse runs the action and returns the response of the navigation
+// it causes.
+func runResponse(p *browsertest.Page, a chromedp.Action[chromedp.Void]) (*network.Response, error) {
 	ctx, cancel := context.WithTimeout(p.Context(), browsertest.ActionTimeout)
 	defer cancel()
-	res, err := chromedp.RunResponse(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	return &networkResponse{Status: res.Status, URL: res.URL}, nil
-}
-
-type networkResponse struct {
-	Status int64
-	URL    string
+	return chromedp.RunResponse(ctx, a)
 }
 
 // TestDecisionAppearsLive: a decision recorded through the API appears on
@@ -235,11 +227,11 @@ func TestRoadmapPrint(t *testing.T) {
 		Shown   []string `json:"shown"`
 		Cut     []string `json:"cut"`
 		Overall bool     `json:"overall"`
-		Bars    int      `json:"bars"`
+		Links   int      `json:"links"`
 	}
 	got := browsertest.Eval[printed](p, `(() => {
   const desc = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "");
-  const r = {shown: [], cut: [], overall: document.documentElement.scrollWidth <= window.innerWidth, bars: 0};
+  const r = {shown: [], cut: [], overall: document.documentElement.scrollWidth <= window.innerWidth, links: 0};
   for (const e of document.querySelectorAll("header nav, main form")) {
     if (e.checkVisibility({visibilityProperty: true})) r.shown.push(desc(e));
   }
@@ -248,7 +240,7 @@ func TestRoadmapPrint(t *testing.T) {
     if ((o === "auto" || o === "scroll" || o === "hidden") && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 200)
       r.cut.push(desc(e) + " (" + e.scrollWidth + " px in " + e.clientWidth + ")");
   }
-  r.bars = [...document.querySelectorAll("main a[href*='/tiltak/']")].filter(a => a.checkVisibility()).length;
+  r.links = [...document.querySelectorAll("main a[href*='/tiltak/']")].filter(a => a.checkVisibility()).length;
   return r;
 })()`)
 	if len(got.Shown) > 0 {
@@ -260,7 +252,7 @@ func TestRoadmapPrint(t *testing.T) {
 	if len(got.Cut) > 0 {
 		t.Errorf("printed, these boxes would cut off their content: %v", got.Cut)
 	}
-	if got.Bars == 0 {
+	if got.Links == 0 {
 		t.Error("printed, the roadmap shows no initiatives")
 	}
 }
