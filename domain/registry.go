@@ -91,7 +91,8 @@ func (a *aggregateDef[T, S]) isNilState(s State) bool {
 }
 
 // aggregateRegistry lists every aggregate, in the order of AggregateTypes.
-var aggregateRegistry = []aggregateEntry{strategyAggregate, initiativeAggregate, meetingAggregate, caseAggregate, seriesAggregate}
+var aggregateRegistry = []aggregateEntry{strategyAggregate, initiativeAggregate, meetingAggregate, caseAggregate, seriesAggregate,
+	indicatorAggregate, roundAggregate, dependencyAggregate}
 
 var aggregatesByType = func() map[AggregateType]aggregateEntry {
 	m := make(map[AggregateType]aggregateEntry, len(aggregateRegistry))
@@ -229,7 +230,8 @@ func (d *commandDef[C]) missing() []string {
 }
 
 // commandRegistry lists every command, in the order of the contract.
-var commandRegistry = slices.Concat(strategyCommands, initiativeCommands, meetingCommands, caseCommands)
+var commandRegistry = slices.Concat(strategyCommands, initiativeCommands, meetingCommands, caseCommands,
+	indicatorCommands, roundCommands, dependencyCommands)
 
 var commandsByName = func() map[string]commandEntry {
 	m := make(map[string]commandEntry, len(commandRegistry))
@@ -425,7 +427,8 @@ func (d *eventDef[T, S, E]) missing() []string {
 }
 
 // eventRegistry lists every event, by aggregate.
-var eventRegistry = slices.Concat(strategyEvents, initiativeEvents, meetingEvents, caseEvents, seriesEvents)
+var eventRegistry = slices.Concat(strategyEvents, initiativeEvents, meetingEvents, caseEvents, seriesEvents,
+	indicatorEvents, roundEvents, dependencyEvents)
 
 var eventsByType = func() map[string]eventEntry {
 	m := make(map[string]eventEntry, len(eventRegistry))

@@ -19,7 +19,7 @@ const (
 )
 
 // AggregateTypes lists every aggregate type.
-var AggregateTypes = []AggregateType{Strategy, Initiative, Meeting, Case, Series}
+var AggregateTypes = []AggregateType{Strategy, Initiative, Meeting, Case, Series, Indicator, Round, Dependency}
 
 // StrategyCatalogID is the id of the single strategy aggregate that holds
 // every strategy period's goals and sub-goals.

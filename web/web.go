@@ -140,6 +140,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /radsmodell/moter/{id}", s.page(s.handleMeeting))
 	mux.HandleFunc("GET /radsmodell/saker/{id}", s.page(s.handleCase))
 	mux.HandleFunc("GET /vedtak", s.page(s.handleDecisions))
+	mux.HandleFunc("GET /rapporter", s.page(s.handleReports))
+	mux.HandleFunc("GET /rapporter/{roundId}", s.page(s.handleReport))
 	mux.HandleFunc("GET /feed/vedtak.atom", s.page(s.handleDecisionFeed))
 	mux.HandleFunc("GET /hendelser", s.handleEvents)
 	mux.HandleFunc("GET /assets/{name}", s.assets.serve)

@@ -25,6 +25,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
@@ -105,6 +107,9 @@ type Daemon struct {
 	Auth    *services.Authenticator
 	// Sessions are the web site's sign-in sessions.
 	Sessions *services.Sessions
+	// Policy records DependencyAtRisk and DependencyRiskCleared.
+	Policy         *services.DependencyPolicy
+	policyReaction prometheus.Histogram
 
 	rebuild *services.Rebuilds // POST /v1/admin/rebuild
 
@@ -208,6 +213,10 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("idempotency store: %w", err)
 	}
 
+	if err := d.startPolicy(runCtx); err != nil {
+		return nil, err
+	}
+
 	if cfg.Demo {
 		if err := d.seedDemo(ctx); err != nil {
 			return nil, err
@@ -226,7 +235,8 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: verifier.Verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild, Backup: d,
+		History: d.History, Verify: verifier.Verify, ReadyCheck: d.ready,
+		Collectors: append(d.collectors(), d.policyCollectors()...), Rebuild: d.rebuild, Backup: d,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 		Web:      site.Handler(),
 	})
@@ -396,9 +406,14 @@ func (d *Daemon) seedDemo(ctx context.Context) error {
 	}
 	start := time.Now()
 	p := services.Principal{Name: "demo-seed", Role: services.RoleSecretariat}
-	n, _, err := services.SeedDemo(ctx, d.Cmds, p, d.cfg.Now())
+	n, last, err := services.SeedDemo(ctx, d.Cmds, p, d.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
+	}
+	// The demo is recorded when the dependency policy has reacted to it
+	// too: the log stands still from here until someone writes.
+	if err := d.Policy.WaitFor(ctx, last); err != nil {
+		return fmt.Errorf("demo data: the dependency policy: %w", err)
 	}
 	d.log.Info("recorded demo data", "commands", n, "took", time.Since(start).Round(time.Millisecond).String())
 	fmt.Fprintf(d.cfg.Out, "portfoliod: recorded demo data (%d commands); turn it off with --demo=false\n", n)

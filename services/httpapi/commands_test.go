@@ -40,6 +40,14 @@ var validBodies = map[string]string{
 	"RejectInCouncil":    `{"caseId":"` + idCase + `","meetingId":"` + idMeeting + `","resolution":"ikke støttet"}`,
 	"DeferCase":          `{"caseId":"` + idCase + `","meetingId":"` + idMeeting + `","reason":"mer utredning"}`,
 	"CorrectDecision":    `{"caseId":"` + idCase + `","correctsEventId":"` + idEvent + `","reason":"skrivefeil","resolution":"rettet"}`,
+	"DefineIndicator": `{"goalId":"M1","subGoalId":"1A","name":"Digital dialog","unit":"prosent","direction":"increase",
+		"baseline":{"value":38.5,"date":"2023-12-31"},"target":{"value":80,"date":"2030-12-31"},"source":"KPR"}`,
+	"RecordIndicatorValue": `{"indicatorId":"` + idInit + `","period":"2026-H1","value":52.5,"correction":{"reason":"endelige tall"}}`,
+	"OpenReportingRound":   `{"label":"2026-T3","periodEnd":"2026-08-31","deadline":"2026-09-15"}`,
+	"CloseReportingRound":  `{"roundId":"` + idInit + `"}`,
+	"DeclareDependency": `{"initiativeId":"` + idInit + `","dependsOn":"` + idCase + `","neededBy":"2026-12-31",
+		"description":"trenger HelseID"}`,
+	"RemoveDependency": `{"dependencyId":"` + idInit + `","reason":"løst"}`,
 }
 
 func TestEveryCommandAccepted(t *testing.T) {

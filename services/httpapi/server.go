@@ -226,6 +226,7 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /v1/council/cases/{id}", s.handleCase)
 	handle("GET /v1/council/cases/{id}/events", s.handleCaseEvents)
 	handle("GET /v1/council/decisions", s.handleDecisions)
+	s.planRoutes(handle)
 	handle("GET /v1/audit/events", s.handleAuditEvents)
 	handle("GET /v1/audit/verify", s.handleAuditVerify)
 	handle("GET /v1/audit/key", s.handleAuditKey)
