@@ -65,7 +65,7 @@ func fullHistory(t *testing.T) (*world, map[Ref]State) {
 		recommendedByNUIT(case2, PurposePhaseGate, ini1, PhasePlanning).decide(case2, mEHR, OutcomeApproved).
 		add(iref(ini1), InitiativePhaseChanged{ini1, PhaseConcept, PhasePlanning, case2, mEHR}).
 		add(iref(ini1),
-			StatusReported{ini1, "2026-03-01", Green, Yellow, Green, Green, "Litt forsinket"},
+			StatusReported{ini1, "2026-03-01", Green, Yellow, Green, Green, "Litt forsinket", ""},
 			MilestonePlanned{ini1, ms1, "Pilot", "2026-06-01"},
 			MilestonePlanned{ini1, ms2, "Spredning", "2026-12-01"},
 			MilestoneSlipped{ini1, ms1, "2026-06-01", "2026-08-01"},
@@ -166,7 +166,7 @@ func TestEvolveCopyOnWrite(t *testing.T) {
 		{iref(ini1), MilestoneSlipped{ini1, ms2, "2026-12-01", "2027-03-01"}},
 		{iref(ini1), MilestoneAchieved{ini1, ms2, "2026-11-01"}},
 		{iref(ini1), InitiativePhaseChanged{ini1, PhasePlanning, PhaseExecution, case2, mEHR}},
-		{iref(ini1), StatusReported{ini1, "2026-06-01", Red, Red, Red, Red, "Stopp"}},
+		{iref(ini1), StatusReported{ini1, "2026-06-01", Red, Red, Red, Red, "Stopp", ""}},
 		{iref(ini1), InitiativeCancelled{ini1, "x"}},
 		{cref(case1), DecisionCorrected{case1, w.changes[len(w.changes)-1].Event.EventType(), "", EHR, mEHR, "r", "s"}},
 		{cref(case2), CaseNoted{w.dec(case2, mEHR), "r"}},
@@ -282,6 +282,12 @@ func TestTarget(t *testing.T) {
 		{RejectInCouncil{CaseID: case1, MeetingID: mNUIT}, cref(case1)},
 		{DeferCase{CaseID: case1, MeetingID: mNUIT}, cref(case1)},
 		{CorrectDecision{CaseID: case1}, cref(case1)},
+		{DefineIndicator{IndicatorID: ini1}, Ref{Indicator, ini1}},
+		{RecordIndicatorValue{IndicatorID: ini1}, Ref{Indicator, ini1}},
+		{OpenReportingRound{RoundID: ini1}, Ref{Round, RoundsCatalogID}},
+		{&CloseReportingRound{RoundID: ini1}, Ref{Round, RoundsCatalogID}},
+		{DeclareDependency{DependencyID: ini1}, Ref{Dependency, ini1}},
+		{RemoveDependency{DependencyID: ini1}, Ref{Dependency, ini1}},
 
 		{&OpenConsultation{ConsultationID: cons1}, consRef(cons1)},
 		{InviteToConsultation{ConsultationID: cons1}, consRef(cons1)},

@@ -54,6 +54,7 @@ type StatusReport struct {
 	Comment    string    `json:"comment,omitempty"`
 	ReportedAt time.Time `json:"reportedAt"`
 	ReportedBy string    `json:"reportedBy,omitempty"`
+	RoundID    string    `json:"roundId,omitempty"`
 }
 
 // Milestone is a milestone (milepæl) of an initiative.
@@ -209,6 +210,9 @@ type ReportStatus struct {
 	Benefit      RAG    `json:"benefit"`
 	// Needed when any light is yellow or red.
 	Comment string `json:"comment,omitempty"`
+	// The open reporting round the report belongs to; absent: a report
+	// outside any round.
+	RoundID string `json:"roundId,omitempty"`
 }
 
 func (ReportStatus) CommandName() string { return "ReportStatus" }
@@ -224,6 +228,7 @@ func (c ReportStatus) Validate() error {
 	v.rag("cost", c.Cost)
 	v.rag("benefit", c.Benefit)
 	v.text("comment", c.Comment, false, MaxTextLen, true)
+	v.id("roundId", c.RoundID, false)
 	if strings.TrimSpace(c.Comment) == "" {
 		for _, r := range []RAG{c.Overall, c.Schedule, c.Cost, c.Benefit} {
 			if r == Yellow || r == Red {
@@ -450,6 +455,9 @@ type StatusReported struct {
 	// The owner's comment; always present when a light is yellow or red,
 	// absent when not given.
 	Comment string `json:"comment,omitempty"`
+	// The reporting round the report belongs to; absent for a report
+	// outside any round, and in every event recorded before rounds existed.
+	RoundID string `json:"roundId,omitempty"`
 }
 
 func (StatusReported) EventType() string { return "StatusReported" }
@@ -562,7 +570,13 @@ var initiativeCommands = []commandEntry{
 	command(Initiative, SecretariatOrOwner, func(c WithdrawInitiative) Ref { return initiativeTarget(c.InitiativeID) },
 		(*decider).withdrawInitiative),
 	command(Initiative, SecretariatOrOwner, func(c ReportStatus) Ref { return initiativeTarget(c.InitiativeID) },
-		(*decider).reportStatus),
+		(*decider).reportStatus).
+		needing(func(c ReportStatus, _ map[Ref]State) []Ref {
+			if c.RoundID != "" {
+				return []Ref{roundsRef}
+			}
+			return nil
+		}),
 	command(Initiative, SecretariatOrOwner, func(c ReportMilestone) Ref { return initiativeTarget(c.InitiativeID) },
 		(*decider).reportMilestone),
 	command(Initiative, Secretariat, func(c PauseInitiative) Ref { return initiativeTarget(c.InitiativeID) },
@@ -607,7 +621,7 @@ var initiativeEvents = []eventEntry{
 		func(n *InitiativeState, e StatusReported, r Recorded) error {
 			n.LastStatus = &StatusReport{
 				ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
-				Benefit: e.Benefit, Comment: e.Comment, ReportedAt: r.Time, ReportedBy: r.Actor,
+				Benefit: e.Benefit, Comment: e.Comment, ReportedAt: r.Time, ReportedBy: r.Actor, RoundID: e.RoundID,
 			}
 			n.StatusReports++
 			return nil
@@ -795,7 +809,8 @@ func (d *decider) withdrawInitiative(c WithdrawInitiative) ([]Change, error) {
 }
 
 // reportStatus: an initiative in the portfolio (paused too) reports; a
-// report is not dated before the previous one (the same date is allowed).
+// report is not dated before the previous one (the same date is allowed);
+// a report for a round only while that round is open.
 func (d *decider) reportStatus(c ReportStatus) ([]Change, error) {
 	ini, err := d.initiative(c.InitiativeID)
 	if err != nil {
@@ -807,6 +822,11 @@ func (d *decider) reportStatus(c ReportStatus) ([]Change, error) {
 	if last := ini.LastStatus; last != nil && c.ReportDate < last.ReportDate {
 		return nil, Refuse("initiative %s: a status report dated %s cannot come after the one dated %s",
 			ini.ID, c.ReportDate, last.ReportDate)
+	}
+	if c.RoundID != "" {
+		if err := d.roundForStatus(c.RoundID); err != nil {
+			return nil, err
+		}
 	}
 	return []Change{{ini.StateRef(), StatusReported(c)}}, nil
 }

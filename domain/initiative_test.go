@@ -223,14 +223,14 @@ func TestInitiativeLifecycle(t *testing.T) {
 func TestReportStatus(t *testing.T) {
 	inPortfolio := func() *world { return given().catalogue().admitted(ini1, PhaseExecution) }
 	reported := func() *world {
-		return inPortfolio().add(iref(ini1), StatusReported{ini1, "2026-02-01", Green, Green, Green, Green, ""})
+		return inPortfolio().add(iref(ini1), StatusReported{ini1, "2026-02-01", Green, Green, Green, Green, "", ""})
 	}
-	green := func(d Date) ReportStatus { return ReportStatus{ini1, d, Green, Green, Green, Green, ""} }
+	green := func(d Date) ReportStatus { return ReportStatus{ini1, d, Green, Green, Green, Green, "", ""} }
 	r := iref(ini1)
 	run(t, []spec{
 		{name: "an initiative in the portfolio reports status", given: inPortfolio(),
-			when: ReportStatus{ini1, "2026-03-01", Green, Yellow, Green, Red, "Forsinket leveranse"},
-			then: ok(Change{r, StatusReported{ini1, "2026-03-01", Green, Yellow, Green, Red, "Forsinket leveranse"}})},
+			when: ReportStatus{ini1, "2026-03-01", Green, Yellow, Green, Red, "Forsinket leveranse", ""},
+			then: ok(Change{r, StatusReported{ini1, "2026-03-01", Green, Yellow, Green, Red, "Forsinket leveranse", ""}})},
 		{name: "a paused initiative reports status",
 			given: inPortfolio().add(r, InitiativePaused{ini1, "Stans"}),
 			when:  green("2026-03-01"), then: ok(Change{r, StatusReported(green("2026-03-01"))})},
@@ -250,7 +250,7 @@ func TestReportStatus(t *testing.T) {
 			when:  green("2026-03-01"), err: KindRuleViolated},
 		{name: "an unknown initiative does not report", when: green("2026-03-01"), err: KindNotFound},
 		{name: "yellow or red needs a comment",
-			when: ReportStatus{ini1, "2026-03-01", Green, Green, Yellow, Green, "  "},
+			when: ReportStatus{ini1, "2026-03-01", Green, Green, Yellow, Green, "  ", ""},
 			err:  KindInvalid, fields: []string{"comment"}},
 		{name: "the lights and date are required and checked",
 			when: ReportStatus{InitiativeID: ini1, Overall: "amber", Schedule: Green, Cost: Green},

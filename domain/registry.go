@@ -92,6 +92,7 @@ func (a *aggregateDef[T, S]) isNilState(s State) bool {
 
 // aggregateRegistry lists every aggregate, in the order of AggregateTypes.
 var aggregateRegistry = []aggregateEntry{strategyAggregate, initiativeAggregate, meetingAggregate, caseAggregate, seriesAggregate,
+	indicatorAggregate, roundAggregate, dependencyAggregate,
 	consultationAggregate,
 }
 
@@ -232,6 +233,7 @@ func (d *commandDef[C]) missing() []string {
 
 // commandRegistry lists every command, in the order of the contract.
 var commandRegistry = slices.Concat(strategyCommands, initiativeCommands, meetingCommands, caseCommands,
+	indicatorCommands, roundCommands, dependencyCommands,
 	consultationCommands,
 )
 
@@ -430,6 +432,7 @@ func (d *eventDef[T, S, E]) missing() []string {
 
 // eventRegistry lists every event, by aggregate.
 var eventRegistry = slices.Concat(strategyEvents, initiativeEvents, meetingEvents, caseEvents, seriesEvents,
+	indicatorEvents, roundEvents, dependencyEvents,
 	consultationEvents,
 )
 

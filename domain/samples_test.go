@@ -66,6 +66,27 @@ func eventSamples() map[string]Event {
 		"CaseNumberAssigned": CaseNumberAssigned{Forum: EHR, Year: 2026, Number: 15, CaseNumber: "15/26",
 			CaseID: sampleCase, MeetingID: sampleMeeting},
 
+		"IndicatorDefined": IndicatorDefined{IndicatorID: sampleIndicator, GoalID: "M1", SubGoalID: "1A",
+			Name: "Andel innbyggere som bruker digital dialog (illustrativ)", Unit: "prosent", Direction: Increase,
+			Baseline: Measure{Value: 42.5, Date: "2023-12-31"}, Target: Measure{Value: 80, Date: "2030-12-31"},
+			Source: "Illustrativt eksempel"},
+		"IndicatorValueRecorded": IndicatorValueRecorded{IndicatorID: sampleIndicator, Period: "2026-H1", PeriodEnd: "2026-06-30",
+			Value: 51.2, Source: "Helsedirektoratet", Comment: "Foreløpig tall"},
+		"IndicatorValueCorrected": IndicatorValueCorrected{IndicatorID: sampleIndicator, Period: "2026-H1", PeriodEnd: "2026-06-30",
+			Value: 52.1, PreviousValue: 51.2, Reason: "Endelig tall", Source: "Helsedirektoratet", Comment: "Endelig"},
+		"ReportingRoundOpened": ReportingRoundOpened{RoundID: sampleRound, Label: "2026-T3", PeriodEnd: "2026-08-31", Deadline: "2026-09-15"},
+		"ReportingRoundClosed": ReportingRoundClosed{RoundID: sampleRound, Label: "2026-T3"},
+		"DependencyDeclared": DependencyDeclared{DependencyID: sampleDependency, InitiativeID: sampleInitiative,
+			DependsOn: sampleOtherInitiative, MilestoneID: sampleMilestone, NeededBy: "2026-12-31",
+			Description: "Trenger HelseID for innlogging"},
+		"DependencyRemoved": DependencyRemoved{DependencyID: sampleDependency, InitiativeID: sampleInitiative, Reason: "Løst på annen måte"},
+		"DependencyAtRisk": DependencyAtRisk{DependencyID: sampleDependency, InitiativeID: sampleInitiative,
+			DependsOn: sampleOtherInitiative, MilestoneID: sampleMilestone, NeededBy: "2026-12-31",
+			Reason:       `milestone "Pilot" of "HelseID" is planned for 2027-03-01, after 2026-12-31 when it is needed`,
+			CauseEventID: sampleEvent, CauseType: "MilestoneSlipped"},
+		"DependencyRiskCleared": DependencyRiskCleared{DependencyID: sampleDependency, InitiativeID: sampleInitiative,
+			DependsOn: sampleOtherInitiative, CauseEventID: sampleEvent, CauseType: "MilestoneAchieved"},
+
 		"ConsultationOpened": ConsultationOpened{ConsultationID: sampleConsultation,
 			Title: "Nasjonal e-helsestrategi for helse- og omsorgssektoren", Description: "Forslag til strategi 2023–2030.",
 			ArchiveRef: "22/414", DocumentURL: "https://www.ehelse.no/horinger/strategi.pdf",
@@ -87,6 +108,13 @@ func eventSamples() map[string]Event {
 	}
 }
 
+const (
+	sampleIndicator       = "01JDQA1NDKATR0000000000001"
+	sampleRound           = "01JDQBR0VND000000000000001"
+	sampleDependency      = "01JDQCDEPEND0000000000000A"
+	sampleOtherInitiative = "01JDQDHE11D000000000000000"
+)
+
 // eventVariants are further shapes of an event type, for optional fields
 // added later: each is pinned by testdata/events/<type>.<variant>.json,
 // keyed "<type>.<variant>". Together with the sample of the type they
@@ -94,8 +122,11 @@ func eventSamples() map[string]Event {
 func eventVariants() map[string]Event {
 	placed := eventSamples()["CasePlacedOnAgenda"].(CasePlacedOnAgenda)
 	placed.Forum, placed.SentBack = NUIT, true
+	status := eventSamples()["StatusReported"].(StatusReported)
+	status.RoundID = sampleRound
 	return map[string]Event{
 		"CasePlacedOnAgenda.sentBack": placed,
+		"StatusReported.round":        status,
 	}
 }
 
@@ -110,7 +141,7 @@ func commandSamples() map[string]Command {
 			EstimatedCostNOK: &cost, Phase: PhasePlanning},
 		"WithdrawInitiative": &WithdrawInitiative{InitiativeID: sampleInitiative, Reason: "Trukket"},
 		"ReportStatus": &ReportStatus{InitiativeID: sampleInitiative, ReportDate: "2026-04-01", Overall: Yellow,
-			Schedule: Red, Cost: Green, Benefit: Green, Comment: "Forsinket"},
+			Schedule: Red, Cost: Green, Benefit: Green, Comment: "Forsinket", RoundID: sampleRound},
 		"ReportMilestone": &ReportMilestone{InitiativeID: sampleInitiative, MilestoneID: sampleMilestone, Title: "Pilot",
 			Status: MilestonePlannedStatus, PlannedDate: "2026-09-01"},
 		"PauseInitiative":  &PauseInitiative{InitiativeID: sampleInitiative, Reason: "Stans"},
@@ -130,6 +161,16 @@ func commandSamples() map[string]Command {
 		"RejectInCouncil":    &RejectInCouncil{CaseID: sampleCase, MeetingID: sampleMeeting, Resolution: "Avslått"},
 		"DeferCase":          &DeferCase{CaseID: sampleCase, MeetingID: sampleMeeting, Reason: "Utsatt"},
 		"CorrectDecision":    &CorrectDecision{CaseID: sampleCase, CorrectsEventID: sampleEvent, Reason: "Feil", Resolution: "Rettet"},
+
+		"DefineIndicator": &DefineIndicator{IndicatorID: sampleIndicator, GoalID: "M1", SubGoalID: "1A", Name: "Digital dialog",
+			Unit: "prosent", Direction: Increase, Baseline: Measure{40, "2023-12-31"}, Target: Measure{80, "2030-12-31"}, Source: "KPR"},
+		"RecordIndicatorValue": &RecordIndicatorValue{IndicatorID: sampleIndicator, Period: "2026-H1", Value: 52,
+			Source: "KPR", Comment: "Endelig", Correction: &Correction{Reason: "Endelig tall"}},
+		"OpenReportingRound":  &OpenReportingRound{RoundID: sampleRound, Label: "2026-T3", PeriodEnd: "2026-08-31", Deadline: "2026-09-15"},
+		"CloseReportingRound": &CloseReportingRound{RoundID: sampleRound},
+		"DeclareDependency": &DeclareDependency{DependencyID: sampleDependency, InitiativeID: sampleInitiative,
+			DependsOn: sampleOtherInitiative, MilestoneID: sampleMilestone, NeededBy: "2026-12-31", Description: "HelseID"},
+		"RemoveDependency": &RemoveDependency{DependencyID: sampleDependency, Reason: "Løst"},
 
 		"OpenConsultation": &OpenConsultation{ConsultationID: sampleConsultation, Title: "Strategi", Description: "Forslag.",
 			ArchiveRef: "22/414", DocumentURL: "https://www.ehelse.no/horing.pdf", Questions: []string{"Enig?"},

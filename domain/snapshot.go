@@ -115,6 +115,9 @@ var stateTypes = map[reflect.Type]bool{
 	reflect.TypeFor[*MeetingState]():    true,
 	reflect.TypeFor[*CaseState]():       true,
 	reflect.TypeFor[*SeriesState]():     true,
+	reflect.TypeFor[*IndicatorState]():  true,
+	reflect.TypeFor[*RoundsState]():     true,
+	reflect.TypeFor[*DependencyState](): true,
 
 	reflect.TypeFor[*ConsultationState](): true,
 }
@@ -152,6 +155,7 @@ func stateShape() string {
 	for _, t := range []reflect.Type{
 		reflect.TypeFor[StrategyState](), reflect.TypeFor[InitiativeState](), reflect.TypeFor[MeetingState](),
 		reflect.TypeFor[CaseState](), reflect.TypeFor[SeriesState](),
+		reflect.TypeFor[IndicatorState](), reflect.TypeFor[RoundsState](), reflect.TypeFor[DependencyState](),
 		reflect.TypeFor[ConsultationState](),
 	} {
 		walk(t)

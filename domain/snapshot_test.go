@@ -57,35 +57,40 @@ func (s *snapSim) exec(cmd Command) ([]Change, error) {
 		return nil, err
 	}
 	for _, ch := range changes {
-		st := s.states[ch.Ref]
-		s.events++
-		rec := Recorded{ID: eventID(s.events), Version: st.StateVersion() + 1, Position: uint64(s.events),
-			Time: s.now, Actor: "sekretariat", Event: ch.Event}
-		next, err := Evolve(st, rec)
-		if err != nil {
-			s.t.Fatalf("evolve %s after %s: %v", ch.Event.EventType(), cmd.CommandName(), err)
-		}
-		back := snapRoundTrip(s.t, st)
-		if !reflect.DeepEqual(back, st) {
-			s.t.Fatalf("%s at version %d does not survive a round trip:\n got %#v\nwant %#v", ch.Ref, st.StateVersion(), back, st)
-		}
-		next2, err := Evolve(back, rec)
-		if err != nil {
-			s.t.Fatalf("evolve the round-tripped %s with %s: %v", ch.Ref, ch.Event.EventType(), err)
-		}
-		if !reflect.DeepEqual(next2, next) {
-			s.t.Fatalf("%s: %s folds differently into the round-tripped state:\n got %#v\nwant %#v", ch.Ref, ch.Event.EventType(), next2, next)
-		}
-		if back2 := snapRoundTrip(s.t, next); !reflect.DeepEqual(back2, next) {
-			s.t.Fatalf("%s at version %d does not survive a round trip", ch.Ref, next.StateVersion())
-		}
-		s.checked[ch.Ref.Type]++
-		s.states[ch.Ref] = next
+		s.record(ch.Ref, ch.Event)
 	}
 	s.accepted[cmd.CommandName()]++
 	// Odd nanoseconds, so the times' full precision must survive.
 	s.now = s.now.Add(6*time.Hour + 7*time.Minute + time.Duration(s.r.Intn(1_000_000_000)))
 	return changes, nil
+}
+
+// record folds one event into ref's state, checking the snapshot property.
+func (s *snapSim) record(ref Ref, ev Event) {
+	st := s.states[ref]
+	s.events++
+	rec := Recorded{ID: eventID(s.events), Version: st.StateVersion() + 1, Position: uint64(s.events),
+		Time: s.now, Actor: "sekretariat", Event: ev}
+	next, err := Evolve(st, rec)
+	if err != nil {
+		s.t.Fatalf("evolve %s: %v", ev.EventType(), err)
+	}
+	back := snapRoundTrip(s.t, st)
+	if !reflect.DeepEqual(back, st) {
+		s.t.Fatalf("%s at version %d does not survive a round trip:\n got %#v\nwant %#v", ref, st.StateVersion(), back, st)
+	}
+	next2, err := Evolve(back, rec)
+	if err != nil {
+		s.t.Fatalf("evolve the round-tripped %s with %s: %v", ref, ev.EventType(), err)
+	}
+	if !reflect.DeepEqual(next2, next) {
+		s.t.Fatalf("%s: %s folds differently into the round-tripped state:\n got %#v\nwant %#v", ref, ev.EventType(), next2, next)
+	}
+	if back2 := snapRoundTrip(s.t, next); !reflect.DeepEqual(back2, next) {
+		s.t.Fatalf("%s at version %d does not survive a round trip", ref, next.StateVersion())
+	}
+	s.checked[ref.Type]++
+	s.states[ref] = next
 }
 
 // snapHistory runs a strategy preamble and n random commands, chosen with
@@ -190,7 +195,7 @@ func snapHistory(t *testing.T, seed int64, n int) *snapSim {
 			}
 		}
 		var cmd Command
-		switch r.Intn(24) {
+		switch r.Intn(28) {
 		case 0:
 			if len(inis) >= 14 {
 				continue
@@ -324,6 +329,53 @@ func snapHistory(t *testing.T, seed int64, n int) *snapSim {
 				continue
 			}
 			cmd = CorrectDecision{CaseID: cs, CorrectsEventID: ds[r.Intn(len(ds))], Reason: "feil", Resolution: "rettet"}
+		case 24:
+			ind := id("X", r.Intn(3))
+			if r.Intn(3) == 0 {
+				cmd = DefineIndicator{IndicatorID: ind, GoalID: "M1", Name: "Indikator", Unit: "prosent", Direction: Increase,
+					Baseline: Measure{10, "2023-12-31"}, Target: Measure{90, "2030-12-31"}}
+			} else {
+				v := RecordIndicatorValue{IndicatorID: ind, Period: []string{"2026", "2026-H1", "2027-Q3"}[r.Intn(3)], Value: float64(r.Intn(100))}
+				if r.Intn(2) == 0 {
+					v.Correction = &Correction{Reason: "rettet"}
+				}
+				cmd = v
+			}
+		case 25:
+			rs, _ := s.states[Ref{Round, RoundsCatalogID}].(*RoundsState)
+			if rs != nil && rs.OpenRoundID != "" {
+				cmd = CloseReportingRound{RoundID: rs.OpenRoundID}
+			} else {
+				k := 0
+				if rs != nil {
+					k = len(rs.Rounds)
+				}
+				cmd = OpenReportingRound{RoundID: id("R", k), Label: fmt.Sprintf("R%d", k), PeriodEnd: date(), Deadline: date()}
+			}
+		case 26:
+			if rs, _ := s.states[Ref{Round, RoundsCatalogID}].(*RoundsState); rs != nil && rs.OpenRoundID != "" {
+				cmd = ReportStatus{InitiativeID: ini, ReportDate: date(), Overall: Green, Schedule: Green, Cost: Green, Benefit: Green,
+					RoundID: rs.OpenRoundID}
+			}
+		case 27:
+			dep := id("D", r.Intn(4))
+			if st, ok := s.states[Ref{Dependency, dep}].(*DependencyState); ok && st.Version > 0 {
+				if ev := AssessDependency(st, iniState(st.DependsOn), eventID(s.events), "MilestoneSlipped"); ev != nil && r.Intn(2) == 0 {
+					cmd = nil
+					s.record(Ref{Dependency, dep}, ev)
+					continue
+				}
+				cmd = RemoveDependency{DependencyID: dep, Reason: "fjernet"}
+			} else {
+				dc := DeclareDependency{DependencyID: dep, InitiativeID: ini, DependsOn: one(inis), NeededBy: date(), Description: "trenger"}
+				if ms := milestones[dc.DependsOn]; len(ms) > 0 {
+					dc.MilestoneID = ms[0]
+				}
+				cmd = dc
+			}
+		}
+		if cmd == nil {
+			continue
 		}
 		first := s.events + 1
 		changes, err := s.exec(cmd)
@@ -415,7 +467,8 @@ func TestStateSnapshotRandomHistories(t *testing.T) {
 func TestStateSnapshotEveryField(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	for _, empty := range []State{&StrategyState{ID: StrategyCatalogID}, &InitiativeState{}, &MeetingState{},
-		&CaseState{}, &SeriesState{}, &ConsultationState{}} {
+		&CaseState{}, &SeriesState{}, &IndicatorState{}, &RoundsState{ID: RoundsCatalogID}, &DependencyState{},
+		&ConsultationState{}} {
 		typ := reflect.TypeOf(empty).Elem()
 		for i := range 200 {
 			v := reflect.New(typ)
@@ -451,6 +504,8 @@ func snapFill(r *rand.Rand, v reflect.Value, depth int) {
 		v.SetInt(r.Int63() - r.Int63())
 	case reflect.Uint64:
 		v.SetUint(r.Uint64())
+	case reflect.Float64:
+		v.SetFloat(r.NormFloat64() * 1000)
 	case reflect.Pointer:
 		if r.Intn(3) != 0 {
 			p := reflect.New(v.Type().Elem())
@@ -517,7 +572,7 @@ func TestStateSnapshotFieldsHaveJSONNames(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []State{&StrategyState{}, &InitiativeState{}, &MeetingState{}, &CaseState{}, &SeriesState{}} {
+	for _, s := range []State{&StrategyState{}, &InitiativeState{}, &MeetingState{}, &CaseState{}, &SeriesState{}, &IndicatorState{}, &RoundsState{ID: RoundsCatalogID}, &DependencyState{}} {
 		walk(reflect.TypeOf(s).Elem(), reflect.TypeOf(s).Elem().Name())
 	}
 }

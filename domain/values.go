@@ -21,7 +21,7 @@ const (
 )
 
 // AggregateTypes lists every aggregate type.
-var AggregateTypes = []AggregateType{Strategy, Initiative, Meeting, Case, Series,
+var AggregateTypes = []AggregateType{Strategy, Initiative, Meeting, Case, Series, Indicator, Round, Dependency,
 	Consultation,
 }
 

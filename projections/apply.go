@@ -187,6 +187,33 @@ var applySteps = stepsByType(
 		return applyCorrection(a.tx, id, r, e)
 	}),
 
+	on(func(a *applier, id string, r domain.Recorded, _ domain.IndicatorDefined) (bool, error) {
+		return applyIndicator(a.tx, id, r)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, _ domain.IndicatorValueRecorded) (bool, error) {
+		return applyIndicator(a.tx, id, r)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, _ domain.IndicatorValueCorrected) (bool, error) {
+		return applyIndicator(a.tx, id, r)
+	}),
+	on(func(a *applier, _ string, r domain.Recorded, _ domain.ReportingRoundOpened) (bool, error) {
+		return applyRound(a, r)
+	}),
+	on(func(a *applier, _ string, r domain.Recorded, _ domain.ReportingRoundClosed) (bool, error) {
+		return applyRound(a, r)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, _ domain.DependencyDeclared) (bool, error) {
+		return a.applyDependency(id, r)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, _ domain.DependencyRemoved) (bool, error) {
+		return a.applyDependency(id, r)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, _ domain.DependencyAtRisk) (bool, error) {
+		return a.applyDependency(id, r)
+	}),
+	on(func(a *applier, id string, r domain.Recorded, _ domain.DependencyRiskCleared) (bool, error) {
+		return a.applyDependency(id, r)
+	}),
 	on(func(a *applier, id string, r domain.Recorded, e domain.ConsultationOpened) (bool, error) {
 		return applyConsultationOpened(a.tx, id, r, e)
 	}),

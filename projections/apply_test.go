@@ -223,7 +223,9 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 	for _, e := range []string{"InitiativeProposed", "InitiativeAdmitted", "InitiativePhaseChanged", "StatusReported",
 		"MilestonePlanned", "MilestoneAchieved", "MilestoneSlipped", "InitiativePaused", "InitiativeWithdrawn",
 		"MeetingScheduled", "MeetingHeld", "CaseRegistered", "CasePlacedOnAgenda", "CaseNoted", "CaseRecommended",
-		"CaseApproved", "CaseRejected", "CaseDeferred", "DecisionCorrected"} {
+		"CaseApproved", "CaseRejected", "CaseDeferred", "DecisionCorrected",
+		"IndicatorDefined", "IndicatorValueRecorded", "IndicatorValueCorrected", "ReportingRoundOpened", "ReportingRoundClosed",
+		"DependencyDeclared", "DependencyRemoved", "DependencyAtRisk", "DependencyRiskCleared"} {
 		if total[e] == 0 {
 			t.Errorf("random histories never produced %s: %v", e, total)
 		}

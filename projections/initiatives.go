@@ -67,6 +67,16 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 		if err := putJSON(a.tx, BucketStatusHistory, key(id, posKey(r.Position)), *status); err != nil {
 			return false, err
 		}
+		if err := putRoundStatus(a.tx, id, *status); err != nil {
+			return false, err
+		}
+	}
+	if e, ok := r.Event.(domain.MilestoneSlipped); ok {
+		if i := milestoneIndex(pi.d.Milestones, e.MilestoneID); i >= 0 {
+			if err := putSlip(a.tx, pi.d, pi.d.Milestones[i], e, r); err != nil {
+				return false, err
+			}
+		}
 	}
 	if !pi.dirty {
 		pi.dirty = true
@@ -155,7 +165,7 @@ func evolveInitiative(d *InitiativeDetail, exists bool, id string, r domain.Reco
 		s := StatusView{
 			ReportDate: e.ReportDate, Overall: e.Overall, Schedule: e.Schedule, Cost: e.Cost,
 			Benefit: e.Benefit, Comment: e.Comment, ReportedAt: at, ReportedBy: r.Actor,
-			EventID: r.ID, Position: r.Position,
+			EventID: r.ID, Position: r.Position, RoundID: e.RoundID,
 		}
 		status = &s
 		if d.LatestStatus == nil || s.ReportDate >= d.LatestStatus.ReportDate {

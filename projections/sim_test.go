@@ -68,6 +68,27 @@ func (s *sim) exec(cmd domain.Command) error {
 	return nil
 }
 
+// emit records an event the product decides itself (the dependency
+// policy's), as the policy would: actor policy, no command.
+func (s *sim) emit(ref domain.Ref, ev domain.Event) {
+	st, ok := s.states[ref]
+	if !ok {
+		st = domain.NewState(ref)
+	}
+	pos := uint64(len(s.items) + 1)
+	rec := domain.Recorded{ID: evID(int(pos)), Version: st.StateVersion() + 1, Position: pos, Time: s.now, Actor: domain.PolicyActor, Event: ev}
+	next, err := domain.Evolve(st, rec)
+	if err != nil {
+		s.t.Fatalf("evolve %s: %v", ev.EventType(), err)
+	}
+	s.states[ref] = next
+	it := item{Position: pos, EventID: rec.ID, AggType: string(ref.Type), AggID: ref.ID, Type: ev.EventType(), Rec: rec}
+	s.items = append(s.items, it)
+	s.commands = append(s.commands, []item{it})
+	s.events[ev.EventType()]++
+	s.now = s.now.Add(time.Hour)
+}
+
 func (s *sim) must(cmd domain.Command) {
 	s.t.Helper()
 	if err := s.exec(cmd); err != nil {
@@ -174,7 +195,7 @@ func randomHistory(t testing.TB, seed int64, n int) *sim {
 			}
 		}
 		var cmd domain.Command
-		switch k := r.Intn(24); k {
+		switch k := r.Intn(28); k {
 		case 0:
 			if len(inis) >= 14 {
 				continue
@@ -301,6 +322,60 @@ func randomHistory(t testing.TB, seed int64, n int) *sim {
 				continue
 			}
 			cmd = domain.CorrectDecision{CaseID: cs, CorrectsEventID: ds[r.Intn(len(ds))], Reason: "feil", Resolution: "rettet"}
+		case 24:
+			ind := id("X", r.Intn(3))
+			if r.Intn(3) == 0 {
+				cmd = domain.DefineIndicator{IndicatorID: ind, GoalID: "M" + fmt.Sprint(1+r.Intn(3)), Name: "Indikator " + ind[len(ind)-1:],
+					Unit: "prosent", Direction: domain.Increase, Baseline: domain.Measure{Value: 10, Date: "2023-12-31"},
+					Target: domain.Measure{Value: 90, Date: "2030-12-31"}}
+			} else {
+				v := domain.RecordIndicatorValue{IndicatorID: ind, Period: []string{"2026", "2026-H1", "2027-Q3", "2026-05-17"}[r.Intn(4)],
+					Value: float64(r.Intn(1000)) / 10}
+				if r.Intn(2) == 0 {
+					v.Correction = &domain.Correction{Reason: "rettet"}
+				}
+				cmd = v
+			}
+		case 25:
+			rs, _ := s.states[domain.Ref{Type: domain.Round, ID: domain.RoundsCatalogID}].(*domain.RoundsState)
+			if rs != nil && rs.OpenRoundID != "" {
+				if r.Intn(2) == 0 {
+					continue // let reports arrive first
+				}
+				cmd = domain.CloseReportingRound{RoundID: rs.OpenRoundID}
+			} else {
+				k := 0
+				if rs != nil {
+					k = len(rs.Rounds)
+				}
+				cmd = domain.OpenReportingRound{RoundID: id("R", k), Label: fmt.Sprintf("2026-T%d", k), PeriodEnd: date(), Deadline: date()}
+			}
+		case 26:
+			if rs, _ := s.states[domain.Ref{Type: domain.Round, ID: domain.RoundsCatalogID}].(*domain.RoundsState); rs != nil && rs.OpenRoundID != "" {
+				cmd = domain.ReportStatus{InitiativeID: ini, ReportDate: date(), Overall: rags[r.Intn(3)], Schedule: rags[r.Intn(3)],
+					Cost: rags[r.Intn(3)], Benefit: rags[r.Intn(3)], Comment: "kommentar", RoundID: rs.OpenRoundID}
+			} else {
+				continue
+			}
+		case 27:
+			dep := id("D", r.Intn(5))
+			if st, ok := s.states[domain.Ref{Type: domain.Dependency, ID: dep}].(*domain.DependencyState); ok && st.Version > 0 {
+				on := iniState(st.DependsOn)
+				if ev := domain.AssessDependency(st, on, evID(len(s.items)), "MilestoneSlipped"); ev != nil {
+					s.emit(domain.Ref{Type: domain.Dependency, ID: dep}, ev)
+					continue
+				}
+				if r.Intn(6) != 0 {
+					continue
+				}
+				cmd = domain.RemoveDependency{DependencyID: dep, Reason: "fjernet"}
+			} else {
+				dc := domain.DeclareDependency{DependencyID: dep, InitiativeID: ini, DependsOn: one(inis), NeededBy: date(), Description: "trenger"}
+				if ms := milestones[dc.DependsOn]; len(ms) > 0 {
+					dc.MilestoneID = ms[r.Intn(len(ms))]
+				}
+				cmd = dc
+			}
 		}
 		before := len(s.items)
 		if err := s.exec(cmd); err != nil {

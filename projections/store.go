@@ -90,6 +90,9 @@ var AllBuckets = []string{
 	BucketMeetings, IdxMeetingForumYear, BucketAgenda, BucketCases,
 	BucketDecisions, IdxDecisionForum, IdxDecisionInitiative, IdxDecisionEvent,
 	BucketChains,
+	BucketIndicators, IdxIndicatorGoal,
+	BucketRounds, BucketRoundStatus, BucketSlips, BucketReports,
+	BucketDependencies,
 	BucketConsultations,
 }
 

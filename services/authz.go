@@ -44,6 +44,9 @@ func AuthorizeOwner(p Principal, cmd domain.Command, states map[domain.Ref]domai
 		return nil
 	}
 	target := domain.Target(cmd)
+	if id, ok := domain.ActingInitiative(cmd, states); ok {
+		target = domain.Ref{Type: domain.Initiative, ID: id}
+	}
 	if target.Type != domain.Initiative {
 		return domain.Errorf(domain.KindForbidden, "an initiative owner may not give %s", cmd.CommandName())
 	}

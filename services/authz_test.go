@@ -7,11 +7,11 @@ import (
 )
 
 // The role rule derived from the domain's registry: the secretariat gives
-// every command, an owner exactly these five initiative commands, the
-// other roles none.
+// every command, an owner exactly these five initiative commands and the
+// two dependency commands (for its own initiatives), the other roles none.
 func TestAuthorizeCommand(t *testing.T) {
 	ownerMay := map[string]bool{"ProposeInitiative": true, "WithdrawInitiative": true, "ReportStatus": true,
-		"ReportMilestone": true, "CloseInitiative": true}
+		"ReportMilestone": true, "CloseInitiative": true, "DeclareDependency": true, "RemoveDependency": true}
 	secretariat := Principal{Name: "sek", Role: RoleSecretariat}
 	owner := Principal{Name: "hso", Role: RoleOwner, Org: "Helse Sør-Øst RHF"}
 	for _, name := range domain.CommandNames {

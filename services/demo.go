@@ -306,6 +306,7 @@ func SeedDemo(ctx context.Context, ex Executor, p Principal, now time.Time) (int
 		d.do(&domain.ReportMilestone{InitiativeID: d.ids[k], MilestoneID: m1, Status: domain.MilestoneAchievedStatus, AchievedDate: "2025-11-20"})
 	}
 	d.do(&domain.PauseInitiative{InitiativeID: d.ids["hap"], Reason: "Demodata: midlertidig stans i påvente av ny vurdering av personvernkonsekvenser."})
+	seedPlanDemo(d)
 	d.seedConsultations(now)
 	if d.err != nil {
 		return d.n, d.last, d.err

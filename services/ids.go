@@ -24,6 +24,12 @@ func CreatorNeedsID(cmd domain.Command) bool {
 		return c.CaseID == ""
 	case *domain.ReportMilestone:
 		return c.MilestoneID == "" && c.Status == domain.MilestonePlannedStatus
+	case *domain.DefineIndicator:
+		return c.IndicatorID == ""
+	case *domain.OpenReportingRound:
+		return c.RoundID == ""
+	case *domain.DeclareDependency:
+		return c.DependencyID == ""
 	case *domain.OpenConsultation:
 		return c.ConsultationID == ""
 	case *domain.RegisterConsultationResponse:

@@ -42,12 +42,12 @@ type ResponseRecorder interface {
 var _ ResponseRecorder = (*services.ConsultationForms)(nil)
 
 // Limits of the response form, in characters; the body as a whole is
-// bounded by maxFormBytes.
+// bounded by maxResponseBytes.
 const (
-	maxOrgLen    = domain.MaxNameLen
-	maxEmailLen  = 254
-	maxAnswerLen = 10000
-	maxFormBytes = 256 << 10
+	maxOrgLen        = domain.MaxNameLen
+	maxEmailLen      = 254
+	maxAnswerLen     = 10000
+	maxResponseBytes = 256 << 10
 )
 
 // Status of a consultation in words.
@@ -161,7 +161,7 @@ type consultationView struct {
 	InvitedCount                                         int
 	// Received: the reader has just submitted a response.
 	Received bool
-	Form     *formView
+	Form     *responseFormView
 	CSV      string
 }
 
@@ -178,9 +178,9 @@ type answerView struct {
 	Paragraphs             []string
 }
 
-// formView is the response form as rendered: the values given so far and
+// responseFormView is the response form as rendered: the values given so far and
 // the messages next to the fields.
-type formView struct {
+type responseFormView struct {
 	// FormID is the response's id; Token, in the form's hidden field, is
 	// the id signed for the consultation.
 	Action, FormID, Token         string
@@ -219,7 +219,7 @@ func paragraphs(text string) []string {
 	return out
 }
 
-func (s *Server) consultationPage(d projections.ConsultationDetail, form *formView, received bool) consultationView {
+func (s *Server) consultationPage(d projections.ConsultationDetail, form *responseFormView, received bool) consultationView {
 	pub := services.PublicConsultation(d)
 	st, tag := s.statusOf(pub)
 	v := consultationView{ID: d.ConsultationID, Title: d.Title, ArchiveRef: d.ArchiveRef, DocumentURL: d.DocumentURL,
@@ -264,11 +264,11 @@ func (s *Server) consultationPage(d projections.ConsultationDetail, form *formVi
 
 // newForm is an empty form with a fresh form id: the id makes a second
 // submission of the same rendered form a repeat of the first.
-func (s *Server) newForm(d projections.ConsultationDetail) *formView {
+func (s *Server) newForm(d projections.ConsultationDetail) *responseFormView {
 	// No fragment: the page shown again with errors puts the focus on its
 	// error summary (autofocus), which a fragment would prevent.
 	id := services.NewID()
-	f := &formView{Action: "/horinger/" + url.PathEscape(d.ConsultationID), FormID: id, Token: s.formToken(d.ConsultationID, id)}
+	f := &responseFormView{Action: "/horinger/" + url.PathEscape(d.ConsultationID), FormID: id, Token: s.formToken(d.ConsultationID, id)}
 	f.limits()
 	for i, q := range d.Questions {
 		f.Answers = append(f.Answers, formAnswer{N: i + 1, Question: q, ID: "svar-" + strconv.Itoa(i+1), Name: "svar" + strconv.Itoa(i+1)})
@@ -276,7 +276,7 @@ func (s *Server) newForm(d projections.ConsultationDetail) *formView {
 	return f
 }
 
-func (f *formView) limits() {
+func (f *responseFormView) limits() {
 	f.MaxOrg, f.MaxEmail, f.MaxAnswer = maxOrgLen, maxEmailLen, maxAnswerLen
 	f.MaxAnswerText = "10 000"
 }
@@ -307,10 +307,10 @@ func (s *Server) handleConsultation(r *http.Request) (*response, error) {
 	return &response{tmpl: "consultation", lay: layout{Title: d.Title, Section: "horinger", Page: v}}, nil
 }
 
-// formPage is page without the ETag: each rendering of a page with the
+// noStorePage is page without the ETag: each rendering of a page with the
 // response form carries a fresh form id, so it must not be served again
 // from a cache.
-func (s *Server) formPage(fn func(r *http.Request) (*response, error)) http.HandlerFunc {
+func (s *Server) noStorePage(fn func(r *http.Request) (*response, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		resp, err := fn(r)
@@ -367,7 +367,7 @@ func (s *Server) handleRespond(w http.ResponseWriter, r *http.Request) {
 			msg: "Det er sendt for mange skjemaer fra din adresse på kort tid. Vent litt og prøv igjen."})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, maxResponseBytes)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -432,7 +432,7 @@ func (s *Server) handleRespond(w http.ResponseWriter, r *http.Request) {
 
 // readForm reads and checks the posted form: the view to render again and
 // the response to record.
-func (s *Server) readForm(r *http.Request, d projections.ConsultationDetail) (*formView, services.ConsultationResponseForm) {
+func (s *Server) readForm(r *http.Request, d projections.ConsultationDetail) (*responseFormView, services.ConsultationResponseForm) {
 	f := s.newForm(d)
 	if id, ok := s.formIDOf(d.ConsultationID, r.PostForm.Get("skjema")); ok {
 		f.FormID, f.Token = id, s.formToken(d.ConsultationID, id)
@@ -519,7 +519,7 @@ func (s *Server) formIDOf(consultationID, token string) (string, bool) {
 // checkReplace checks the one-response-per-organisation rule against the
 // read model, so the reader gets the message next to the field; the domain
 // decides again when the response is recorded.
-func (s *Server) checkReplace(f *formView, d projections.ConsultationDetail) int {
+func (s *Server) checkReplace(f *responseFormView, d projections.ConsultationDetail) int {
 	key := domain.OrganisationKey(f.Organisation)
 	has := false
 	for _, r := range d.Responses {

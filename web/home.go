@@ -130,6 +130,7 @@ type strategyGoal struct {
 	ID, Title, Href string
 	Count           int
 	SubGoals        []strategySubGoal
+	Indicators      []indicatorView
 }
 
 type strategySubGoal struct {
@@ -160,13 +161,18 @@ func (s *Server) handleStrategy(r *http.Request) (*response, error) {
 			subs[sg]++
 		}
 	}
+	indicators, err := s.goalIndicators()
+	if err != nil {
+		return nil, err
+	}
 	var v strategyView
 	// The current strategy first.
 	for i := len(st.Strategies) - 1; i >= 0; i-- {
 		p := st.Strategies[i]
 		sp := strategyPeriod{Strategy: p.Strategy, HeadingID: "strategi-" + idPart(p.Strategy)}
 		for _, g := range p.Goals {
-			sg := strategyGoal{ID: g.GoalID, Title: g.Title, Href: "/veikart?goal=" + url.QueryEscape(g.GoalID), Count: goals[g.GoalID]}
+			sg := strategyGoal{ID: g.GoalID, Title: g.Title, Href: "/veikart?goal=" + url.QueryEscape(g.GoalID), Count: goals[g.GoalID],
+				Indicators: indicators[g.GoalID]}
 			for _, s := range g.SubGoals {
 				sg.SubGoals = append(sg.SubGoals, strategySubGoal{ID: s.SubGoalID, Title: s.Title,
 					Href: "/veikart?subGoal=" + url.QueryEscape(s.SubGoalID), Count: subs[s.SubGoalID]})

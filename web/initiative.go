@@ -29,6 +29,7 @@ type initiativeView struct {
 	Reports                       []reportView
 	Chart                         chartView
 	Cases                         []caseLinkView
+	Dependencies                  dependenciesView
 	// AsOf is set on "as it stood on" pages: the date asked for.
 	AsOf, AsOfValue string
 	Version         uint64
@@ -125,6 +126,9 @@ func (s *Server) handleInitiative(r *http.Request) (*response, error) {
 			return nil, err
 		}
 		v = initiativeNow(x, d)
+		if v.Dependencies, err = s.dependenciesOf(id); err != nil {
+			return nil, err
+		}
 	}
 	v.Years, v.Today = years(), today(s.cfg.Now())
 	v.CanTravel = s.cfg.History != nil

@@ -290,6 +290,8 @@ type rmItem struct {
 	Span                  spanView
 	RAG, RAGClass         string
 	Milestones            []markerView
+	// DependencyAtRisk: something the initiative needs is at risk.
+	DependencyAtRisk bool
 }
 
 // A roadmap page shows at most perSubGoal initiatives per sub-goal, and
@@ -334,6 +336,9 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	}
 	v, err := buildRoadmap(x, rm, f, page, r.URL.Query(), s.cfg.Now())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.markDependencies(&v); err != nil {
 		return nil, err
 	}
 	return &response{tmpl: "roadmap", lay: layout{Title: "Veikart", Section: "veikart", Live: "/hendelser", Wide: true, Page: v}}, nil

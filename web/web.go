@@ -9,6 +9,8 @@
 //		History:   history,    // *services.History, for "as it stood on"
 //		EventTime: func(ctx context.Context, pos uint64) (time.Time, error) { … },
 //		Logger:    logger,
+//		// Optional: sign-in and the signed-in pages (secretariat.go).
+//		Secretariat: &web.SecretariatConfig{Sessions: sessions, Executor: commands, …},
 //	})
 //	api, err := httpapi.New(httpapi.Config{…, Web: site.Handler()})
 //
@@ -65,6 +67,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock (today's marker on the time lines); default time.Now.
 	Now func() time.Time
+	// Secretariat, when set, serves sign-in (/logg-inn) and the signed-in
+	// pages under /sekretariat (secretariat.go).
+	Secretariat *SecretariatConfig
 	// Responses records responses from the public consultation form; nil:
 	// the form is not offered.
 	Responses ResponseRecorder
@@ -87,6 +92,8 @@ type Server struct {
 	pages   *pages
 	assets  *assets
 	handler http.Handler
+	sek     *sekPages  // the signed-in area's templates
+	oidc    *oidcLogin // nil: no OpenID Connect sign-in
 
 	// done ends the live streams when the server shuts down (Close).
 	done    context.Context
@@ -133,6 +140,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pages: p, assets: a, streams: make(chan struct{}, maxStreams),
 		crossOrigin: http.NewCrossOriginProtection(), posts: newPostLimiter(cfg.FormPosts, cfg.FormBurst, cfg.Now)}
+	if err := s.initSecretariat(a); err != nil {
+		return nil, err
+	}
 	s.done, s.close = context.WithCancel(context.Background())
 	s.handler = s.secure(s.routes())
 	return s, nil
@@ -157,12 +167,15 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /radsmodell/moter/{id}", s.page(s.handleMeeting))
 	mux.HandleFunc("GET /radsmodell/saker/{id}", s.page(s.handleCase))
 	mux.HandleFunc("GET /vedtak", s.page(s.handleDecisions))
+	mux.HandleFunc("GET /rapporter", s.page(s.handleReports))
+	mux.HandleFunc("GET /rapporter/{roundId}", s.page(s.handleReport))
 	mux.HandleFunc("GET /feed/vedtak.atom", s.page(s.handleDecisionFeed))
 	mux.HandleFunc("GET /horinger", s.page(s.handleConsultations))
-	mux.HandleFunc("GET /horinger/{id}", s.formPage(s.handleConsultation))
+	mux.HandleFunc("GET /horinger/{id}", s.noStorePage(s.handleConsultation))
 	mux.HandleFunc("POST /horinger/{id}", s.handleRespond)
 	mux.HandleFunc("GET /hendelser", s.handleEvents)
 	mux.HandleFunc("GET /assets/{name}", s.assets.serve)
+	s.secretariatRoutes(mux)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		w.WriteHeader(http.StatusNoContent)

@@ -87,6 +87,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	signingKey := fs.String("signing-key", "", "Ed25519 key events are signed with (PEM PKCS #8 or the 32-byte seed); instances of a cluster must share it. Default: <data>/signing.key, generated on first start")
 	trustedKeys := fs.String("trusted-keys", "", "file of further public keys whose event signatures are accepted (earlier signing keys); see docs/AUDIT.md")
+	publicURL := fs.String("public-url", "", "the site's address as browsers see it, e.g. https://portefolje.example.no (https makes sign-in cookies Secure; OpenID Connect returns to it)")
+	oidcIssuer := fs.String("oidc-issuer", "", "OpenID Connect issuer URL for sign-in (e.g. HelseID); empty: sign-in with a token only")
+	oidcClientID := fs.String("oidc-client-id", "", "OpenID Connect client id")
+	oidcSecretFile := fs.String("oidc-client-secret-file", "", "file holding the OpenID Connect client secret")
+	oidcClaims := fs.String("oidc-claims-map", "", "JSON file mapping ID-token claims to role and organisation (docs/OPERATIONS.md)")
+	oidcScopes := fs.String("oidc-scopes", "profile,email", "OpenID Connect scopes besides openid, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -127,11 +133,26 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if *replicas < 0 {
 		return config{}, fmt.Errorf("%s must not be negative, not %d", source("replicas"), *replicas)
 	}
+	if *publicURL != "" && !strings.HasPrefix(*publicURL, "https://") && !strings.HasPrefix(*publicURL, "http://") {
+		return config{}, fmt.Errorf("%s must start with https:// or http://, not %q", source("public-url"), *publicURL)
+	}
+	if *oidcIssuer != "" && (*oidcClientID == "" || *oidcClaims == "") {
+		return config{}, fmt.Errorf("%s needs %s and %s", source("oidc-issuer"), source("oidc-client-id"), source("oidc-claims-map"))
+	}
+	var scopes []string
+	for _, sc := range strings.Split(*oidcScopes, ",") {
+		if sc = strings.TrimSpace(sc); sc != "" && sc != "openid" && *oidcIssuer != "" {
+			scopes = append(scopes, sc)
+		}
+	}
 	return config{
 		daemon: daemon.Config{
 			DataDir: *dataDir, HTTPAddr: *httpAddr, OpsAddr: *opsAddr, AuthFile: *authFile, NATSURLs: *natsURL,
 			Replicas: *replicas, NATSListen: *natsListen, SyncAlways: *syncMode == "always",
 			Demo: *demo, SigningKeyFile: *signingKey, TrustedKeysFile: *trustedKeys,
+			PublicURL: *publicURL,
+			OIDC: daemon.OIDCConfig{Issuer: *oidcIssuer, ClientID: *oidcClientID, ClientSecretFile: *oidcSecretFile,
+				ClaimsMapFile: *oidcClaims, Scopes: scopes},
 		},
 		logLevel: level,
 		stdout:   os.Stdout,

@@ -188,6 +188,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 
 	root.AddGroup(
 		&cobra.Group{ID: "portfolio", Title: "Strategy and initiatives:"},
+		&cobra.Group{ID: "plan", Title: "Realisation plan and reporting:"},
 		&cobra.Group{ID: "council", Title: "Council:"},
 		&cobra.Group{ID: "audit", Title: "Audit:"},
 		&cobra.Group{ID: "admin", Title: "Administration:"},
@@ -199,6 +200,7 @@ Exit codes: 0 ok, 1 the server refused or could not be reached,
 		}
 	}
 	add("portfolio", a.strategyCmd(), a.initiativeCmd(), a.initiativesCmd(), a.roadmapCmd())
+	add("plan", a.planCmds()...)
 	add("council", a.councilCmd())
 	add("council", a.consultationsCmd())
 	add("audit", a.auditCmd())

@@ -25,6 +25,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
@@ -77,6 +79,11 @@ type Config struct {
 	Out io.Writer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// PublicURL is the site's address as browsers see it (https makes
+	// the sign-in cookies Secure; OpenID Connect redirects back to it).
+	PublicURL string
+	// OIDC, with an issuer, offers sign-in through OpenID Connect.
+	OIDC OIDCConfig
 }
 
 // Daemon is a running server.
@@ -98,6 +105,11 @@ type Daemon struct {
 	Cmds    *services.CommandService
 	History *services.History
 	Auth    *services.Authenticator
+	// Sessions are the web site's sign-in sessions.
+	Sessions *services.Sessions
+	// Policy records DependencyAtRisk and DependencyRiskCleared.
+	Policy         *services.DependencyPolicy
+	policyReaction prometheus.Histogram
 	// Contacts seals the contact addresses of consultation responses.
 	Contacts *services.ContactSealer
 
@@ -207,6 +219,9 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.startPolicy(runCtx); err != nil {
+		return nil, err
+	}
 
 	if cfg.Demo {
 		if err := d.seedDemo(ctx); err != nil {
@@ -214,15 +229,22 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		}
 	}
 
+	verifier := services.NewVerifier(d.Store, d.trusted, cfg.Logger)
+	sek, err := d.secretariat(ctx, idem, verifier)
+	if err != nil {
+		return nil, err
+	}
 	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now,
-		Responses: &services.ConsultationForms{Exec: d.Cmds, Sealer: d.Contacts, Now: cfg.Now},
-		FormKey:   d.Contacts.DeriveKey("web consultation form ids")})
+		Secretariat: sek,
+		Responses:   &services.ConsultationForms{Exec: d.Cmds, Sealer: d.Contacts, Now: cfg.Now},
+		FormKey:     d.Contacts.DeriveKey("web consultation form ids")})
 	if err != nil {
 		return nil, err
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Logger: cfg.Logger, Auth: d.Auth, Idempotency: idem, Executor: d.Cmds, Queries: d.Reads,
-		History: d.History, Verify: services.NewVerifier(d.Store, d.trusted, cfg.Logger).Verify, ReadyCheck: d.ready, Collectors: d.collectors(), Rebuild: d.rebuild, Backup: d,
+		History: d.History, Verify: verifier.Verify, ReadyCheck: d.ready,
+		Collectors: append(d.collectors(), d.policyCollectors()...), Rebuild: d.rebuild, Backup: d,
 		AuditKey: httpapi.NewAuditKey(d.signer.Public().(ed25519.PublicKey), d.trusted[1:]),
 		Contacts: d.Contacts, Now: cfg.Now,
 		Web: site.Handler(),
@@ -393,9 +415,14 @@ func (d *Daemon) seedDemo(ctx context.Context) error {
 	}
 	start := time.Now()
 	p := services.Principal{Name: "demo-seed", Role: services.RoleSecretariat}
-	n, _, err := services.SeedDemo(ctx, d.Cmds, p, d.cfg.Now())
+	n, last, err := services.SeedDemo(ctx, d.Cmds, p, d.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
+	}
+	// The demo is recorded when the dependency policy has reacted to it
+	// too: the log stands still from here until someone writes.
+	if err := d.Policy.WaitFor(ctx, last); err != nil {
+		return fmt.Errorf("demo data: the dependency policy: %w", err)
 	}
 	d.log.Info("recorded demo data", "commands", n, "took", time.Since(start).Round(time.Millisecond).String())
 	fmt.Fprintf(d.cfg.Out, "portfoliod: recorded demo data (%d commands); turn it off with --demo=false\n", n)

@@ -302,7 +302,7 @@ func checkCmdResult(t testing.TB, r *resp) cmdResult {
 		}
 	}
 	switch c.AggregateType {
-	case "strategy", "initiative", "meeting", "case", "consultation":
+	case "strategy", "initiative", "meeting", "case", "indicator", "round", "dependency", "consultation":
 	default:
 		t.Errorf("%s: aggregateType %q", r, c.AggregateType)
 	}

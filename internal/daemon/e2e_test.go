@@ -369,6 +369,14 @@ func TestE2ERoleMatrix(t *testing.T) {
 		"DeferCase":          with(council, "reason", "Utsatt."),
 		"CorrectDecision": {"caseId": adm.caseID, "correctsEventId": adm.res.Events[0].ID,
 			"reason": "Skrivefeil i vedtaket.", "resolution": "E-helserådet gir sin tilslutning (rettet)."},
+		"DefineIndicator": {"goalId": "M1", "name": "Digital dialog", "unit": "prosent", "direction": "increase",
+			"baseline": obj{"value": 40, "date": "2023-12-31"}, "target": obj{"value": 80, "date": "2030-12-31"}},
+		"RecordIndicatorValue": {"indicatorId": newULID(), "period": "2026", "value": 50},
+		"OpenReportingRound":   {"label": "2026-T1", "periodEnd": "2026-04-30", "deadline": "2026-05-15"},
+		"CloseReportingRound":  {"roundId": newULID()},
+		"DeclareDependency":    {"initiativeId": iniA, "dependsOn": iniK, "neededBy": "2026-12-31", "description": "Trenger Akson."},
+		"RemoveDependency": {"dependencyId": e.ok(tokSek, "DeclareDependency", obj{"initiativeId": iniA, "dependsOn": iniK,
+			"neededBy": "2027-12-31", "description": "Trenger Akson."}).AggregateID, "reason": "Løst."},
 
 		"OpenConsultation": {"consultationId": cons, "title": "Høring", "description": "Forslag.", "questions": []string{"Enig?"},
 			"invitedBodies": []string{"KS"}, "deadline": time.Now().AddDate(0, 1, 0).Format(time.DateOnly)},
@@ -379,7 +387,7 @@ func TestE2ERoleMatrix(t *testing.T) {
 		"CloseConsultation":           {"consultationId": cons, "summary": "Oppsummert."},
 	}
 	ownerCommands := map[string]bool{"ProposeInitiative": true, "WithdrawInitiative": true, "ReportStatus": true,
-		"ReportMilestone": true, "CloseInitiative": true}
+		"ReportMilestone": true, "CloseInitiative": true, "DeclareDependency": true, "RemoveDependency": true}
 	for _, name := range domain.CommandNames {
 		if bodies[name] == nil {
 			t.Fatalf("no body for %s (a command added to domain.CommandNames?)", name)

@@ -102,7 +102,7 @@ func parseFlags(args []string) (*config, error) {
 	}
 	fs.Float64Var(&scale, "scale", scale, "size factor (default $BENCH_SCALE or 1): P3 events 200k×scale, initiatives 10k×min(scale,1), measuring windows 5s×scale (0.5–10 s)")
 	profiles := fs.String("profiles", "always,interval", "durability profiles: always (SyncAlways, fsync per write), interval (no SyncAlways: the server's fsync interval)")
-	only := fs.String("only", "", "comma-separated figures to measure: P1…P8, W1…W3, B1, C (ceilings only); empty: all. The ceilings a selected ratio needs are measured too")
+	only := fs.String("only", "", "comma-separated figures to measure: P1…P8, W1…W3, B1, R1, R2, C (ceilings only); empty: all. The ceilings a selected ratio needs are measured too")
 	window := fs.Duration("window", 0, "measuring window of each throughput figure (default 5s×scale, 0.5–10 s)")
 	events := fs.Int("events", 0, "events in the P3/P6/P7/P8 stream (default 200000×scale, at least 2000)")
 	initiatives := fs.Int("initiatives", 0, "initiatives in that stream (default 10000×min(scale,1), at least 20)")
@@ -149,12 +149,12 @@ func parseFlags(args []string) (*config, error) {
 		id = strings.ToUpper(strings.TrimSpace(id))
 		switch id {
 		case "":
-		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "B1", "C":
+		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "B1", "R1", "R2", "C":
 			c.only[id] = true
 		case "CEILINGS":
 			c.only["C"] = true
 		default:
-			return nil, fmt.Errorf("-only: unknown figure %q (P1…P8, W1…W3, B1, C)", id)
+			return nil, fmt.Errorf("-only: unknown figure %q (P1…P8, W1…W3, B1, R1, R2, C)", id)
 		}
 	}
 	c.window = *window
@@ -305,6 +305,12 @@ func (b *bench) runAll(ctx context.Context) error {
 		}},
 		{[]string{"W1", "W2", "W3"}, "W1–W3 (web pages)", func(ctx context.Context, p profile, c *ceilings) error {
 			return b.webFigures(ctx, p)
+		}},
+		{[]string{"R1"}, "R1 (portfolio report)", func(ctx context.Context, p profile, c *ceilings) error {
+			return b.reportFigure(ctx, p)
+		}},
+		{[]string{"R2"}, "R2 (dependency policy lag)", func(ctx context.Context, p profile, c *ceilings) error {
+			return b.policyFigure(ctx, p)
 		}},
 		{[]string{"B1"}, "B1 (backup and restore)", func(ctx context.Context, p profile, c *ceilings) error {
 			return b.backupFigures(ctx, p)

@@ -242,6 +242,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[domain.Purpose]():         strs(domain.Purposes),
 	reflect.TypeFor[domain.Outcome]():         strs(domain.Outcomes),
 	reflect.TypeFor[domain.MilestoneStatus](): strs(domain.MilestoneStatuses),
+	reflect.TypeFor[domain.Direction]():       {string(domain.Increase), string(domain.Decrease)},
 }
 
 func strs[T ~string](vs []T) []string {
@@ -273,6 +274,14 @@ var constraints = map[string]constraint{
 	"number":           {min: intp(1)},
 	"estimatedCostNOK": {min: intp(0)},
 	"correctedType":    {enum: decisionEventTypes},
+}
+
+// unconstrained lists fields (Type.Field) whose JSON name is constrained
+// elsewhere but which are free text: a reporting round's label ("2026-T3")
+// is no meeting label.
+var unconstrained = map[string]bool{
+	"ReportingRoundOpened.Label": true,
+	"ReportingRoundClosed.Label": true,
 }
 
 // decisionEventTypes are the event types that record a council decision:
@@ -419,7 +428,9 @@ func baseSchema(f field, constrained bool) ([]string, error) {
 	}
 	var c constraint
 	if constrained {
-		c = constraints[f.name]
+		if !unconstrained[f.goName] {
+			c = constraints[f.name]
+		}
 	}
 	var parts []string
 	switch {
@@ -450,6 +461,25 @@ func baseSchema(f field, constrained bool) ([]string, error) {
 		}
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		parts = append(parts, "type: array", "items: {type: string}")
+	case t.Kind() == reflect.Float64:
+		parts = append(parts, "type: number")
+	case t.Kind() == reflect.Struct:
+		// A small value object (a measure, a correction): its fields inline.
+		var props, req []string
+		for _, sf := range fields(t) {
+			sub, err := baseSchema(sf, constrained)
+			if err != nil {
+				return nil, err
+			}
+			props = append(props, sf.name+": {"+strings.Join(sub, ", ")+"}")
+			if !sf.optional {
+				req = append(req, sf.name)
+			}
+		}
+		parts = append(parts, "type: object", "properties: {"+strings.Join(props, ", ")+"}")
+		if len(req) > 0 {
+			parts = append(parts, "required: "+flowList(req))
+		}
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
 		// A list of small records (an answer: question and text): the
 		// items inline, as the records have no schema of their own.
@@ -594,6 +624,18 @@ func mdType(f field) (string, error) {
 		s = "integer"
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		s = "array of string"
+	case t.Kind() == reflect.Float64:
+		s = "number"
+	case t.Kind() == reflect.Struct:
+		var parts []string
+		for _, sf := range fields(t) {
+			st, err := mdType(sf)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, "`"+sf.name+"` ("+st+")")
+		}
+		s = "object: " + strings.Join(parts, ", ")
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
 		var parts []string
 		for _, ef := range fields(t.Elem()) {

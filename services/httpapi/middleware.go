@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
@@ -109,7 +111,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			slog.String("correlation_id", ri.correlationID),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.String("query", r.URL.RawQuery),
+			slog.String("query", redactQuery(r.URL.RawQuery)),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Int64("bytes", sw.bytes),
@@ -163,3 +165,30 @@ func levelFor(status int) slog.Level {
 func slogString(k, v string) slog.Attr { return slog.String(k, v) }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// secretParams are query parameters whose values are secrets: an OpenID
+// Connect callback's authorization code and state, tokens, and the id of
+// a kept form draft (web sign-in). Their values never reach the log.
+var secretParams = map[string]bool{"code": true, "state": true, "token": true, "id_token": true,
+	"access_token": true, "session_state": true, "utkast": true}
+
+// redactQuery returns the raw query with the values of secretParams
+// replaced by REDACTED.
+func redactQuery(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	changed := false
+	for i, p := range parts {
+		k, _, ok := strings.Cut(p, "=")
+		if name, err := url.QueryUnescape(k); ok && err == nil && secretParams[strings.ToLower(name)] {
+			parts[i] = k + "=REDACTED"
+			changed = true
+		}
+	}
+	if !changed {
+		return raw
+	}
+	return strings.Join(parts, "&")
+}

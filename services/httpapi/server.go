@@ -234,6 +234,7 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /v1/council/decisions", s.handleDecisions)
 	handle("GET /v1/consultations", s.handleConsultations)
 	handle("GET /v1/consultations/{id}", s.handleConsultation)
+	s.planRoutes(handle)
 	handle("GET /v1/audit/events", s.handleAuditEvents)
 	handle("GET /v1/audit/verify", s.handleAuditVerify)
 	handle("GET /v1/audit/key", s.handleAuditKey)

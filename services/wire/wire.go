@@ -89,6 +89,8 @@ type StatusView struct {
 	ReportedBy string      `json:"reportedBy,omitempty"`
 	EventID    string      `json:"eventId"`
 	Position   uint64      `json:"position"`
+	// RoundID is the reporting round the report belongs to ("" for none).
+	RoundID string `json:"roundId,omitempty"`
 }
 
 // MilestoneView is a milestone and where it stands.

@@ -55,9 +55,9 @@ func mainText(p *browsertest.Page) string {
 	return browsertest.Eval[string](p, `document.querySelector("main").innerText`)
 }
 
-// fill types into the empty fields of a freshly loaded response form (the
+// fillResponse types into the empty fields of a freshly loaded response form (the
 // page may have scripts off).
-func fill(p *browsertest.Page, org, email, answer1 string, replace bool) {
+func fillResponse(p *browsertest.Page, org, email, answer1 string, replace bool) {
 	actions := []chromedp.Action[chromedp.Void]{
 		chromedp.SendKeys(chromedp.CSS(`#organisasjon`), org),
 		chromedp.SendKeys(chromedp.CSS(`#epost`), email),
@@ -69,8 +69,8 @@ func fill(p *browsertest.Page, org, email, answer1 string, replace bool) {
 	p.Do("fill the response form", actions...)
 }
 
-// submit sends the form and returns the status of the page it leads to.
-func submit(t *testing.T, p *browsertest.Page) int64 {
+// submitResponse sends the form and returns the status of the page it leads to.
+func submitResponse(t *testing.T, p *browsertest.Page) int64 {
 	t.Helper()
 	res, err := runResponse(p, chromedp.Click(chromedp.CSS(`form.response-form button[type=submit]`)))
 	if err != nil {
@@ -113,8 +113,8 @@ func TestConsultationPagesAccessible(t *testing.T) {
 	t.Run("the form with validation errors", func(t *testing.T) {
 		p := browser.NewPage(t)
 		p.Open(site.URL() + "/horinger/" + open)
-		fill(p, " ", "ikke-en-adresse", " ", false)
-		if st := submit(t, p); st != http.StatusUnprocessableEntity {
+		fillResponse(p, " ", "ikke-en-adresse", " ", false)
+		if st := submitResponse(t, p); st != http.StatusUnprocessableEntity {
 			t.Fatalf("an empty form answered %d, want 422", st)
 		}
 		text := mainText(p)
@@ -157,8 +157,8 @@ func TestResponseFormWithoutJavaScript(t *testing.T) {
 	p.DisableJavaScript()
 
 	p.Open(site.URL() + path)
-	fill(p, org, "postmottak@nettleser.example.no", first, false)
-	if st := submit(t, p); st != 200 {
+	fillResponse(p, org, "postmottak@nettleser.example.no", first, false)
+	if st := submitResponse(t, p); st != 200 {
 		t.Fatalf("submit: the receipt page answered %d", st)
 	}
 	if u := p.URL(); !strings.Contains(u, "mottatt=1") {
@@ -194,8 +194,8 @@ func TestResponseFormWithoutJavaScript(t *testing.T) {
 	second := "Illustrativt svar: vi har endret syn " + tag + "."
 	t.Run("a second submission needs the replace step", func(t *testing.T) {
 		p.Open(site.URL() + path)
-		fill(p, strings.ToUpper(org), "postmottak@nettleser.example.no", second, false)
-		if st := submit(t, p); st != http.StatusConflict {
+		fillResponse(p, strings.ToUpper(org), "postmottak@nettleser.example.no", second, false)
+		if st := submitResponse(t, p); st != http.StatusConflict {
 			t.Fatalf("a second response without the replace step answered %d, want 409", st)
 		}
 		if !strings.Contains(mainText(p), "Organisasjonen har allerede sendt et svar") {
@@ -206,7 +206,7 @@ func TestResponseFormWithoutJavaScript(t *testing.T) {
 		}
 		// The page shown again keeps what was typed; tick the box and send.
 		p.Do("tick replace", chromedp.Click(chromedp.CSS(`#erstatt`)))
-		if st := submit(t, p); st != 200 {
+		if st := submitResponse(t, p); st != 200 {
 			t.Fatalf("the replacement answered %d", st)
 		}
 		c := consultationNow(t, id)

@@ -171,8 +171,28 @@ func publicPages(t *testing.T) []publicPage {
 		{"meeting", "/radsmodell/moter/" + meeting, 200},
 		{"case", "/radsmodell/saker/" + caseID, 200},
 		{"decision register", "/vedtak", 200},
+		{"reports", "/rapporter", 200},
+		{"closed report", "/rapporter/" + roundID(t, projections.RoundClosed), 200},
+		{"open round", "/rapporter/" + roundID(t, projections.RoundOpen), 200},
+		{"initiative with dependencies", "/tiltak/" + initiativeID(t, "Pasientens legemiddelliste (PLL)"), 200},
 		{"unknown page", "/finnes-ikke", 404},
 	}
+}
+
+// roundID is the latest demo round in the state.
+func roundID(t *testing.T, state string) string {
+	t.Helper()
+	rs, err := site.Reads.Rounds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.State == state {
+			return r.RoundID
+		}
+	}
+	t.Fatalf("the demo has no %s round", state)
+	return ""
 }
 
 // ---- the API ----
