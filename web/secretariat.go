@@ -103,6 +103,10 @@ func (s *Server) secretariatRoutes(mux *http.ServeMux) {
 	form("/sekretariat/tiltak/{id}/milepel/{ms}/{how}", rolesWriters, s.loadMilestone)
 	form("/sekretariat/tiltak/{id}/livslop/{action}", rolesWriters, s.loadLifecycle)
 
+	page("/sekretariat/horinger", rolesSecretariat, s.handleSekConsultations)
+	page("/sekretariat/horinger/{id}", rolesSecretariat, s.handleSekConsultation)
+	form("/sekretariat/horinger/{id}/publiser/{response}", rolesSecretariat, s.loadPublishResponse)
+
 	page("/sekretariat/revisjon", rolesAuditor, s.handleAudit)
 	page("/sekretariat/revisjon/{kind}/{id}", rolesAuditor, s.handleAuditHistory)
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/projections"
+	"github.com/ehelse/portfolio/services"
 )
 
 // Queries are the read models. *projections.ReadModels implements it.
@@ -78,6 +79,9 @@ type Config struct {
 	// be the same on every instance and across restarts. Empty: ids are
 	// not signed.
 	FormKey []byte
+	// Contacts opens the contact addresses of consultation responses on
+	// the secretariat's pages; nil: they are not shown.
+	Contacts services.ContactOpener
 	// FormPosts and FormBurst bound the form posts per client address:
 	// FormBurst at once, then FormPosts per second; defaults one per six
 	// seconds, ten at once.

@@ -237,7 +237,8 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	site, err := web.New(web.Config{Queries: d.Reads, History: d.History, EventTime: d.eventTime, Logger: cfg.Logger, Now: cfg.Now,
 		Secretariat: sek,
 		Responses:   &services.ConsultationForms{Exec: d.Cmds, Sealer: d.Contacts, Now: cfg.Now},
-		FormKey:     d.Contacts.DeriveKey("web consultation form ids")})
+		FormKey:     d.Contacts.DeriveKey("web consultation form ids"),
+		Contacts:    d.Contacts})
 	if err != nil {
 		return nil, err
 	}

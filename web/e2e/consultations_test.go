@@ -219,8 +219,27 @@ func TestResponseFormWithoutJavaScript(t *testing.T) {
 		if strings.Contains(text, first) || strings.Contains(text, second) {
 			t.Fatal("the public page shows the replaced response, or the new one before it is published")
 		}
-		_, pos := command(t, "PublishConsultationResponse", map[string]any{"consultationId": id, "responseId": c.Responses[1].ResponseID})
-		waitRead(t, pos)
+		newID := c.Responses[1].ResponseID
+
+		// The secretariat reads every response on its pages and publishes
+		// the new one from there.
+		sek := sekPage(t, "sekretariat")
+		sek.Open(site.URL() + "/sekretariat/horinger/" + id)
+		requireClean(t, sek, "the secretariat's consultation page")
+		st := mainText(sek)
+		for _, want := range []string{first, second, "Erstattet av svaret mottatt", "Ikke publisert", "postmottak@nettleser.example.no", "webskjema"} {
+			if !strings.Contains(st, want) {
+				t.Errorf("the secretariat's page lacks %q", want)
+			}
+		}
+		sek.Open(site.URL() + "/sekretariat/horinger/" + id + "/publiser/" + newID)
+		requireClean(t, sek, "the publish form")
+		if st := submit(t, sek); st != 200 {
+			t.Fatalf("publish from the secretariat's page: status %d", st)
+		}
+		if c := consultationNow(t, id); !c.Responses[1].Published {
+			t.Fatal("the secretariat's form did not publish the response")
+		}
 		p.Open(site.URL() + path)
 		if text := mainText(p); !strings.Contains(text, second) || strings.Contains(text, first) {
 			t.Fatal("after publishing, the page does not show the new response only")
