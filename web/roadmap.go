@@ -362,7 +362,15 @@ func buildRoadmap(x *strategyIndex, rm projections.RoadmapView, f filters, page 
 	narrowed := f.Owner != "" || f.UserGroup != "" || f.Phase != "" || f.Q != ""
 	shown := make([]bool, len(t.items))
 	total := 0
-	for gi, g := range rm.Goals {
+	// The current strategy's goals first: an earlier period's goals are
+	// history, read after what is being worked on now.
+	order := make([]int, len(rm.Goals))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(rm.Goals[b].Strategy, rm.Goals[a].Strategy) })
+	for _, gi := range order {
+		g := rm.Goals[gi]
 		if f.Goal != "" && g.GoalID != f.Goal {
 			continue
 		}

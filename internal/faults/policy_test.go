@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -140,6 +141,11 @@ func waitPolicy(t *testing.T, logPath string, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		b, _ := os.ReadFile(logPath)
+		// Only the running process's lines: an earlier (killed) one's
+		// metrics URL is still in the log until the new one prints its own.
+		if i := bytes.LastIndex(b, []byte("==== start ")); i >= 0 {
+			b = b[i:]
+		}
 		if ms := metricsURL.FindAllSubmatch(b, -1); len(ms) > 0 {
 			u := string(ms[len(ms)-1][1])
 			ops := newClient(strings.TrimSuffix(u, "/metrics"), 5*time.Second)
