@@ -33,19 +33,11 @@ func (a *app) indicatorsCmd() *cobra.Command {
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
-			resp, err := a.get(cmd.Context(), "/v1/indicators/"+id(args[0]), nil, &o)
-			if err != nil {
-				return err
-			}
-			return a.print(resp, renderIndicator)
+			return a.show(cmd.Context(), "/v1/indicators/"+id(args[0]), nil, &o, renderIndicator)
 		}
 		q := url.Values{}
 		setIf(q, "goal", goal)
-		resp, err := a.get(cmd.Context(), "/v1/indicators", q, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderIndicators)
+		return a.show(cmd.Context(), "/v1/indicators", q, &o, renderIndicators)
 	})
 	cmd.Flags().StringVar(&goal, "goal", "", "only the indicators of this goal, e.g. M1")
 	addQueryFlags(cmd, &o)
@@ -61,17 +53,9 @@ func (a *app) roundsCmd() *cobra.Command {
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
-			resp, err := a.get(cmd.Context(), "/v1/reporting-rounds/"+id(args[0]), nil, &o)
-			if err != nil {
-				return err
-			}
-			return a.print(resp, renderRound)
+			return a.show(cmd.Context(), "/v1/reporting-rounds/"+id(args[0]), nil, &o, renderRound)
 		}
-		resp, err := a.get(cmd.Context(), "/v1/reporting-rounds", nil, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderRounds)
+		return a.show(cmd.Context(), "/v1/reporting-rounds", nil, &o, renderRounds)
 	})
 	addQueryFlags(cmd, &o)
 	return cmd
@@ -113,11 +97,7 @@ func (a *app) reportCmd() *cobra.Command {
 		if a.output == outCSV {
 			setIf(q, "section", section)
 		}
-		resp, err := a.get(cmd.Context(), path, q, &o, outTable, outJSON, outCSV)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderReport)
+		return a.show(cmd.Context(), path, q, &o, renderReport, outTable, outJSON, outCSV)
 	})
 	cmd.Flags().StringVar(&section, "section", "", "with --output csv: initiatives (default), milestones, decisions or changes")
 	cmd.Flags().StringVar(&xlsx, "xlsx", "", "write the report as an Excel workbook (one sheet per section) to `FILE`")
@@ -143,11 +123,7 @@ func (a *app) dependenciesCmd() *cobra.Command {
 		if atRisk {
 			q.Set("atRisk", "true")
 		}
-		resp, err := a.get(cmd.Context(), "/v1/dependencies", q, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderDependencies)
+		return a.show(cmd.Context(), "/v1/dependencies", q, &o, renderDependencies)
 	})
 	cmd.Flags().StringVar(&initiative, "initiative", "", "only the dependencies of or on this initiative")
 	cmd.Flags().BoolVar(&atRisk, "at-risk", false, "only the dependencies at risk")
