@@ -173,6 +173,32 @@ func syncTree(dir string) error {
 	})
 }
 
+// start creates the target directory and starts an embedded server on it.
+// finish, deferred with the restore's error, stops the server, syncs the
+// new tree to disk and, when anything failed, removes the directory again.
+func (t *restoreTarget) start(ctx context.Context) (ns *embedded.Server, js jetstream.JetStream, finish func(*error), err error) {
+	if err := t.create(); err != nil {
+		return nil, nil, nil, err
+	}
+	ns, js, err = startRestoreServer(ctx, t.dir)
+	if err != nil {
+		t.undo()
+		return nil, nil, nil, err
+	}
+	finish = func(errp *error) {
+		if cerr := ns.Shutdown(context.Background()); cerr != nil && *errp == nil {
+			*errp = fmt.Errorf("stop the embedded NATS server: %w", cerr)
+		}
+		if *errp == nil {
+			*errp = syncTree(t.dir)
+		}
+		if *errp != nil {
+			t.undo()
+		}
+	}
+	return ns, js, finish, nil
+}
+
 // Restore creates cfg.DataDir from a backup written by portfolioctl
 // backup: it checks the whole file (structure, every checksum, the
 // manifest), restores each stream through JetStream's restore API into an
@@ -207,25 +233,11 @@ func Restore(ctx context.Context, cfg RestoreConfig) (res RestoreResult, err err
 		return res, err
 	}
 
-	if err := target.create(); err != nil {
-		return res, err
-	}
-	ns, js, err := startRestoreServer(ctx, cfg.DataDir)
+	ns, js, finish, err := target.start(ctx)
 	if err != nil {
-		target.undo()
 		return res, err
 	}
-	defer func() {
-		if cerr := ns.Shutdown(context.Background()); cerr != nil && err == nil {
-			err = fmt.Errorf("stop the embedded NATS server: %w", cerr)
-		}
-		if err == nil {
-			err = syncTree(cfg.DataDir)
-		}
-		if err != nil {
-			target.undo()
-		}
-	}()
+	defer finish(&err)
 
 	r := backupfile.NewReader(bufio.NewReaderSize(&progressReader{r: f, total: size, phase: "restoring", fn: cfg.Progress}, 1<<20))
 	it, err := r.Next()

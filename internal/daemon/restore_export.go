@@ -197,25 +197,11 @@ func RestoreExport(ctx context.Context, cfg RestoreConfig) (res RestoreResult, e
 		return res, err
 	}
 
-	if err := target.create(); err != nil {
-		return res, err
-	}
-	ns, js, err := startRestoreServer(ctx, cfg.DataDir)
+	_, js, finish, err := target.start(ctx)
 	if err != nil {
-		target.undo()
 		return res, err
 	}
-	defer func() {
-		if cerr := ns.Shutdown(context.Background()); cerr != nil && err == nil {
-			err = fmt.Errorf("stop the embedded NATS server: %w", cerr)
-		}
-		if err == nil {
-			err = syncTree(cfg.DataDir)
-		}
-		if err != nil {
-			target.undo()
-		}
-	}()
+	defer finish(&err)
 
 	sc := eventstore.StreamConfig(eventstore.Config{Stream: cfg.Stream})
 	if sum.first > 1 {
