@@ -255,6 +255,15 @@ func eventNO(e string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// hits is a search's count in words: "Ingen tiltak passer til søket." or
+// "3 tiltak" and tail (the nouns used are the same in singular and plural).
+func hits(n int, noun, tail string) string {
+	if n == 0 {
+		return "Ingen " + noun + " passer til søket."
+	}
+	return itoa(n) + " " + noun + tail
+}
+
 // stableBy sorts xs stably by less.
 func stableBy[T any](xs []T, less func(a, b T) bool) {
 	sort.SliceStable(xs, func(i, j int) bool { return less(xs[i], xs[j]) })
