@@ -121,6 +121,23 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// open fills in the logger, checks the target directory and opens the
+// file to restore from.
+func (cfg *RestoreConfig) open() (*restoreTarget, *os.File, int64, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	target, err := checkTarget(cfg.DataDir)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	f, size, err := openFile(cfg.File)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return target, f, size, nil
+}
+
 func openFile(path string) (*os.File, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -208,14 +225,7 @@ func (t *restoreTarget) start(ctx context.Context) (ns *embedded.Server, js jets
 // start (or copy them in).
 func Restore(ctx context.Context, cfg RestoreConfig) (res RestoreResult, err error) {
 	start := time.Now()
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	target, err := checkTarget(cfg.DataDir)
-	if err != nil {
-		return res, err
-	}
-	f, size, err := openFile(cfg.File)
+	target, f, size, err := cfg.open()
 	if err != nil {
 		return res, err
 	}
