@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -81,10 +83,7 @@ func (m *ReadModels) Dependencies(f DependencyFilter) ([]DependencyView, error) 
 		})
 	})
 	slices.SortStableFunc(out, func(a, b DependencyView) int {
-		if c := compareStrings(string(a.NeededBy), string(b.NeededBy)); c != 0 {
-			return c
-		}
-		return compareStrings(a.DependencyID, b.DependencyID)
+		return cmp.Or(cmp.Compare(a.NeededBy, b.NeededBy), strings.Compare(a.DependencyID, b.DependencyID))
 	})
 	return out, err
 }

@@ -2,9 +2,11 @@ package projections
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -259,26 +261,13 @@ func previousReport(tx *bolt.Tx, d roundDoc) (roundDoc, *PortfolioReport, error)
 
 func sortReport(rep *PortfolioReport) {
 	slices.SortStableFunc(rep.Initiatives, func(a, b ReportInitiative) int {
-		if c := compareStrings(a.Owner, b.Owner); c != 0 {
-			return c
-		}
-		if c := compareStrings(a.Title, b.Title); c != 0 {
-			return c
-		}
-		return compareStrings(a.InitiativeID, b.InitiativeID)
+		return cmp.Or(strings.Compare(a.Owner, b.Owner), strings.Compare(a.Title, b.Title),
+			strings.Compare(a.InitiativeID, b.InitiativeID))
 	})
 	kindOrder := map[string]int{MilestoneKindAchieved: 0, MilestoneKindSlipped: 1, MilestoneKindDue: 2}
 	slices.SortStableFunc(rep.Milestones, func(a, b ReportMilestone) int {
-		if c := kindOrder[a.Kind] - kindOrder[b.Kind]; c != 0 {
-			return c
-		}
-		if c := compareStrings(a.InitiativeTitle, b.InitiativeTitle); c != 0 {
-			return c
-		}
-		if c := compareStrings(a.InitiativeID, b.InitiativeID); c != 0 {
-			return c
-		}
-		return compareStrings(a.MilestoneID, b.MilestoneID)
+		return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]), strings.Compare(a.InitiativeTitle, b.InitiativeTitle),
+			strings.Compare(a.InitiativeID, b.InitiativeID), strings.Compare(a.MilestoneID, b.MilestoneID))
 	})
 }
 
@@ -386,13 +375,7 @@ func (m *ReadModels) Rounds() ([]RoundSummary, error) {
 		})
 	})
 	slices.SortStableFunc(out, func(a, b RoundSummary) int {
-		switch {
-		case a.OpenPosition > b.OpenPosition:
-			return -1
-		case a.OpenPosition < b.OpenPosition:
-			return 1
-		}
-		return 0
+		return cmp.Compare(b.OpenPosition, a.OpenPosition) // newest first
 	})
 	return out, err
 }
@@ -447,10 +430,7 @@ func (m *ReadModels) Round(id string) (RoundDetail, error) {
 	d.Owners = []OwnerReporting{}
 	byOwner := map[string]int{}
 	slices.SortStableFunc(rows, func(a, b ReportInitiative) int {
-		if c := compareStrings(a.Owner, b.Owner); c != 0 {
-			return c
-		}
-		return compareStrings(a.Title, b.Title)
+		return cmp.Or(strings.Compare(a.Owner, b.Owner), strings.Compare(a.Title, b.Title))
 	})
 	for _, r := range rows {
 		i, ok := byOwner[r.Owner]
