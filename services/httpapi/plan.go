@@ -69,15 +69,7 @@ func (s *Server) planJSON(w http.ResponseWriter, r *http.Request, check func() e
 	if !ok {
 		return
 	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, check); !ok {
-		return
-	}
-	v, err := read(pq)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	s.answer(w, r, check, func() (any, error) { return read(pq) })
 }
 
 func (s *Server) handleIndicators(w http.ResponseWriter, r *http.Request) {
