@@ -318,11 +318,7 @@ func readMeeting(tx *bolt.Tx, id string) (MeetingDetail, error) {
 		return MeetingDetail{}, notFound("meeting", id)
 	}
 	out := MeetingDetail{MeetingSummary: d.MeetingSummary, HeldAt: d.HeldAt, Agenda: []AgendaItem{}}
-	err = scanPrefix(tx, BucketAgenda, key(id, ""), func(k, v []byte) error {
-		var it AgendaItem
-		if err := json.Unmarshal(v, &it); err != nil {
-			return corrupt(BucketAgenda, k, err)
-		}
+	err = scanJSON(tx, BucketAgenda, key(id, ""), func(k []byte, it AgendaItem) error {
 		out.Agenda = append(out.Agenda, it)
 		return nil
 	})

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"cmp"
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -64,11 +63,7 @@ func (a *applier) applyDependency(id string, r domain.Recorded) (bool, error) {
 func (m *ReadModels) Dependencies(f DependencyFilter) ([]DependencyView, error) {
 	out := []DependencyView{}
 	err := m.view(func(tx *bolt.Tx) error {
-		return scanPrefix(tx, BucketDependencies, nil, func(k, val []byte) error {
-			var v DependencyView
-			if err := json.Unmarshal(val, &v); err != nil {
-				return corrupt(BucketDependencies, k, err)
-			}
+		return scanJSON(tx, BucketDependencies, nil, func(k []byte, v DependencyView) error {
 			if v.State == DependencyRemoved {
 				return nil
 			}

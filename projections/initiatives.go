@@ -2,7 +2,6 @@ package projections
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -351,11 +350,7 @@ func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 			return notFound("initiative", id)
 		}
 		d.StatusHistory = []StatusView{}
-		err = scanPrefix(tx, BucketStatusHistory, key(id, ""), func(k, v []byte) error {
-			var s StatusView
-			if err := json.Unmarshal(v, &s); err != nil {
-				return corrupt(BucketStatusHistory, k, err)
-			}
+		err = scanJSON(tx, BucketStatusHistory, key(id, ""), func(k []byte, s StatusView) error {
 			d.StatusHistory = append(d.StatusHistory, s)
 			return nil
 		})

@@ -144,11 +144,7 @@ func buildReport(tx *bolt.Tx, d roundDoc) (*PortfolioReport, error) {
 	}
 
 	statuses := map[string]StatusView{}
-	err = scanPrefix(tx, BucketRoundStatus, key(d.RoundID, ""), func(k, v []byte) error {
-		var s StatusView
-		if err := json.Unmarshal(v, &s); err != nil {
-			return corrupt(BucketRoundStatus, k, err)
-		}
+	err = scanJSON(tx, BucketRoundStatus, key(d.RoundID, ""), func(k []byte, s StatusView) error {
 		statuses[lastPart(k)] = s
 		return nil
 	})
@@ -157,11 +153,7 @@ func buildReport(tx *bolt.Tx, d roundDoc) (*PortfolioReport, error) {
 	}
 
 	included := map[string]bool{}
-	err = scanPrefix(tx, BucketInitiatives, nil, func(k, v []byte) error {
-		var ini InitiativeDetail
-		if err := json.Unmarshal(v, &ini); err != nil {
-			return corrupt(BucketInitiatives, k, err)
-		}
+	err = scanJSON(tx, BucketInitiatives, nil, func(k []byte, ini InitiativeDetail) error {
 		if !inReport(&ini, prevRows) {
 			return nil
 		}
@@ -237,11 +229,7 @@ func buildReport(tx *bolt.Tx, d roundDoc) (*PortfolioReport, error) {
 // previousReport is the report of the round closed last before d.
 func previousReport(tx *bolt.Tx, d roundDoc) (roundDoc, *PortfolioReport, error) {
 	var best roundDoc
-	err := scanPrefix(tx, BucketRounds, nil, func(k, v []byte) error {
-		var r roundDoc
-		if err := json.Unmarshal(v, &r); err != nil {
-			return corrupt(BucketRounds, k, err)
-		}
+	err := scanJSON(tx, BucketRounds, nil, func(k []byte, r roundDoc) error {
 		if r.State == RoundClosed && r.RoundID != d.RoundID && r.ClosePosition < d.ClosePosition &&
 			r.ClosePosition > best.ClosePosition {
 			best = r
@@ -365,11 +353,7 @@ func summarise(rep *PortfolioReport) ReportSummary {
 func (m *ReadModels) Rounds() ([]RoundSummary, error) {
 	out := []RoundSummary{}
 	err := m.view(func(tx *bolt.Tx) error {
-		return scanPrefix(tx, BucketRounds, nil, func(k, v []byte) error {
-			var r roundDoc
-			if err := json.Unmarshal(v, &r); err != nil {
-				return corrupt(BucketRounds, k, err)
-			}
+		return scanJSON(tx, BucketRounds, nil, func(k []byte, r roundDoc) error {
 			out = append(out, r)
 			return nil
 		})
@@ -408,11 +392,7 @@ func (m *ReadModels) Round(id string) (RoundDetail, error) {
 		}); err != nil {
 			return err
 		}
-		return scanPrefix(tx, BucketInitiatives, nil, func(k, v []byte) error {
-			var ini InitiativeDetail
-			if err := json.Unmarshal(v, &ini); err != nil {
-				return corrupt(BucketInitiatives, k, err)
-			}
+		return scanJSON(tx, BucketInitiatives, nil, func(k []byte, ini InitiativeDetail) error {
 			if !inReport(&ini, nil) {
 				return nil
 			}

@@ -193,6 +193,18 @@ func deleteKey(tx *bolt.Tx, bucketName string, k []byte) error {
 	return b.Delete(k)
 }
 
+// scanJSON calls fn with each value under a key with the prefix, in key
+// order, decoded from JSON.
+func scanJSON[T any](tx *bolt.Tx, bucketName string, prefix []byte, fn func(k []byte, v T) error) error {
+	return scanPrefix(tx, bucketName, prefix, func(k, data []byte) error {
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
+			return corrupt(bucketName, k, err)
+		}
+		return fn(k, v)
+	})
+}
+
 // scanPrefix calls fn for each key with the prefix, in key order.
 func scanPrefix(tx *bolt.Tx, bucketName string, prefix []byte, fn func(k, v []byte) error) error {
 	b, err := bucket(tx, bucketName)
