@@ -233,26 +233,37 @@ func (d *commandDef[C]) missing() []string {
 var commandRegistry = slices.Concat(strategyCommands, initiativeCommands, meetingCommands, caseCommands,
 	indicatorCommands, roundCommands, dependencyCommands)
 
-var commandsByName = func() map[string]commandEntry {
-	m := make(map[string]commandEntry, len(commandRegistry))
-	for _, c := range commandRegistry {
-		m[c.name()] = c
-	}
-	return m
-}()
+var commandsByName = byKey(commandRegistry, commandEntry.name)
 
 // commandOf finds the declaration of cmd and returns cmd as a value; false
 // for nil, a nil pointer or an unknown command.
-func commandOf(cmd Command) (commandEntry, Command, bool) {
-	if cmd == nil {
-		return nil, nil, false
+func commandOf(cmd Command) (commandEntry, Command, bool) { return declOf(commandRegistry, cmd) }
+
+// byKey indexes a registry by key.
+func byKey[D any](reg []D, key func(D) string) map[string]D {
+	m := make(map[string]D, len(reg))
+	for _, d := range reg {
+		m[key(d)] = d
 	}
-	for _, c := range commandRegistry {
-		if v, ok := c.value(cmd); ok {
-			return c, v, v != nil
+	return m
+}
+
+// declOf finds the declaration in reg that x is one of and returns x as a
+// value; false for nil, a nil pointer or an unknown one.
+func declOf[D interface{ value(V) (V, bool) }, V comparable](reg []D, x V) (D, V, bool) {
+	var (
+		none D
+		zero V
+	)
+	if x == zero {
+		return none, zero, false
+	}
+	for _, d := range reg {
+		if v, ok := d.value(x); ok {
+			return d, v, v != zero
 		}
 	}
-	return nil, nil, false
+	return none, zero, false
 }
 
 // CommandNames lists every command name, in the order of the contract.
@@ -430,27 +441,11 @@ func (d *eventDef[T, S, E]) missing() []string {
 var eventRegistry = slices.Concat(strategyEvents, initiativeEvents, meetingEvents, caseEvents, seriesEvents,
 	indicatorEvents, roundEvents, dependencyEvents)
 
-var eventsByType = func() map[string]eventEntry {
-	m := make(map[string]eventEntry, len(eventRegistry))
-	for _, e := range eventRegistry {
-		m[e.eventType()] = e
-	}
-	return m
-}()
+var eventsByType = byKey(eventRegistry, eventEntry.eventType)
 
 // eventOf finds the declaration of e and returns e as a value; false for
 // nil, a nil pointer or an unknown event.
-func eventOf(e Event) (eventEntry, Event, bool) {
-	if e == nil {
-		return nil, nil, false
-	}
-	for _, d := range eventRegistry {
-		if v, ok := d.value(e); ok {
-			return d, v, v != nil
-		}
-	}
-	return nil, nil, false
-}
+func eventOf(e Event) (eventEntry, Event, bool) { return declOf(eventRegistry, e) }
 
 // EventTypes lists every event type name, sorted.
 func EventTypes() []string {
