@@ -248,6 +248,16 @@ func byKey[D any](reg []D, key func(D) string) map[string]D {
 	return m
 }
 
+// lookup is what f says of the entry under k, or false when there is none.
+func lookup[D, R any](m map[string]D, k string, f func(D) R) (R, bool) {
+	d, ok := m[k]
+	if !ok {
+		var zero R
+		return zero, false
+	}
+	return f(d), true
+}
+
 // declOf finds the declaration in reg that x is one of and returns x as a
 // value; false for nil, a nil pointer or an unknown one.
 func declOf[D interface{ value(V) (V, bool) }, V comparable](reg []D, x V) (D, V, bool) {
@@ -278,31 +288,19 @@ var CommandNames = func() []string {
 // NewCommand returns a new zero command of the given name as a pointer, for
 // decoding, or false if there is no such command.
 func NewCommand(name string) (Command, bool) {
-	c, ok := commandsByName[name]
-	if !ok {
-		return nil, false
-	}
-	return c.newCommand(), true
+	return lookup(commandsByName, name, commandEntry.newCommand)
 }
 
 // CommandGivenBy says who may give the named command, or false if there is
 // no such command.
 func CommandGivenBy(name string) (GivenBy, bool) {
-	c, ok := commandsByName[name]
-	if !ok {
-		return 0, false
-	}
-	return c.givenBy(), true
+	return lookup(commandsByName, name, commandEntry.givenBy)
 }
 
 // CommandAggregate is the aggregate type the named command addresses, or
 // false if there is no such command.
 func CommandAggregate(name string) (AggregateType, bool) {
-	c, ok := commandsByName[name]
-	if !ok {
-		return "", false
-	}
-	return c.aggregate(), true
+	return lookup(commandsByName, name, commandEntry.aggregate)
 }
 
 // ---- events ----
@@ -472,18 +470,10 @@ func EventTypesOf(a AggregateType) []string {
 // NewEvent returns the zero value of the named event type, or false if
 // there is no such event type.
 func NewEvent(eventType string) (Event, bool) {
-	e, ok := eventsByType[eventType]
-	if !ok {
-		return nil, false
-	}
-	return e.newEvent(), true
+	return lookup(eventsByType, eventType, eventEntry.newEvent)
 }
 
 // AggregateOf returns the aggregate type that events of this type belong to.
 func AggregateOf(eventType string) (AggregateType, bool) {
-	e, ok := eventsByType[eventType]
-	if !ok {
-		return "", false
-	}
-	return e.aggregate(), true
+	return lookup(eventsByType, eventType, eventEntry.aggregate)
 }
