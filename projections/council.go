@@ -310,12 +310,9 @@ func readMeetings(tx *bolt.Tx, forum string, year int) ([]MeetingSummary, error)
 
 func readMeeting(tx *bolt.Tx, id string) (MeetingDetail, error) {
 	var d meetingDoc
-	ok, err := getJSON(tx, BucketMeetings, []byte(id), &d)
+	err := getOne(tx, BucketMeetings, "meeting", id, &d)
 	if err != nil {
 		return MeetingDetail{}, err
-	}
-	if !ok || id == "" {
-		return MeetingDetail{}, notFound("meeting", id)
 	}
 	out := MeetingDetail{MeetingSummary: d.MeetingSummary, HeldAt: d.HeldAt, Agenda: []AgendaItem{}}
 	err = scanJSON(tx, BucketAgenda, key(id, ""), func(k []byte, it AgendaItem) error {

@@ -100,14 +100,7 @@ func (m *ReadModels) Indicators(goal string) ([]IndicatorView, error) {
 func (m *ReadModels) Indicator(id string) (IndicatorView, error) {
 	var v IndicatorView
 	err := m.view(func(tx *bolt.Tx) error {
-		ok, err := getJSON(tx, BucketIndicators, []byte(id), &v)
-		if err != nil {
-			return err
-		}
-		if !ok || id == "" {
-			return notFound("indicator", id)
-		}
-		return nil
+		return getOne(tx, BucketIndicators, "indicator", id, &v)
 	})
 	return v, err
 }

@@ -342,12 +342,9 @@ func (m *ReadModels) initiativesQuery(f InitiativeFilter) ([]InitiativeSummary, 
 func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 	var d InitiativeDetail
 	err := m.view(func(tx *bolt.Tx) error {
-		found, err := getJSON(tx, BucketInitiatives, []byte(id), &d)
+		err := getOne(tx, BucketInitiatives, "initiative", id, &d)
 		if err != nil {
 			return err
-		}
-		if !found || id == "" {
-			return notFound("initiative", id)
 		}
 		d.StatusHistory = []StatusView{}
 		err = scanJSON(tx, BucketStatusHistory, key(id, ""), func(k []byte, s StatusView) error {

@@ -370,12 +370,8 @@ func (m *ReadModels) Round(id string) (RoundDetail, error) {
 	var d RoundDetail
 	var rows []ReportInitiative
 	err := m.view(func(tx *bolt.Tx) error {
-		found, err := getJSON(tx, BucketRounds, []byte(id), &d.RoundSummary)
-		if err != nil {
+		if err := getOne(tx, BucketRounds, "reporting round", id, &d.RoundSummary); err != nil {
 			return err
-		}
-		if !found || id == "" {
-			return notFound("reporting round", id)
 		}
 		if d.State == RoundClosed {
 			var rep PortfolioReport

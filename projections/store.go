@@ -162,6 +162,19 @@ func putJSON(tx *bolt.Tx, bucketName string, k []byte, v any) error {
 }
 
 // getJSON decodes the value at k into v; it reports false when missing.
+// getOne reads the value under id into v; a KindNotFound error names what
+// when there is none (or id is empty).
+func getOne(tx *bolt.Tx, bucketName, what, id string, v any) error {
+	ok, err := getJSON(tx, bucketName, []byte(id), v)
+	if err != nil {
+		return err
+	}
+	if !ok || id == "" {
+		return notFound(what, id)
+	}
+	return nil
+}
+
 func getJSON(tx *bolt.Tx, bucketName string, k []byte, v any) (bool, error) {
 	b, err := bucket(tx, bucketName)
 	if err != nil {
