@@ -33,7 +33,7 @@ func (a *app) indicatorsCmd() *cobra.Command {
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
-			return a.show(cmd.Context(), "/v1/indicators/"+id(args[0]), nil, &o, renderIndicator)
+			return a.show(cmd.Context(), "/v1/indicators/"+id(args[0]), nil, &o, decoded(renderIndicator))
 		}
 		q := url.Values{}
 		setIf(q, "goal", goal)
@@ -53,7 +53,7 @@ func (a *app) roundsCmd() *cobra.Command {
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
-			return a.show(cmd.Context(), "/v1/reporting-rounds/"+id(args[0]), nil, &o, renderRound)
+			return a.show(cmd.Context(), "/v1/reporting-rounds/"+id(args[0]), nil, &o, decoded(renderRound))
 		}
 		return a.show(cmd.Context(), "/v1/reporting-rounds", nil, &o, renderRounds)
 	})
@@ -97,7 +97,7 @@ func (a *app) reportCmd() *cobra.Command {
 		if a.output == outCSV {
 			setIf(q, "section", section)
 		}
-		return a.show(cmd.Context(), path, q, &o, renderReport, outTable, outJSON, outCSV)
+		return a.show(cmd.Context(), path, q, &o, decoded(renderReport), outTable, outJSON, outCSV)
 	})
 	cmd.Flags().StringVar(&section, "section", "", "with --output csv: initiatives (default), milestones, decisions or changes")
 	cmd.Flags().StringVar(&xlsx, "xlsx", "", "write the report as an Excel workbook (one sheet per section) to `FILE`")
@@ -162,11 +162,7 @@ func renderIndicators(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderIndicator(w io.Writer, body []byte) error {
-	var i wire.IndicatorView
-	if err := json.Unmarshal(body, &i); err != nil {
-		return err
-	}
+func renderIndicator(w io.Writer, i wire.IndicatorView) error {
 	fmt.Fprintf(w, "%s\n  goal %s %s, %s, %s is better; source: %s\n  baseline %s (%s), target %s (%s), progress %s\n",
 		i.Name, i.GoalID, i.SubGoalID, i.Unit, i.Direction, i.Source, num(i.Baseline.Value), i.Baseline.Date,
 		num(i.Target.Value), i.Target.Date, progress(i.Progress))
@@ -197,11 +193,7 @@ func renderRounds(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderRound(w io.Writer, body []byte) error {
-	var r wire.RoundDetail
-	if err := json.Unmarshal(body, &r); err != nil {
-		return err
-	}
+func renderRound(w io.Writer, r wire.RoundDetail) error {
 	fmt.Fprintf(w, "%s (%s): period ends %s, deadline %s; %d reported, %d not\n", r.Label, r.State, r.PeriodEnd, r.Deadline,
 		r.Reported, r.NotReported)
 	tw := newTable(w)
@@ -222,11 +214,7 @@ func renderRound(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderReport(w io.Writer, body []byte) error {
-	var r wire.PortfolioReport
-	if err := json.Unmarshal(body, &r); err != nil {
-		return err
-	}
+func renderReport(w io.Writer, r wire.PortfolioReport) error {
 	fmt.Fprintf(w, "Portfolio report %s (period %s–%s, closed %s at position %d)\n", r.Label, r.PeriodStart, r.PeriodEnd,
 		r.ClosedAt.UTC().Format("2006-01-02 15:04"), r.Position)
 	fmt.Fprintf(w, "%d initiatives: %d reported, %d not; %d decisions\n\n", r.Summary.Initiatives, r.Summary.Reported,
