@@ -237,26 +237,47 @@ var commandRegistry = slices.Concat(strategyCommands, initiativeCommands, meetin
 	consultationCommands,
 )
 
-var commandsByName = func() map[string]commandEntry {
-	m := make(map[string]commandEntry, len(commandRegistry))
-	for _, c := range commandRegistry {
-		m[c.name()] = c
-	}
-	return m
-}()
+var commandsByName = byKey(commandRegistry, commandEntry.name)
 
 // commandOf finds the declaration of cmd and returns cmd as a value; false
 // for nil, a nil pointer or an unknown command.
-func commandOf(cmd Command) (commandEntry, Command, bool) {
-	if cmd == nil {
-		return nil, nil, false
+func commandOf(cmd Command) (commandEntry, Command, bool) { return declOf(commandRegistry, cmd) }
+
+// byKey indexes a registry by key.
+func byKey[D any](reg []D, key func(D) string) map[string]D {
+	m := make(map[string]D, len(reg))
+	for _, d := range reg {
+		m[key(d)] = d
 	}
-	for _, c := range commandRegistry {
-		if v, ok := c.value(cmd); ok {
-			return c, v, v != nil
+	return m
+}
+
+// lookup is what f says of the entry under k, or false when there is none.
+func lookup[D, R any](m map[string]D, k string, f func(D) R) (R, bool) {
+	d, ok := m[k]
+	if !ok {
+		var zero R
+		return zero, false
+	}
+	return f(d), true
+}
+
+// declOf finds the declaration in reg that x is one of and returns x as a
+// value; false for nil, a nil pointer or an unknown one.
+func declOf[D interface{ value(V) (V, bool) }, V comparable](reg []D, x V) (D, V, bool) {
+	var (
+		none D
+		zero V
+	)
+	if x == zero {
+		return none, zero, false
+	}
+	for _, d := range reg {
+		if v, ok := d.value(x); ok {
+			return d, v, v != zero
 		}
 	}
-	return nil, nil, false
+	return none, zero, false
 }
 
 // CommandNames lists every command name, in the order of the contract.
@@ -271,31 +292,19 @@ var CommandNames = func() []string {
 // NewCommand returns a new zero command of the given name as a pointer, for
 // decoding, or false if there is no such command.
 func NewCommand(name string) (Command, bool) {
-	c, ok := commandsByName[name]
-	if !ok {
-		return nil, false
-	}
-	return c.newCommand(), true
+	return lookup(commandsByName, name, commandEntry.newCommand)
 }
 
 // CommandGivenBy says who may give the named command, or false if there is
 // no such command.
 func CommandGivenBy(name string) (GivenBy, bool) {
-	c, ok := commandsByName[name]
-	if !ok {
-		return 0, false
-	}
-	return c.givenBy(), true
+	return lookup(commandsByName, name, commandEntry.givenBy)
 }
 
 // CommandAggregate is the aggregate type the named command addresses, or
 // false if there is no such command.
 func CommandAggregate(name string) (AggregateType, bool) {
-	c, ok := commandsByName[name]
-	if !ok {
-		return "", false
-	}
-	return c.aggregate(), true
+	return lookup(commandsByName, name, commandEntry.aggregate)
 }
 
 // ---- events ----
@@ -436,27 +445,11 @@ var eventRegistry = slices.Concat(strategyEvents, initiativeEvents, meetingEvent
 	consultationEvents,
 )
 
-var eventsByType = func() map[string]eventEntry {
-	m := make(map[string]eventEntry, len(eventRegistry))
-	for _, e := range eventRegistry {
-		m[e.eventType()] = e
-	}
-	return m
-}()
+var eventsByType = byKey(eventRegistry, eventEntry.eventType)
 
 // eventOf finds the declaration of e and returns e as a value; false for
 // nil, a nil pointer or an unknown event.
-func eventOf(e Event) (eventEntry, Event, bool) {
-	if e == nil {
-		return nil, nil, false
-	}
-	for _, d := range eventRegistry {
-		if v, ok := d.value(e); ok {
-			return d, v, v != nil
-		}
-	}
-	return nil, nil, false
-}
+func eventOf(e Event) (eventEntry, Event, bool) { return declOf(eventRegistry, e) }
 
 // EventTypes lists every event type name, sorted.
 func EventTypes() []string {
@@ -483,18 +476,10 @@ func EventTypesOf(a AggregateType) []string {
 // NewEvent returns the zero value of the named event type, or false if
 // there is no such event type.
 func NewEvent(eventType string) (Event, bool) {
-	e, ok := eventsByType[eventType]
-	if !ok {
-		return nil, false
-	}
-	return e.newEvent(), true
+	return lookup(eventsByType, eventType, eventEntry.newEvent)
 }
 
 // AggregateOf returns the aggregate type that events of this type belong to.
 func AggregateOf(eventType string) (AggregateType, bool) {
-	e, ok := eventsByType[eventType]
-	if !ok {
-		return "", false
-	}
-	return e.aggregate(), true
+	return lookup(eventsByType, eventType, eventEntry.aggregate)
 }

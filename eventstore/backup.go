@@ -86,18 +86,9 @@ func Snapshot(ctx context.Context, nc *nats.Conn, apiPrefix, stream string, star
 	_ = sub.SetPendingLimits(-1, 64<<20)
 
 	req, _ := json.Marshal(snapshotRequest{DeliverSubject: inbox, NoConsumers: true, ChunkSize: SnapshotChunkSize})
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	msg, err := nc.RequestWithContext(rctx, apiPrefix+"STREAM.SNAPSHOT."+stream, req)
-	cancel()
-	if err != nil {
-		return translate("snapshot "+stream, err)
-	}
 	var resp snapshotResponse
-	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		return internal("snapshot "+stream, fmt.Errorf("malformed answer %q: %w", msg.Data, err))
-	}
-	if resp.Error != nil {
-		return translate("snapshot "+stream, resp.Error)
+	if err := apiRequest(ctx, nc, "snapshot "+stream, apiPrefix+"STREAM.SNAPSHOT."+stream, req, 30*time.Second, &resp); err != nil {
+		return err
 	}
 	if err := started(resp.SnapshotHeader); err != nil {
 		return err
@@ -165,18 +156,9 @@ func Restore(ctx context.Context, nc *nats.Conn, apiPrefix, stream string, h Sna
 		apiPrefix = "$JS.API."
 	}
 	req, _ := json.Marshal(restoreRequest(h))
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	msg, err := nc.RequestWithContext(rctx, apiPrefix+"STREAM.RESTORE."+stream, req)
-	cancel()
-	if err != nil {
-		return translate("restore "+stream, err)
-	}
 	var resp restoreResponse
-	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		return internal("restore "+stream, fmt.Errorf("malformed answer %q: %w", msg.Data, err))
-	}
-	if resp.Error != nil {
-		return translate("restore "+stream, resp.Error)
+	if err := apiRequest(ctx, nc, "restore "+stream, apiPrefix+"STREAM.RESTORE."+stream, req, 30*time.Second, &resp); err != nil {
+		return err
 	}
 	if resp.DeliverSubject == "" {
 		return internal("restore "+stream, errors.New("the server named no subject for the data"))
@@ -205,18 +187,32 @@ func Restore(ctx context.Context, nc *nats.Conn, apiPrefix, stream string, h Sna
 	}
 	// An empty message ends the data; the answer is the new stream's info
 	// or why the server could not restore it.
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	r, err := nc.RequestWithContext(cctx, resp.DeliverSubject, nil)
+	var done restoreDone
+	return apiRequest(ctx, nc, "restore "+stream, resp.DeliverSubject, nil, 5*time.Minute, &done)
+}
+
+// apiAnswer is an answer of the JetStream API, with the error it may carry.
+type apiAnswer interface{ apiErr() *apiError }
+
+func (r *snapshotResponse) apiErr() *apiError { return r.Error }
+func (r *restoreResponse) apiErr() *apiError  { return r.Error }
+func (r *restoreDone) apiErr() *apiError      { return r.Error }
+
+// apiRequest sends payload to subject, waits up to timeout and decodes the
+// answer into resp; an error the answer carries is returned. what names
+// the operation in errors.
+func apiRequest(ctx context.Context, nc *nats.Conn, what, subject string, payload []byte, timeout time.Duration, resp apiAnswer) error {
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	msg, err := nc.RequestWithContext(rctx, subject, payload)
 	cancel()
 	if err != nil {
-		return translate("restore "+stream, err)
+		return translate(what, err)
 	}
-	var done restoreDone
-	if err := json.Unmarshal(r.Data, &done); err != nil {
-		return internal("restore "+stream, fmt.Errorf("malformed answer %q: %w", r.Data, err))
+	if err := json.Unmarshal(msg.Data, resp); err != nil {
+		return internal(what, fmt.Errorf("malformed answer %q: %w", msg.Data, err))
 	}
-	if done.Error != nil {
-		return translate("restore "+stream, done.Error)
+	if e := resp.apiErr(); e != nil {
+		return translate(what, e)
 	}
 	return nil
 }

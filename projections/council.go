@@ -310,19 +310,12 @@ func readMeetings(tx *bolt.Tx, forum string, year int) ([]MeetingSummary, error)
 
 func readMeeting(tx *bolt.Tx, id string) (MeetingDetail, error) {
 	var d meetingDoc
-	ok, err := getJSON(tx, BucketMeetings, []byte(id), &d)
+	err := getOne(tx, BucketMeetings, "meeting", id, &d)
 	if err != nil {
 		return MeetingDetail{}, err
 	}
-	if !ok || id == "" {
-		return MeetingDetail{}, notFound("meeting", id)
-	}
 	out := MeetingDetail{MeetingSummary: d.MeetingSummary, HeldAt: d.HeldAt, Agenda: []AgendaItem{}}
-	err = scanPrefix(tx, BucketAgenda, key(id, ""), func(k, v []byte) error {
-		var it AgendaItem
-		if err := json.Unmarshal(v, &it); err != nil {
-			return corrupt(BucketAgenda, k, err)
-		}
+	err = scanJSON(tx, BucketAgenda, key(id, ""), func(k []byte, it AgendaItem) error {
 		out.Agenda = append(out.Agenda, it)
 		return nil
 	})

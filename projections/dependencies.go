@@ -1,8 +1,9 @@
 package projections
 
 import (
-	"encoding/json"
+	"cmp"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -62,11 +63,7 @@ func (a *applier) applyDependency(id string, r domain.Recorded) (bool, error) {
 func (m *ReadModels) Dependencies(f DependencyFilter) ([]DependencyView, error) {
 	out := []DependencyView{}
 	err := m.view(func(tx *bolt.Tx) error {
-		return scanPrefix(tx, BucketDependencies, nil, func(k, val []byte) error {
-			var v DependencyView
-			if err := json.Unmarshal(val, &v); err != nil {
-				return corrupt(BucketDependencies, k, err)
-			}
+		return scanJSON(tx, BucketDependencies, nil, func(k []byte, v DependencyView) error {
 			if v.State == DependencyRemoved {
 				return nil
 			}
@@ -81,10 +78,7 @@ func (m *ReadModels) Dependencies(f DependencyFilter) ([]DependencyView, error) 
 		})
 	})
 	slices.SortStableFunc(out, func(a, b DependencyView) int {
-		if c := compareStrings(string(a.NeededBy), string(b.NeededBy)); c != 0 {
-			return c
-		}
-		return compareStrings(a.DependencyID, b.DependencyID)
+		return cmp.Or(cmp.Compare(a.NeededBy, b.NeededBy), strings.Compare(a.DependencyID, b.DependencyID))
 	})
 	return out, err
 }

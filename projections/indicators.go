@@ -1,7 +1,9 @@
 package projections
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -55,13 +57,7 @@ func applyIndicator(tx *bolt.Tx, id string, r domain.Recorded) (bool, error) {
 		return false, nil
 	}
 	slices.SortStableFunc(v.Values, func(a, b IndicatorValue) int {
-		if a.PeriodEnd != b.PeriodEnd {
-			if a.PeriodEnd < b.PeriodEnd {
-				return -1
-			}
-			return 1
-		}
-		return compareStrings(a.Period, b.Period)
+		return cmp.Or(cmp.Compare(a.PeriodEnd, b.PeriodEnd), strings.Compare(a.Period, b.Period))
 	})
 	v.Latest, v.Progress = nil, nil
 	if n := len(v.Values); n > 0 {
@@ -73,16 +69,6 @@ func applyIndicator(tx *bolt.Tx, id string, r domain.Recorded) (bool, error) {
 	}
 	v.Version = r.Version
 	return true, putJSON(tx, BucketIndicators, []byte(id), v)
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Indicators returns the indicators of a goal ("": all), by goal, then
@@ -104,16 +90,8 @@ func (m *ReadModels) Indicators(goal string) ([]IndicatorView, error) {
 		return scanPrefix(tx, BucketIndicators, nil, func(k, _ []byte) error { return read(string(k)) })
 	})
 	slices.SortStableFunc(out, func(a, b IndicatorView) int {
-		if c := compareStrings(a.GoalID, b.GoalID); c != 0 {
-			return c
-		}
-		if c := compareStrings(a.SubGoalID, b.SubGoalID); c != 0 {
-			return c
-		}
-		if c := compareStrings(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return compareStrings(a.IndicatorID, b.IndicatorID)
+		return cmp.Or(strings.Compare(a.GoalID, b.GoalID), strings.Compare(a.SubGoalID, b.SubGoalID),
+			strings.Compare(a.Name, b.Name), strings.Compare(a.IndicatorID, b.IndicatorID))
 	})
 	return out, err
 }
@@ -122,14 +100,7 @@ func (m *ReadModels) Indicators(goal string) ([]IndicatorView, error) {
 func (m *ReadModels) Indicator(id string) (IndicatorView, error) {
 	var v IndicatorView
 	err := m.view(func(tx *bolt.Tx) error {
-		ok, err := getJSON(tx, BucketIndicators, []byte(id), &v)
-		if err != nil {
-			return err
-		}
-		if !ok || id == "" {
-			return notFound("indicator", id)
-		}
-		return nil
+		return getOne(tx, BucketIndicators, "indicator", id, &v)
 	})
 	return v, err
 }

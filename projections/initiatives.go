@@ -2,7 +2,6 @@ package projections
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -343,19 +342,12 @@ func (m *ReadModels) initiativesQuery(f InitiativeFilter) ([]InitiativeSummary, 
 func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 	var d InitiativeDetail
 	err := m.view(func(tx *bolt.Tx) error {
-		found, err := getJSON(tx, BucketInitiatives, []byte(id), &d)
+		err := getOne(tx, BucketInitiatives, "initiative", id, &d)
 		if err != nil {
 			return err
 		}
-		if !found || id == "" {
-			return notFound("initiative", id)
-		}
 		d.StatusHistory = []StatusView{}
-		err = scanPrefix(tx, BucketStatusHistory, key(id, ""), func(k, v []byte) error {
-			var s StatusView
-			if err := json.Unmarshal(v, &s); err != nil {
-				return corrupt(BucketStatusHistory, k, err)
-			}
+		err = scanJSON(tx, BucketStatusHistory, key(id, ""), func(k []byte, s StatusView) error {
 			d.StatusHistory = append(d.StatusHistory, s)
 			return nil
 		})

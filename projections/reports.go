@@ -2,9 +2,11 @@ package projections
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -142,11 +144,7 @@ func buildReport(tx *bolt.Tx, d roundDoc) (*PortfolioReport, error) {
 	}
 
 	statuses := map[string]StatusView{}
-	err = scanPrefix(tx, BucketRoundStatus, key(d.RoundID, ""), func(k, v []byte) error {
-		var s StatusView
-		if err := json.Unmarshal(v, &s); err != nil {
-			return corrupt(BucketRoundStatus, k, err)
-		}
+	err = scanJSON(tx, BucketRoundStatus, key(d.RoundID, ""), func(k []byte, s StatusView) error {
 		statuses[lastPart(k)] = s
 		return nil
 	})
@@ -155,11 +153,7 @@ func buildReport(tx *bolt.Tx, d roundDoc) (*PortfolioReport, error) {
 	}
 
 	included := map[string]bool{}
-	err = scanPrefix(tx, BucketInitiatives, nil, func(k, v []byte) error {
-		var ini InitiativeDetail
-		if err := json.Unmarshal(v, &ini); err != nil {
-			return corrupt(BucketInitiatives, k, err)
-		}
+	err = scanJSON(tx, BucketInitiatives, nil, func(k []byte, ini InitiativeDetail) error {
 		if !inReport(&ini, prevRows) {
 			return nil
 		}
@@ -235,11 +229,7 @@ func buildReport(tx *bolt.Tx, d roundDoc) (*PortfolioReport, error) {
 // previousReport is the report of the round closed last before d.
 func previousReport(tx *bolt.Tx, d roundDoc) (roundDoc, *PortfolioReport, error) {
 	var best roundDoc
-	err := scanPrefix(tx, BucketRounds, nil, func(k, v []byte) error {
-		var r roundDoc
-		if err := json.Unmarshal(v, &r); err != nil {
-			return corrupt(BucketRounds, k, err)
-		}
+	err := scanJSON(tx, BucketRounds, nil, func(k []byte, r roundDoc) error {
 		if r.State == RoundClosed && r.RoundID != d.RoundID && r.ClosePosition < d.ClosePosition &&
 			r.ClosePosition > best.ClosePosition {
 			best = r
@@ -259,26 +249,13 @@ func previousReport(tx *bolt.Tx, d roundDoc) (roundDoc, *PortfolioReport, error)
 
 func sortReport(rep *PortfolioReport) {
 	slices.SortStableFunc(rep.Initiatives, func(a, b ReportInitiative) int {
-		if c := compareStrings(a.Owner, b.Owner); c != 0 {
-			return c
-		}
-		if c := compareStrings(a.Title, b.Title); c != 0 {
-			return c
-		}
-		return compareStrings(a.InitiativeID, b.InitiativeID)
+		return cmp.Or(strings.Compare(a.Owner, b.Owner), strings.Compare(a.Title, b.Title),
+			strings.Compare(a.InitiativeID, b.InitiativeID))
 	})
 	kindOrder := map[string]int{MilestoneKindAchieved: 0, MilestoneKindSlipped: 1, MilestoneKindDue: 2}
 	slices.SortStableFunc(rep.Milestones, func(a, b ReportMilestone) int {
-		if c := kindOrder[a.Kind] - kindOrder[b.Kind]; c != 0 {
-			return c
-		}
-		if c := compareStrings(a.InitiativeTitle, b.InitiativeTitle); c != 0 {
-			return c
-		}
-		if c := compareStrings(a.InitiativeID, b.InitiativeID); c != 0 {
-			return c
-		}
-		return compareStrings(a.MilestoneID, b.MilestoneID)
+		return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]), strings.Compare(a.InitiativeTitle, b.InitiativeTitle),
+			strings.Compare(a.InitiativeID, b.InitiativeID), strings.Compare(a.MilestoneID, b.MilestoneID))
 	})
 }
 
@@ -376,23 +353,13 @@ func summarise(rep *PortfolioReport) ReportSummary {
 func (m *ReadModels) Rounds() ([]RoundSummary, error) {
 	out := []RoundSummary{}
 	err := m.view(func(tx *bolt.Tx) error {
-		return scanPrefix(tx, BucketRounds, nil, func(k, v []byte) error {
-			var r roundDoc
-			if err := json.Unmarshal(v, &r); err != nil {
-				return corrupt(BucketRounds, k, err)
-			}
+		return scanJSON(tx, BucketRounds, nil, func(k []byte, r roundDoc) error {
 			out = append(out, r)
 			return nil
 		})
 	})
 	slices.SortStableFunc(out, func(a, b RoundSummary) int {
-		switch {
-		case a.OpenPosition > b.OpenPosition:
-			return -1
-		case a.OpenPosition < b.OpenPosition:
-			return 1
-		}
-		return 0
+		return cmp.Compare(b.OpenPosition, a.OpenPosition) // newest first
 	})
 	return out, err
 }
@@ -403,12 +370,8 @@ func (m *ReadModels) Round(id string) (RoundDetail, error) {
 	var d RoundDetail
 	var rows []ReportInitiative
 	err := m.view(func(tx *bolt.Tx) error {
-		found, err := getJSON(tx, BucketRounds, []byte(id), &d.RoundSummary)
-		if err != nil {
+		if err := getOne(tx, BucketRounds, "reporting round", id, &d.RoundSummary); err != nil {
 			return err
-		}
-		if !found || id == "" {
-			return notFound("reporting round", id)
 		}
 		if d.State == RoundClosed {
 			var rep PortfolioReport
@@ -425,11 +388,7 @@ func (m *ReadModels) Round(id string) (RoundDetail, error) {
 		}); err != nil {
 			return err
 		}
-		return scanPrefix(tx, BucketInitiatives, nil, func(k, v []byte) error {
-			var ini InitiativeDetail
-			if err := json.Unmarshal(v, &ini); err != nil {
-				return corrupt(BucketInitiatives, k, err)
-			}
+		return scanJSON(tx, BucketInitiatives, nil, func(k []byte, ini InitiativeDetail) error {
 			if !inReport(&ini, nil) {
 				return nil
 			}
@@ -447,10 +406,7 @@ func (m *ReadModels) Round(id string) (RoundDetail, error) {
 	d.Owners = []OwnerReporting{}
 	byOwner := map[string]int{}
 	slices.SortStableFunc(rows, func(a, b ReportInitiative) int {
-		if c := compareStrings(a.Owner, b.Owner); c != 0 {
-			return c
-		}
-		return compareStrings(a.Title, b.Title)
+		return cmp.Or(strings.Compare(a.Owner, b.Owner), strings.Compare(a.Title, b.Title))
 	})
 	for _, r := range rows {
 		i, ok := byOwner[r.Owner]

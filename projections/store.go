@@ -163,6 +163,19 @@ func putJSON(tx *bolt.Tx, bucketName string, k []byte, v any) error {
 }
 
 // getJSON decodes the value at k into v; it reports false when missing.
+// getOne reads the value under id into v; a KindNotFound error names what
+// when there is none (or id is empty).
+func getOne(tx *bolt.Tx, bucketName, what, id string, v any) error {
+	ok, err := getJSON(tx, bucketName, []byte(id), v)
+	if err != nil {
+		return err
+	}
+	if !ok || id == "" {
+		return notFound(what, id)
+	}
+	return nil
+}
+
 func getJSON(tx *bolt.Tx, bucketName string, k []byte, v any) (bool, error) {
 	b, err := bucket(tx, bucketName)
 	if err != nil {
@@ -192,6 +205,18 @@ func deleteKey(tx *bolt.Tx, bucketName string, k []byte) error {
 		return err
 	}
 	return b.Delete(k)
+}
+
+// scanJSON calls fn with each value under a key with the prefix, in key
+// order, decoded from JSON.
+func scanJSON[T any](tx *bolt.Tx, bucketName string, prefix []byte, fn func(k []byte, v T) error) error {
+	return scanPrefix(tx, bucketName, prefix, func(k, data []byte) error {
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
+			return corrupt(bucketName, k, err)
+		}
+		return fn(k, v)
+	})
 }
 
 // scanPrefix calls fn for each key with the prefix, in key order.

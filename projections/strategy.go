@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,11 +26,7 @@ func applySubGoalDefined(tx *bolt.Tx, e domain.SubGoalDefined) (bool, error) {
 // a goal with an empty title.
 func readStrategy(tx *bolt.Tx) (StrategyView, error) {
 	goals := map[string]*GoalView{} // "strategy\x00goalId"
-	err := scanPrefix(tx, BucketGoals, nil, func(k, v []byte) error {
-		var g GoalView
-		if err := json.Unmarshal(v, &g); err != nil {
-			return corrupt(BucketGoals, k, err)
-		}
+	err := scanJSON(tx, BucketGoals, nil, func(k []byte, g GoalView) error {
 		g.SubGoals = []SubGoalView{}
 		goals[string(k)] = &g
 		return nil
@@ -39,11 +34,7 @@ func readStrategy(tx *bolt.Tx) (StrategyView, error) {
 	if err != nil {
 		return StrategyView{}, err
 	}
-	err = scanPrefix(tx, BucketSubGoals, nil, func(k, v []byte) error {
-		var s SubGoalView
-		if err := json.Unmarshal(v, &s); err != nil {
-			return corrupt(BucketSubGoals, k, err)
-		}
+	err = scanJSON(tx, BucketSubGoals, nil, func(k []byte, s SubGoalView) error {
 		gk := string(key(s.Strategy, s.GoalID))
 		g := goals[gk]
 		if g == nil {

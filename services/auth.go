@@ -59,15 +59,21 @@ type authEntry struct {
 
 // LoadTokenFile reads and validates a token file.
 func LoadTokenFile(path string) (*Authenticator, error) {
+	return loadFile(path, "token file", ParseTokenFile)
+}
+
+// loadFile reads the file at path and parses it; errors name what it is.
+func loadFile[T any](path, what string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("token file: %w", err)
+		return zero, fmt.Errorf("%s: %w", what, err)
 	}
-	a, err := ParseTokenFile(data)
+	v, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("token file %s: %w", path, err)
+		return zero, fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	return a, nil
+	return v, nil
 }
 
 // ParseTokenFile parses and validates the JSON of a token file. Unknown

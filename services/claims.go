@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/ehelse/portfolio/domain"
@@ -41,15 +40,7 @@ type ClaimRule struct {
 
 // LoadClaimsMap reads and checks a claims map file.
 func LoadClaimsMap(path string) (*ClaimsMap, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("claims map: %w", err)
-	}
-	m, err := ParseClaimsMap(data)
-	if err != nil {
-		return nil, fmt.Errorf("claims map %s: %w", path, err)
-	}
-	return m, nil
+	return loadFile(path, "claims map", ParseClaimsMap)
 }
 
 // ParseClaimsMap parses and checks the JSON of a claims map: at least one

@@ -23,8 +23,7 @@ import (
 // PolicyLog is what the dependency policy needs of the event store.
 // *eventlog.Store implements it.
 type PolicyLog interface {
-	Append(ctx context.Context, meta eventlog.Meta, aggs ...eventlog.AggregateAppend) (eventlog.Result, error)
-	Load(ctx context.Context, aggType, aggID string, afterPosition uint64) ([]eventlog.Record, error)
+	EventLog
 	Consume(ctx context.Context, afterPosition uint64, fn func(eventlog.Record) error, filters ...string) error
 }
 

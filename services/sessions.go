@@ -160,12 +160,8 @@ const loginFlowTTL = 10 * time.Minute
 // BeginLogin remembers f and returns its id (for a cookie of the browser
 // that started it).
 func (s *Sessions) BeginLogin(ctx context.Context, f LoginFlow) (string, error) {
-	id, err := randomID()
-	if err != nil {
-		return "", err
-	}
 	f.Started = s.cfg.Now().UTC()
-	return id, s.put(ctx, flowKey(id), f)
+	return s.putNew(ctx, flowKey, f)
 }
 
 // FinishLogin returns the pending login id names and forgets it: a flow
@@ -205,12 +201,8 @@ const draftTTL = 2 * time.Hour
 
 // SaveDraft keeps d and returns its id.
 func (s *Sessions) SaveDraft(ctx context.Context, d Draft) (string, error) {
-	id, err := randomID()
-	if err != nil {
-		return "", err
-	}
 	d.Created = s.cfg.Now().UTC()
-	return id, s.put(ctx, draftKey(id), d)
+	return s.putNew(ctx, draftKey, d)
 }
 
 // Draft returns the draft id names; ok is false when there is none (or it
@@ -236,6 +228,15 @@ func (s *Sessions) DropDraft(ctx context.Context, id string) error {
 		return nil
 	}
 	return s.cfg.Store.Delete(ctx, draftKey(id))
+}
+
+// putNew stores v under a new random id and returns the id.
+func (s *Sessions) putNew(ctx context.Context, key func(id string) string, v any) (string, error) {
+	id, err := randomID()
+	if err != nil {
+		return "", err
+	}
+	return id, s.put(ctx, key(id), v)
 }
 
 func (s *Sessions) put(ctx context.Context, key string, v any) error {

@@ -156,16 +156,26 @@ type correctionText struct {
 	Reason, Resolution, RecordedAt string
 }
 
-func (s *Server) handleMeeting(r *http.Request) (*response, error) {
-	id := r.PathValue("id")
+// byID reads what id names through get; a missing one, or an id too long
+// to be one, is a Norwegian 404 ("Vi fant ikke møtet «…».").
+func byID[T any](id, what string, get func(string) (T, error)) (T, error) {
+	var zero T
 	if len(id) > maxParam {
-		return nil, errNotFound("Vi fant ikke møtet.")
+		return zero, errNotFound("Vi fant ikke %s.", what)
 	}
-	m, err := s.cfg.Queries.Meeting(id)
+	v, err := get(id)
 	if err != nil {
 		if domain.ErrorKind(err) == domain.KindNotFound {
-			return nil, errNotFound("Vi fant ikke møtet «%s».", id)
+			return zero, errNotFound("Vi fant ikke %s «%s».", what, id)
 		}
+		return zero, err
+	}
+	return v, nil
+}
+
+func (s *Server) handleMeeting(r *http.Request) (*response, error) {
+	m, err := byID(r.PathValue("id"), "møtet", s.cfg.Queries.Meeting)
+	if err != nil {
 		return nil, err
 	}
 	titles := s.initiativeTitles()
@@ -240,15 +250,8 @@ type stepView struct {
 }
 
 func (s *Server) handleCase(r *http.Request) (*response, error) {
-	id := r.PathValue("id")
-	if len(id) > maxParam {
-		return nil, errNotFound("Vi fant ikke saken.")
-	}
-	c, err := s.cfg.Queries.Case(id)
+	c, err := byID(r.PathValue("id"), "saken", s.cfg.Queries.Case)
 	if err != nil {
-		if domain.ErrorKind(err) == domain.KindNotFound {
-			return nil, errNotFound("Vi fant ikke saken «%s».", id)
-		}
 		return nil, err
 	}
 	v := caseView{Title: c.Title, Forum: string(c.Forum), ForumName: forumNO(c.Forum), Type: caseTypeNO(c.CaseType),

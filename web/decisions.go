@@ -201,14 +201,7 @@ func (s *Server) handleDecisions(r *http.Request) (*response, error) {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	switch total {
-	case 0:
-		v.Summary = "Ingen vedtak passer til søket."
-	case 1:
-		v.Summary = "1 vedtak."
-	default:
-		v.Summary = itoa(total) + " vedtak."
-	}
+	v.Summary = hits(total, "vedtak", ".")
 	qs := r.URL.Query()
 	qs.Del("side")
 	qs.Set("format", "csv")

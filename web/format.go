@@ -143,12 +143,15 @@ var phaseNames = map[domain.Phase]string{
 	domain.PhaseRollout: "Innføring", domain.PhaseClosed: "Avsluttet",
 }
 
-func phaseNO(p domain.Phase) string {
-	if n, ok := phaseNames[p]; ok {
+// nameOf is k's name in names, or k itself when it has none.
+func nameOf[K ~string](names map[K]string, k K) string {
+	if n, ok := names[k]; ok {
 		return n
 	}
-	return string(p)
+	return string(k)
 }
+
+func phaseNO(p domain.Phase) string { return nameOf(phaseNames, p) }
 
 var stateNames = map[domain.Lifecycle]string{
 	domain.LifecycleProposed: "Meldt inn", domain.LifecycleInPortfolio: "I porteføljen",
@@ -160,12 +163,7 @@ var stateNames = map[domain.Lifecycle]string{
 var states = []domain.Lifecycle{domain.LifecycleProposed, domain.LifecycleInPortfolio, domain.LifecyclePaused,
 	domain.LifecycleClosed, domain.LifecycleRejected, domain.LifecycleWithdrawn, domain.LifecycleCancelled}
 
-func stateNO(s domain.Lifecycle) string {
-	if n, ok := stateNames[s]; ok {
-		return n
-	}
-	return string(s)
-}
+func stateNO(s domain.Lifecycle) string { return nameOf(stateNames, s) }
 
 var ragNames = map[domain.RAG]string{domain.Green: "Grønn", domain.Yellow: "Gul", domain.Red: "Rød"}
 
@@ -196,48 +194,28 @@ var caseTypeNames = map[domain.CaseType]string{
 	domain.CaseApproval: "Godkjenning", domain.CaseDiscussion: "Drøfting", domain.CaseInformation: "Orientering",
 }
 
-func caseTypeNO(c domain.CaseType) string {
-	if n, ok := caseTypeNames[c]; ok {
-		return n
-	}
-	return string(c)
-}
+func caseTypeNO(c domain.CaseType) string { return nameOf(caseTypeNames, c) }
 
 var purposeNames = map[domain.Purpose]string{
 	domain.PurposeAdmission: "Opptak i porteføljen", domain.PurposePhaseGate: "Faseovergang",
 	domain.PurposePrioritisation: "Prioritering", domain.PurposeOther: "Annet",
 }
 
-func purposeNO(p domain.Purpose) string {
-	if n, ok := purposeNames[p]; ok {
-		return n
-	}
-	return string(p)
-}
+func purposeNO(p domain.Purpose) string { return nameOf(purposeNames, p) }
 
 var forumNames = map[domain.Forum]string{
 	domain.NUFA: "Nasjonalt fagutvalg", domain.NUIT: "Nasjonalt utvalg for IT-prioritering",
 	domain.EHR: "Nasjonalt e-helseråd",
 }
 
-func forumNO(f domain.Forum) string {
-	if n, ok := forumNames[f]; ok {
-		return n
-	}
-	return string(f)
-}
+func forumNO(f domain.Forum) string { return nameOf(forumNames, f) }
 
 var milestoneNames = map[domain.MilestoneStatus]string{
 	domain.MilestonePlannedStatus: "Planlagt", domain.MilestoneAchievedStatus: "Nådd",
 	domain.MilestoneSlippedStatus: "Forsinket",
 }
 
-func milestoneNO(m domain.MilestoneStatus) string {
-	if n, ok := milestoneNames[m]; ok {
-		return n
-	}
-	return string(m)
-}
+func milestoneNO(m domain.MilestoneStatus) string { return nameOf(milestoneNames, m) }
 
 var eventNames = map[string]string{
 	"InitiativeProposed": "Meldt inn", "InitiativeAdmitted": "Tatt opp i porteføljen",
@@ -246,14 +224,18 @@ var eventNames = map[string]string{
 	"InitiativeClosed": "Avsluttet", "InitiativeCancelled": "Avbrutt",
 }
 
-func eventNO(e string) string {
-	if n, ok := eventNames[e]; ok {
-		return n
-	}
-	return e
-}
+func eventNO(e string) string { return nameOf(eventNames, e) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// hits is a search's count in words: "Ingen tiltak passer til søket." or
+// "3 tiltak" and tail (the nouns used are the same in singular and plural).
+func hits(n int, noun, tail string) string {
+	if n == 0 {
+		return "Ingen " + noun + " passer til søket."
+	}
+	return itoa(n) + " " + noun + tail
+}
 
 // stableBy sorts xs stably by less.
 func stableBy[T any](xs []T, less func(a, b T) bool) {

@@ -46,12 +46,7 @@ func (s *Server) handleFront(r *http.Request) (*response, error) {
 	if len(r.URL.RawQuery) > 4*maxQuery {
 		return nil, errBadRequest("Adressen er for lang.")
 	}
-	st, err := s.cfg.Queries.Strategy()
-	if err != nil {
-		return nil, err
-	}
-	x := newStrategyIndex(st)
-	all, err := s.cfg.Queries.Initiatives(projections.InitiativeFilter{})
+	x, all, err := s.strategyAndInitiatives()
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +134,7 @@ type strategySubGoal struct {
 }
 
 func (s *Server) handleStrategy(r *http.Request) (*response, error) {
-	st, err := s.cfg.Queries.Strategy()
-	if err != nil {
-		return nil, err
-	}
-	x := newStrategyIndex(st)
-	all, err := s.cfg.Queries.Initiatives(projections.InitiativeFilter{})
+	x, all, err := s.strategyAndInitiatives()
 	if err != nil {
 		return nil, err
 	}
@@ -167,8 +157,8 @@ func (s *Server) handleStrategy(r *http.Request) (*response, error) {
 	}
 	var v strategyView
 	// The current strategy first.
-	for i := len(st.Strategies) - 1; i >= 0; i-- {
-		p := st.Strategies[i]
+	for i := len(x.view.Strategies) - 1; i >= 0; i-- {
+		p := x.view.Strategies[i]
 		sp := strategyPeriod{Strategy: p.Strategy, HeadingID: "strategi-" + idPart(p.Strategy)}
 		for _, g := range p.Goals {
 			sg := strategyGoal{ID: g.GoalID, Title: g.Title, Href: "/veikart?goal=" + url.QueryEscape(g.GoalID), Count: goals[g.GoalID],

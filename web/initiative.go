@@ -98,11 +98,10 @@ func (s *Server) handleInitiative(r *http.Request) (*response, error) {
 		}
 		asOf, asOfValue = &t, vs[0]
 	}
-	st, err := s.cfg.Queries.Strategy()
+	x, err := s.strategy()
 	if err != nil {
 		return nil, err
 	}
-	x := newStrategyIndex(st)
 	var v initiativeView
 	if asOf != nil {
 		if s.cfg.History == nil {

@@ -21,6 +21,14 @@ type filters struct {
 	Goal, SubGoal, Owner, UserGroup, Phase, State, Q, Sort string
 }
 
+// field is the filter the parameter n sets, or nil.
+func (f *filters) field(n string) *string {
+	return map[string]*string{
+		"goal": &f.Goal, "subGoal": &f.SubGoal, "owner": &f.Owner, "userGroup": &f.UserGroup,
+		"phase": &f.Phase, "state": &f.State, "q": &f.Q, "sort": &f.Sort,
+	}[n]
+}
+
 // readFilters reads the named parameters of q, refusing repeated,
 // over-long or non-UTF-8 values.
 func readFilters(q url.Values, names ...string) (filters, error) {
@@ -47,23 +55,8 @@ func readFilters(q url.Values, names ...string) (filters, error) {
 		if len(v) > limit {
 			return f, errBadRequest("Verdien av «%s» er for lang.", n)
 		}
-		switch n {
-		case "goal":
-			f.Goal = v
-		case "subGoal":
-			f.SubGoal = v
-		case "owner":
-			f.Owner = v
-		case "userGroup":
-			f.UserGroup = v
-		case "phase":
-			f.Phase = v
-		case "state":
-			f.State = v
-		case "q":
-			f.Q = v
-		case "sort":
-			f.Sort = v
+		if field := f.field(n); field != nil {
+			*field = v
 		}
 	}
 	if f.Phase != "" && !domain.Phase(f.Phase).Valid() {
@@ -100,6 +93,25 @@ type strategyIndex struct {
 	goalPeriod  map[string]string
 	subGoalIDs  []string
 	multiPeriod bool
+}
+
+// strategy reads the strategies and indexes them.
+func (s *Server) strategy() (*strategyIndex, error) {
+	st, err := s.cfg.Queries.Strategy()
+	if err != nil {
+		return nil, err
+	}
+	return newStrategyIndex(st), nil
+}
+
+// strategyAndInitiatives reads the strategies and every initiative.
+func (s *Server) strategyAndInitiatives() (*strategyIndex, []projections.InitiativeSummary, error) {
+	x, err := s.strategy()
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := s.cfg.Queries.Initiatives(projections.InitiativeFilter{})
+	return x, all, err
 }
 
 func newStrategyIndex(v projections.StrategyView) *strategyIndex {

@@ -65,11 +65,10 @@ func (s *Server) handlePortfolio(r *http.Request) (*response, error) {
 	if !known {
 		return nil, errBadRequest("Ukjent sortering «%s».", truncate(f.Sort, 40))
 	}
-	st, err := s.cfg.Queries.Strategy()
+	x, err := s.strategy()
 	if err != nil {
 		return nil, err
 	}
-	x := newStrategyIndex(st)
 	if err := x.check(f); err != nil {
 		return nil, err
 	}
@@ -183,14 +182,7 @@ func buildPortfolio(x *strategyIndex, fc facetCounts, f filters, list []projecti
 		row.RAG, row.RAGClass = ragNO(r), ragClass(r)
 		v.Rows = append(v.Rows, row)
 	}
-	switch total {
-	case 0:
-		v.Summary = "Ingen tiltak passer til søket."
-	case 1:
-		v.Summary = "1 tiltak."
-	default:
-		v.Summary = strconv.Itoa(total) + " tiltak."
-	}
+	v.Summary = hits(total, "tiltak", ".")
 	csvq := url.Values{}
 	for k, vs := range q {
 		csvq[k] = vs

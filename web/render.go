@@ -31,7 +31,28 @@ func parsePages(a *assets) (*pages, error) {
 		"add":   func(a, b int) int { return a + b },
 	}
 	p := &pages{sets: map[string]*template.Template{}}
-	names, err := fs.Glob(files, "templates/*.tmpl")
+	names, err := parseSets(p.sets, "templates/*.tmpl", funcs)
+	if err != nil {
+		return nil, err
+	}
+	var names2 []string
+	for _, x := range a.byLogical {
+		names2 = append(names2, x.name)
+	}
+	p.build = shortHash(strings.Join(names, ",") + strings.Join(names2, ","))
+	for _, n := range names {
+		b, _ := files.ReadFile(n)
+		p.build = shortHash(p.build + string(b))
+	}
+	return p, nil
+}
+
+// parseSets parses one template set per file that glob matches, into sets
+// by the file's name without ".tmpl": the file with every partial-*.tmpl of
+// the same folder (the layout and shared pieces). It returns the names of
+// all the files matched.
+func parseSets(sets map[string]*template.Template, glob string, funcs template.FuncMap) ([]string, error) {
+	names, err := fs.Glob(files, glob)
 	if err != nil {
 		return nil, err
 	}
@@ -48,20 +69,11 @@ func parsePages(a *assets) (*pages, error) {
 		}
 		t, err := template.New(base).Funcs(funcs).ParseFS(files, append([]string{n}, shared...)...)
 		if err != nil {
-			return nil, fmt.Errorf("web: template %s: %w", base, err)
+			return nil, fmt.Errorf("web: template %s: %w", strings.TrimPrefix(n, "templates/"), err)
 		}
-		p.sets[strings.TrimSuffix(base, ".tmpl")] = t
+		sets[strings.TrimSuffix(base, ".tmpl")] = t
 	}
-	var names2 []string
-	for _, x := range a.byLogical {
-		names2 = append(names2, x.name)
-	}
-	p.build = shortHash(strings.Join(names, ",") + strings.Join(names2, ","))
-	for _, n := range names {
-		b, _ := files.ReadFile(n)
-		p.build = shortHash(p.build + string(b))
-	}
-	return p, nil
+	return names, nil
 }
 
 // layout is what the base template gets: the page's view in Page.

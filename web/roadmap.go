@@ -319,11 +319,10 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	if f.Sort != "" && f.Sort != "end" && f.Sort != "title" {
 		return nil, errBadRequest("Ukjent sortering «%s». Velg start, end eller title.", f.Sort)
 	}
-	st, err := s.cfg.Queries.Strategy()
+	x, err := s.strategy()
 	if err != nil {
 		return nil, err
 	}
-	x := newStrategyIndex(st)
 	if err := x.check(f); err != nil {
 		return nil, err
 	}
@@ -434,14 +433,7 @@ func buildRoadmap(x *strategyIndex, rm projections.RoadmapView, f filters, page 
 		v.Goals = append(v.Goals, gv)
 	}
 	v.Total = total
-	switch v.Total {
-	case 0:
-		v.Summary = "Ingen tiltak passer til søket."
-	case 1:
-		v.Summary = "1 tiltak vises."
-	default:
-		v.Summary = strconv.Itoa(v.Total) + " tiltak vises."
-	}
+	v.Summary = hits(v.Total, "tiltak", " vises.")
 	for _, g := range v.Goals {
 		for _, sg := range g.SubGoals {
 			if sg.More != "" {

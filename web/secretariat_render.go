@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
-	"path"
-	"strings"
 )
 
 // sekPages are the signed-in area's templates: its own layout (with who is
@@ -18,27 +15,9 @@ type sekPages struct {
 
 func parseSekPages(a *assets) (*sekPages, error) {
 	funcs := template.FuncMap{"asset": a.url}
-	names, err := fs.Glob(files, "templates/sekretariat/*.tmpl")
-	if err != nil {
-		return nil, err
-	}
-	var shared []string
-	for _, n := range names {
-		if strings.HasPrefix(path.Base(n), "partial-") {
-			shared = append(shared, n)
-		}
-	}
 	p := &sekPages{sets: map[string]*template.Template{}}
-	for _, n := range names {
-		base := path.Base(n)
-		if strings.HasPrefix(base, "partial-") {
-			continue
-		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(files, append([]string{n}, shared...)...)
-		if err != nil {
-			return nil, fmt.Errorf("web: template sekretariat/%s: %w", base, err)
-		}
-		p.sets[strings.TrimSuffix(base, ".tmpl")] = t
+	if _, err := parseSets(p.sets, "templates/sekretariat/*.tmpl", funcs); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -156,11 +156,7 @@ func (p *Page) TryWaitUntil(predicate string, timeout time.Duration) error {
 // navigation on; the DevTools protocol can still read the page.
 func (p *Page) DisableJavaScript() {
 	p.tb.Helper()
-	p.Do("disable JavaScript", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	}))
-	p.jsOff = true
+	p.setJavaScript("disable JavaScript", true)
 }
 
 // EnableJavaScript turns scripts back on. The current document keeps what
@@ -168,11 +164,16 @@ func (p *Page) DisableJavaScript() {
 // need timers, such as axe-core, work again.
 func (p *Page) EnableJavaScript() {
 	p.tb.Helper()
-	p.Do("enable JavaScript", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+	p.setJavaScript("enable JavaScript", false)
+}
+
+func (p *Page) setJavaScript(what string, off bool) {
+	p.tb.Helper()
+	p.Do(what, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off})
 		return err
 	}))
-	p.jsOff = false
+	p.jsOff = off
 }
 
 // EmulateMedia makes the page's CSS see the media type ("print"; ""

@@ -33,19 +33,11 @@ func (a *app) indicatorsCmd() *cobra.Command {
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
-			resp, err := a.get(cmd.Context(), "/v1/indicators/"+id(args[0]), nil, &o)
-			if err != nil {
-				return err
-			}
-			return a.print(resp, renderIndicator)
+			return a.show(cmd.Context(), "/v1/indicators/"+id(args[0]), nil, &o, decoded(renderIndicator))
 		}
 		q := url.Values{}
 		setIf(q, "goal", goal)
-		resp, err := a.get(cmd.Context(), "/v1/indicators", q, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderIndicators)
+		return a.show(cmd.Context(), "/v1/indicators", q, &o, renderIndicators)
 	})
 	cmd.Flags().StringVar(&goal, "goal", "", "only the indicators of this goal, e.g. M1")
 	addQueryFlags(cmd, &o)
@@ -61,17 +53,9 @@ func (a *app) roundsCmd() *cobra.Command {
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
-			resp, err := a.get(cmd.Context(), "/v1/reporting-rounds/"+id(args[0]), nil, &o)
-			if err != nil {
-				return err
-			}
-			return a.print(resp, renderRound)
+			return a.show(cmd.Context(), "/v1/reporting-rounds/"+id(args[0]), nil, &o, decoded(renderRound))
 		}
-		resp, err := a.get(cmd.Context(), "/v1/reporting-rounds", nil, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderRounds)
+		return a.show(cmd.Context(), "/v1/reporting-rounds", nil, &o, renderRounds)
 	})
 	addQueryFlags(cmd, &o)
 	return cmd
@@ -113,11 +97,7 @@ func (a *app) reportCmd() *cobra.Command {
 		if a.output == outCSV {
 			setIf(q, "section", section)
 		}
-		resp, err := a.get(cmd.Context(), path, q, &o, outTable, outJSON, outCSV)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderReport)
+		return a.show(cmd.Context(), path, q, &o, decoded(renderReport), outTable, outJSON, outCSV)
 	})
 	cmd.Flags().StringVar(&section, "section", "", "with --output csv: initiatives (default), milestones, decisions or changes")
 	cmd.Flags().StringVar(&xlsx, "xlsx", "", "write the report as an Excel workbook (one sheet per section) to `FILE`")
@@ -143,11 +123,7 @@ func (a *app) dependenciesCmd() *cobra.Command {
 		if atRisk {
 			q.Set("atRisk", "true")
 		}
-		resp, err := a.get(cmd.Context(), "/v1/dependencies", q, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderDependencies)
+		return a.show(cmd.Context(), "/v1/dependencies", q, &o, renderDependencies)
 	})
 	cmd.Flags().StringVar(&initiative, "initiative", "", "only the dependencies of or on this initiative")
 	cmd.Flags().BoolVar(&atRisk, "at-risk", false, "only the dependencies at risk")
@@ -186,11 +162,7 @@ func renderIndicators(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderIndicator(w io.Writer, body []byte) error {
-	var i wire.IndicatorView
-	if err := json.Unmarshal(body, &i); err != nil {
-		return err
-	}
+func renderIndicator(w io.Writer, i wire.IndicatorView) error {
 	fmt.Fprintf(w, "%s\n  goal %s %s, %s, %s is better; source: %s\n  baseline %s (%s), target %s (%s), progress %s\n",
 		i.Name, i.GoalID, i.SubGoalID, i.Unit, i.Direction, i.Source, num(i.Baseline.Value), i.Baseline.Date,
 		num(i.Target.Value), i.Target.Date, progress(i.Progress))
@@ -221,11 +193,7 @@ func renderRounds(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderRound(w io.Writer, body []byte) error {
-	var r wire.RoundDetail
-	if err := json.Unmarshal(body, &r); err != nil {
-		return err
-	}
+func renderRound(w io.Writer, r wire.RoundDetail) error {
 	fmt.Fprintf(w, "%s (%s): period ends %s, deadline %s; %d reported, %d not\n", r.Label, r.State, r.PeriodEnd, r.Deadline,
 		r.Reported, r.NotReported)
 	tw := newTable(w)
@@ -246,11 +214,7 @@ func renderRound(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderReport(w io.Writer, body []byte) error {
-	var r wire.PortfolioReport
-	if err := json.Unmarshal(body, &r); err != nil {
-		return err
-	}
+func renderReport(w io.Writer, r wire.PortfolioReport) error {
 	fmt.Fprintf(w, "Portfolio report %s (period %s–%s, closed %s at position %d)\n", r.Label, r.PeriodStart, r.PeriodEnd,
 		r.ClosedAt.UTC().Format("2006-01-02 15:04"), r.Position)
 	fmt.Fprintf(w, "%d initiatives: %d reported, %d not; %d decisions\n\n", r.Summary.Initiatives, r.Summary.Reported,

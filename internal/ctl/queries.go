@@ -3,6 +3,7 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -49,6 +50,26 @@ func (a *app) get(ctx context.Context, path string, q url.Values, o *queryOpts, 
 	return c.do(ctx, http.MethodGet, path, q, nil, h)
 }
 
+// show gets path and prints the answer through render.
+func (a *app) show(ctx context.Context, path string, q url.Values, o *queryOpts, render func(io.Writer, []byte) error, formats ...string) error {
+	resp, err := a.get(ctx, path, q, o, formats...)
+	if err != nil {
+		return err
+	}
+	return a.print(resp, render)
+}
+
+// decoded adapts a renderer of T to the JSON body of an answer.
+func decoded[T any](render func(io.Writer, T) error) func(io.Writer, []byte) error {
+	return func(w io.Writer, body []byte) error {
+		var v T
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		return render(w, v)
+	}
+}
+
 // print prints an answer: as is for json and csv, else through render.
 func (a *app) print(resp *response, render func(io.Writer, []byte) error) error {
 	if a.output != outTable {
@@ -81,11 +102,7 @@ func (a *app) strategyCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, _ []string) error {
-		resp, err := a.get(cmd.Context(), "/v1/strategy", nil, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderStrategy)
+		return a.show(cmd.Context(), "/v1/strategy", nil, &o, decoded(renderStrategy))
 	})
 	addQueryFlags(cmd, &o)
 	cmd.AddCommand(a.defineGoalCmd(), a.defineSubGoalCmd())
@@ -161,11 +178,7 @@ func (a *app) initiativesCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, _ []string) error {
-		resp, err := a.get(cmd.Context(), "/v1/initiatives", f.values(), &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderInitiatives)
+		return a.show(cmd.Context(), "/v1/initiatives", f.values(), &o, decoded(renderInitiatives))
 	})
 	f.flags(cmd, true)
 	addQueryFlags(cmd, &o)
@@ -263,11 +276,7 @@ func (a *app) historyCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
-		resp, err := a.get(cmd.Context(), "/v1/initiatives/"+id(args[0])+"/events", nil, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderEvents)
+		return a.show(cmd.Context(), "/v1/initiatives/"+id(args[0])+"/events", nil, &o, decoded(renderEvents))
 	})
 	addQueryFlags(cmd, &o)
 	return cmd
@@ -318,11 +327,7 @@ func (a *app) meetingsCmd() *cobra.Command {
 		if cmd.Flags().Changed("year") {
 			q.Set("year", strconv.Itoa(year))
 		}
-		resp, err := a.get(cmd.Context(), "/v1/council/meetings", q, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderMeetings)
+		return a.show(cmd.Context(), "/v1/council/meetings", q, &o, decoded(renderMeetings))
 	})
 	cmd.Flags().StringVar(&forum, "forum", "", "only this forum: NUFA, NUIT or EHR")
 	cmd.Flags().IntVar(&year, "year", 0, "only this year")
@@ -339,11 +344,7 @@ func (a *app) meetingCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
-		resp, err := a.get(cmd.Context(), "/v1/council/meetings/"+id(args[0]), nil, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderMeeting)
+		return a.show(cmd.Context(), "/v1/council/meetings/"+id(args[0]), nil, &o, decoded(renderMeeting))
 	})
 	addQueryFlags(cmd, &o)
 	return cmd
@@ -357,11 +358,7 @@ func (a *app) caseCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 	}
 	cmd.RunE = runE(func(cmd *cobra.Command, args []string) error {
-		resp, err := a.get(cmd.Context(), "/v1/council/cases/"+id(args[0]), nil, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderCase)
+		return a.show(cmd.Context(), "/v1/council/cases/"+id(args[0]), nil, &o, decoded(renderCase))
 	})
 	addQueryFlags(cmd, &o)
 	return cmd
@@ -383,11 +380,7 @@ func (a *app) decisionsCmd() *cobra.Command {
 		setIf(q, "initiativeId", initiative)
 		setIf(q, "from", from)
 		setIf(q, "to", till)
-		resp, err := a.get(cmd.Context(), "/v1/council/decisions", q, &o, outTable, outJSON, outCSV)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderDecisions)
+		return a.show(cmd.Context(), "/v1/council/decisions", q, &o, decoded(renderDecisions), outTable, outJSON, outCSV)
 	})
 	f := cmd.Flags()
 	f.StringVar(&forum, "forum", "", "only this forum: NUFA, NUIT or EHR")
@@ -425,11 +418,7 @@ func (a *app) auditEventsCmd() *cobra.Command {
 		if cmd.Flags().Changed("limit") {
 			q.Set("limit", strconv.FormatUint(limit, 10))
 		}
-		resp, err := a.get(cmd.Context(), "/v1/audit/events", q, &o)
-		if err != nil {
-			return err
-		}
-		return a.print(resp, renderEvents)
+		return a.show(cmd.Context(), "/v1/audit/events", q, &o, decoded(renderEvents))
 	})
 	cmd.Flags().Uint64Var(&after, "after", 0, "only events after this log position")
 	cmd.Flags().Uint64Var(&limit, "limit", 0, "at most this many events (the server caps it)")

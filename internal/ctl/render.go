@@ -126,11 +126,7 @@ func milestoneCount(ms []wire.MilestoneView) string {
 	return fmt.Sprintf("%d/%d", n, len(ms))
 }
 
-func renderStrategy(w io.Writer, body []byte) error {
-	var v wire.StrategyView
-	if err := json.Unmarshal(body, &v); err != nil {
-		return err
-	}
+func renderStrategy(w io.Writer, v wire.StrategyView) error {
 	if len(v.Strategies) == 0 {
 		fmt.Fprintln(w, "(no strategy defined)")
 		return nil
@@ -151,11 +147,7 @@ func renderStrategy(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderInitiatives(w io.Writer, body []byte) error {
-	var list wire.InitiativeList
-	if err := json.Unmarshal(body, &list); err != nil {
-		return err
-	}
+func renderInitiatives(w io.Writer, list wire.InitiativeList) error {
 	v := list.Initiatives
 	if len(v) == 0 {
 		fmt.Fprintln(w, "(no initiatives)")
@@ -350,11 +342,7 @@ func renderInitiative(w io.Writer, body []byte, etag, asked string) error {
 	return nil
 }
 
-func renderEvents(w io.Writer, body []byte) error {
-	var list wire.EventList
-	if err := json.Unmarshal(body, &list); err != nil {
-		return err
-	}
+func renderEvents(w io.Writer, list wire.EventList) error {
 	if len(list.Events) == 0 {
 		fmt.Fprintln(w, "(no events)")
 		return nil
@@ -367,11 +355,7 @@ func renderEvents(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderMeetings(w io.Writer, body []byte) error {
-	var list wire.MeetingList
-	if err := json.Unmarshal(body, &list); err != nil {
-		return err
-	}
+func renderMeetings(w io.Writer, list wire.MeetingList) error {
 	v := list.Meetings
 	if len(v) == 0 {
 		fmt.Fprintln(w, "(no meetings)")
@@ -397,11 +381,7 @@ func outcomeText(resolution, conditions, remarks, reason string, corr []wire.Cor
 	return text
 }
 
-func renderMeeting(w io.Writer, body []byte) error {
-	var v wire.MeetingDetail
-	if err := json.Unmarshal(body, &v); err != nil {
-		return err
-	}
+func renderMeeting(w io.Writer, v wire.MeetingDetail) error {
 	held := "no (scheduled)"
 	if v.Held {
 		held = "yes"
@@ -440,11 +420,7 @@ func renderMeeting(w io.Writer, body []byte) error {
 	return tw.Flush()
 }
 
-func renderCase(w io.Writer, body []byte) error {
-	var v wire.CaseDetail
-	if err := json.Unmarshal(body, &v); err != nil {
-		return err
-	}
+func renderCase(w io.Writer, v wire.CaseDetail) error {
 	purpose := string(v.Purpose)
 	if v.TargetPhase != "" {
 		purpose += " → " + string(v.TargetPhase)
@@ -504,11 +480,7 @@ func renderCase(w io.Writer, body []byte) error {
 	return nil
 }
 
-func renderDecisions(w io.Writer, body []byte) error {
-	var list wire.DecisionList
-	if err := json.Unmarshal(body, &list); err != nil {
-		return err
-	}
+func renderDecisions(w io.Writer, list wire.DecisionList) error {
 	v := list.Decisions
 	if len(v) == 0 {
 		fmt.Fprintln(w, "(no decisions)")

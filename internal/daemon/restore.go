@@ -121,6 +121,23 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// open fills in the logger, checks the target directory and opens the
+// file to restore from.
+func (cfg *RestoreConfig) open() (*restoreTarget, *os.File, int64, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	target, err := checkTarget(cfg.DataDir)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	f, size, err := openFile(cfg.File)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return target, f, size, nil
+}
+
 func openFile(path string) (*os.File, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -173,6 +190,32 @@ func syncTree(dir string) error {
 	})
 }
 
+// start creates the target directory and starts an embedded server on it.
+// finish, deferred with the restore's error, stops the server, syncs the
+// new tree to disk and, when anything failed, removes the directory again.
+func (t *restoreTarget) start(ctx context.Context) (ns *embedded.Server, js jetstream.JetStream, finish func(*error), err error) {
+	if err := t.create(); err != nil {
+		return nil, nil, nil, err
+	}
+	ns, js, err = startRestoreServer(ctx, t.dir)
+	if err != nil {
+		t.undo()
+		return nil, nil, nil, err
+	}
+	finish = func(errp *error) {
+		if cerr := ns.Shutdown(context.Background()); cerr != nil && *errp == nil {
+			*errp = fmt.Errorf("stop the embedded NATS server: %w", cerr)
+		}
+		if *errp == nil {
+			*errp = syncTree(t.dir)
+		}
+		if *errp != nil {
+			t.undo()
+		}
+	}
+	return ns, js, finish, nil
+}
+
 // Restore creates cfg.DataDir from a backup written by portfolioctl
 // backup: it checks the whole file (structure, every checksum, the
 // manifest), restores each stream through JetStream's restore API into an
@@ -182,14 +225,7 @@ func syncTree(dir string) error {
 // start (or copy them in).
 func Restore(ctx context.Context, cfg RestoreConfig) (res RestoreResult, err error) {
 	start := time.Now()
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	target, err := checkTarget(cfg.DataDir)
-	if err != nil {
-		return res, err
-	}
-	f, size, err := openFile(cfg.File)
+	target, f, size, err := cfg.open()
 	if err != nil {
 		return res, err
 	}
@@ -207,25 +243,11 @@ func Restore(ctx context.Context, cfg RestoreConfig) (res RestoreResult, err err
 		return res, err
 	}
 
-	if err := target.create(); err != nil {
-		return res, err
-	}
-	ns, js, err := startRestoreServer(ctx, cfg.DataDir)
+	ns, js, finish, err := target.start(ctx)
 	if err != nil {
-		target.undo()
 		return res, err
 	}
-	defer func() {
-		if cerr := ns.Shutdown(context.Background()); cerr != nil && err == nil {
-			err = fmt.Errorf("stop the embedded NATS server: %w", cerr)
-		}
-		if err == nil {
-			err = syncTree(cfg.DataDir)
-		}
-		if err != nil {
-			target.undo()
-		}
-	}()
+	defer finish(&err)
 
 	r := backupfile.NewReader(bufio.NewReaderSize(&progressReader{r: f, total: size, phase: "restoring", fn: cfg.Progress}, 1<<20))
 	it, err := r.Next()

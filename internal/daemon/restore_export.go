@@ -10,11 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ehelse/portfolio/eventlog"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/ehelse/portfolio/eventlog"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -174,17 +174,10 @@ const gapSubject = eventlog.SubjectPrefix + "._restore._gap._gap"
 // export's. An export holds no Idempotency-Keys.
 func RestoreExport(ctx context.Context, cfg RestoreConfig) (res RestoreResult, err error) {
 	start := time.Now()
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	if cfg.Stream == "" {
 		cfg.Stream = eventstore.DefaultStream
 	}
-	target, err := checkTarget(cfg.DataDir)
-	if err != nil {
-		return res, err
-	}
-	f, size, err := openFile(cfg.File)
+	target, f, size, err := cfg.open()
 	if err != nil {
 		return res, err
 	}
@@ -197,25 +190,11 @@ func RestoreExport(ctx context.Context, cfg RestoreConfig) (res RestoreResult, e
 		return res, err
 	}
 
-	if err := target.create(); err != nil {
-		return res, err
-	}
-	ns, js, err := startRestoreServer(ctx, cfg.DataDir)
+	_, js, finish, err := target.start(ctx)
 	if err != nil {
-		target.undo()
 		return res, err
 	}
-	defer func() {
-		if cerr := ns.Shutdown(context.Background()); cerr != nil && err == nil {
-			err = fmt.Errorf("stop the embedded NATS server: %w", cerr)
-		}
-		if err == nil {
-			err = syncTree(cfg.DataDir)
-		}
-		if err != nil {
-			target.undo()
-		}
-	}()
+	defer finish(&err)
 
 	sc := eventstore.StreamConfig(eventstore.Config{Stream: cfg.Stream})
 	if sum.first > 1 {

@@ -161,15 +161,11 @@ func (b *bench) policyFigure(ctx context.Context, p profile) error {
 	if err != nil {
 		return err
 	}
-	srv, js, err := startServer(ctx, dir, p.syncAlways)
+	srv, _, store, key, err := b.startStore(ctx, dir, p.syncAlways)
 	if err != nil {
 		return err
 	}
 	defer shutdown(srv)
-	store, key, err := b.openStore(ctx, js, dir)
-	if err != nil {
-		return err
-	}
 	svc, err := services.NewCommandService(services.CommandConfig{Log: store, Logger: b.log, TrustedKeys: publicKey(key)})
 	if err != nil {
 		return err

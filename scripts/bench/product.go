@@ -24,6 +24,7 @@ import (
 	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/eventstore"
+	"github.com/ehelse/portfolio/eventstore/embedded"
 	"github.com/ehelse/portfolio/eventstore/snapshots"
 	"github.com/ehelse/portfolio/internal/daemon"
 	"github.com/ehelse/portfolio/projections"
@@ -61,6 +62,21 @@ func publicKey(k ed25519.PrivateKey) []ed25519.PublicKey {
 
 // openStore opens the event store on js as the daemon does: signed with
 // dir's signing key.
+// startStore starts a server on dir and opens the event store on it as
+// the daemon would.
+func (b *bench) startStore(ctx context.Context, dir string, syncAlways bool) (*embedded.Server, jetstream.JetStream, *eventstore.Store, ed25519.PrivateKey, error) {
+	srv, js, err := startServer(ctx, dir, syncAlways)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	store, key, err := b.openStore(ctx, js, dir)
+	if err != nil {
+		shutdown(srv)
+		return nil, nil, nil, nil, err
+	}
+	return srv, js, store, key, nil
+}
+
 func (b *bench) openStore(ctx context.Context, js jetstream.JetStream, dir string) (*eventstore.Store, ed25519.PrivateKey, error) {
 	key, err := signingKey(dir)
 	if err != nil {
@@ -152,15 +168,11 @@ func (b *bench) serviceFigures(ctx context.Context, p profile, c ceilings) error
 	if err != nil {
 		return err
 	}
-	srv, js, err := startServer(ctx, dir, p.syncAlways)
+	srv, js, store, key, err := b.startStore(ctx, dir, p.syncAlways)
 	if err != nil {
 		return err
 	}
 	defer shutdown(srv)
-	store, key, err := b.openStore(ctx, js, dir)
-	if err != nil {
-		return err
-	}
 	// As the daemon configures it: events verified against the signing
 	// key, snapshots signed with it.
 	snaps, err := snapshots.Open(ctx, js, snapshots.Config{Logger: b.log, Signer: key, TrustedKeys: publicKey(key)})

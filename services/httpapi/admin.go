@@ -38,14 +38,14 @@ func authorizeAdmin(p services.Principal) error {
 }
 
 // startAdmin authenticates and authorizes an administrative request and
-// checks that the rebuilder is configured.
-func (s *Server) startAdmin(w http.ResponseWriter, r *http.Request) (services.Principal, bool) {
+// checks that what it needs is configured (what names it for the problem).
+func (s *Server) startAdmin(w http.ResponseWriter, r *http.Request, configured bool, what string) (services.Principal, bool) {
 	p, err := s.principal(r)
 	if err == nil {
 		err = authorizeAdmin(p)
 	}
-	if err == nil && s.cfg.Rebuild == nil {
-		err = errNotConfigured("the read model rebuild")
+	if err == nil && !configured {
+		err = errNotConfigured(what)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -58,7 +58,7 @@ func (s *Server) startAdmin(w http.ResponseWriter, r *http.Request) (services.Pr
 // status, or 409 rebuild_in_progress while one runs (follow that one with
 // GET). The request has no body; one sent is ignored.
 func (s *Server) handleStartRebuild(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.startAdmin(w, r)
+	p, ok := s.startAdmin(w, r, s.cfg.Rebuild != nil, "the read model rebuild")
 	if !ok {
 		return
 	}
@@ -78,7 +78,7 @@ func (s *Server) handleStartRebuild(w http.ResponseWriter, r *http.Request) {
 // /v1/ it answers X-Position: the position the serving read models have
 // applied.
 func (s *Server) handleRebuildStatus(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.startAdmin(w, r); !ok {
+	if _, ok := s.startAdmin(w, r, s.cfg.Rebuild != nil, "the read model rebuild"); !ok {
 		return
 	}
 	if s.cfg.Queries != nil {

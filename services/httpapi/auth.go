@@ -96,6 +96,28 @@ func (s *Server) startQuery(w http.ResponseWriter, r *http.Request, what service
 	return p, true
 }
 
+// answer answers a public query: check vets the parameters (nil: none)
+// before startQuery waits for minPosition, read is the answer.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, check func() error, read func() (any, error)) {
+	if _, ok := s.startQuery(w, r, services.ReadPublic, check); !ok {
+		return
+	}
+	v, err := read()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// queryJSON answers a public query of the read models.
+func (s *Server) queryJSON(w http.ResponseWriter, r *http.Request, check func() error, read func() (any, error)) {
+	if !s.needQueries(w, r) {
+		return
+	}
+	s.answer(w, r, check, read)
+}
+
 func (s *Server) needQueries(w http.ResponseWriter, r *http.Request) bool {
 	if s.cfg.Queries == nil {
 		s.writeError(w, r, errNotConfigured("the read models"))

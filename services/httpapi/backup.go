@@ -29,19 +29,12 @@ type Backuper interface {
 
 // handleBackup is GET /v1/admin/backup (secretariat, auditor).
 func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
-	p, err := s.principal(r)
-	if err == nil {
-		err = authorizeAdmin(p)
-	}
-	if err == nil && s.cfg.Backup == nil {
-		err = errNotConfigured("the backup")
-	}
-	if err != nil {
-		s.writeError(w, r, err)
+	p, ok := s.startAdmin(w, r, s.cfg.Backup != nil, "the backup")
+	if !ok {
 		return
 	}
 	bw := &backupWriter{w: w, rc: http.NewResponseController(w)}
-	err = s.cfg.Backup.Backup(r.Context(), p.Name, bw)
+	err := s.cfg.Backup.Backup(r.Context(), p.Name, bw)
 	if err == nil {
 		return
 	}

@@ -11,9 +11,6 @@ import (
 )
 
 func (s *Server) handleInitiatives(w http.ResponseWriter, r *http.Request) {
-	if !s.needQueries(w, r) {
-		return
-	}
 	q := r.URL.Query()
 	f := wire.InitiativeFilter{
 		Goal: q.Get("goal"), SubGoal: q.Get("subGoal"), Owner: q.Get("owner"),
@@ -25,15 +22,10 @@ func (s *Server) handleInitiatives(w http.ResponseWriter, r *http.Request) {
 		checkLifecycle(&v, "state", f.State)
 		return v.Err()
 	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, check); !ok {
-		return
-	}
-	list, err := s.cfg.Queries.Initiatives(f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, wire.InitiativeList{Initiatives: list})
+	s.queryJSON(w, r, check, func() (any, error) {
+		list, err := s.cfg.Queries.Initiatives(f)
+		return wire.InitiativeList{Initiatives: list}, err
+	})
 }
 
 func (s *Server) handleInitiative(w http.ResponseWriter, r *http.Request) {

@@ -5,14 +5,10 @@ import (
 	"strconv"
 
 	"github.com/ehelse/portfolio/domain"
-	"github.com/ehelse/portfolio/services"
 	"github.com/ehelse/portfolio/services/wire"
 )
 
 func (s *Server) handleMeetings(w http.ResponseWriter, r *http.Request) {
-	if !s.needQueries(w, r) {
-		return
-	}
 	q := r.URL.Query()
 	forum := q.Get("forum")
 	year := 0
@@ -31,28 +27,14 @@ func (s *Server) handleMeetings(w http.ResponseWriter, r *http.Request) {
 		checkForum(&v, "forum", forum)
 		return v.Err()
 	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, check); !ok {
-		return
-	}
-	list, err := s.cfg.Queries.Meetings(forum, year)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, wire.MeetingList{Meetings: list})
+	s.queryJSON(w, r, check, func() (any, error) {
+		list, err := s.cfg.Queries.Meetings(forum, year)
+		return wire.MeetingList{Meetings: list}, err
+	})
 }
 
 func (s *Server) handleMeeting(w http.ResponseWriter, r *http.Request) {
-	if !s.needQueries(w, r) {
-		return
-	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, nil); !ok {
-		return
-	}
-	m, err := s.cfg.Queries.Meeting(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	s.queryJSON(w, r, nil, func() (any, error) {
+		return s.cfg.Queries.Meeting(r.PathValue("id"))
+	})
 }

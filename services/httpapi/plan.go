@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
@@ -61,68 +62,40 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) (PlanQueries, bool
 	return pq, true
 }
 
-func (s *Server) handleIndicators(w http.ResponseWriter, r *http.Request) {
+// planJSON answers a public plan query: check vets the parameters (nil:
+// none), read is the answer.
+func (s *Server) planJSON(w http.ResponseWriter, r *http.Request, check func() error, read func(PlanQueries) (any, error)) {
 	pq, ok := s.plan(w, r)
 	if !ok {
 		return
 	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, nil); !ok {
-		return
-	}
-	list, err := pq.Indicators(r.URL.Query().Get("goal"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, IndicatorList{Indicators: list})
+	s.answer(w, r, check, func() (any, error) { return read(pq) })
+}
+
+func (s *Server) handleIndicators(w http.ResponseWriter, r *http.Request) {
+	s.planJSON(w, r, nil, func(pq PlanQueries) (any, error) {
+		list, err := pq.Indicators(r.URL.Query().Get("goal"))
+		return IndicatorList{Indicators: list}, err
+	})
 }
 
 func (s *Server) handleIndicator(w http.ResponseWriter, r *http.Request) {
-	pq, ok := s.plan(w, r)
-	if !ok {
-		return
-	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, nil); !ok {
-		return
-	}
-	v, err := pq.Indicator(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	s.planJSON(w, r, nil, func(pq PlanQueries) (any, error) {
+		return pq.Indicator(r.PathValue("id"))
+	})
 }
 
 func (s *Server) handleRounds(w http.ResponseWriter, r *http.Request) {
-	pq, ok := s.plan(w, r)
-	if !ok {
-		return
-	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, nil); !ok {
-		return
-	}
-	list, err := pq.Rounds()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, RoundList{Rounds: list})
+	s.planJSON(w, r, nil, func(pq PlanQueries) (any, error) {
+		list, err := pq.Rounds()
+		return RoundList{Rounds: list}, err
+	})
 }
 
 func (s *Server) handleRound(w http.ResponseWriter, r *http.Request) {
-	pq, ok := s.plan(w, r)
-	if !ok {
-		return
-	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, nil); !ok {
-		return
-	}
-	d, err := pq.Round(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	s.planJSON(w, r, nil, func(pq PlanQueries) (any, error) {
+		return pq.Round(r.PathValue("id"))
+	})
 }
 
 // Sections of the report in CSV (?section=) and the sheets of the xlsx.
@@ -142,7 +115,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		default:
 			v.Add("format", "must be json, csv or xlsx")
 		}
-		if section != "" && !contains(reportSections, section) {
+		if section != "" && !slices.Contains(reportSections, section) {
 			v.Add("section", "must be initiatives, milestones, decisions or changes")
 		}
 		return v.Err()
@@ -298,10 +271,6 @@ func ReportRows(rep wire.PortfolioReport, section string) [][]string {
 }
 
 func (s *Server) handleDependencies(w http.ResponseWriter, r *http.Request) {
-	pq, ok := s.plan(w, r)
-	if !ok {
-		return
-	}
 	q := r.URL.Query()
 	f := wire.DependencyFilter{InitiativeID: q.Get("initiativeId")}
 	check := func() error {
@@ -316,24 +285,10 @@ func (s *Server) handleDependencies(w http.ResponseWriter, r *http.Request) {
 		}
 		return v.Err()
 	}
-	if _, ok := s.startQuery(w, r, services.ReadPublic, check); !ok {
-		return
-	}
-	list, err := pq.Dependencies(f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, DependencyList{Dependencies: list})
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
+	s.planJSON(w, r, check, func(pq PlanQueries) (any, error) {
+		list, err := pq.Dependencies(f)
+		return DependencyList{Dependencies: list}, err
+	})
 }
 
 // safeFileName keeps letters, digits, '-' and '_'.
