@@ -254,6 +254,7 @@ type auditEvent struct {
 	AggregateID   string          `json:"aggregateId"`
 	Version       uint64          `json:"version"`
 	CausationID   string          `json:"causationId"`
+	Actor         string          `json:"actor"`
 	Data          json.RawMessage `json:"data"`
 }
 
