@@ -23,6 +23,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -126,6 +127,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 		if p == 0 {
 			p = server.RANDOM_PORT
+		} else if err := probeListen(o.ListenAddr); err != nil {
+			return nil, err
 		}
 		so.Host, so.Port = host, p
 	}
@@ -149,9 +152,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
-	if o.Logger != nil {
-		ns.SetLoggerV2(o.Logger, o.Debug, o.Trace, false)
-	}
+	// The server reports a failed listen only through its logger's Fatalf
+	// (and otherwise never becomes ready); fl catches it so that Start
+	// fails at once instead of after the ready timeout.
+	fl := &fatalLogger{inner: o.Logger, fatal: make(chan string, 1)}
+	ns.SetLoggerV2(fl, o.Debug, o.Trace, false)
 	go ns.Start()
 
 	wait := o.ReadyTimeout
@@ -161,13 +166,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		wait = time.Until(dl)
 	}
-	if !ns.ReadyForConnections(wait) {
+	if err := waitReady(ctx, ns, fl.fatal, wait); err != nil {
 		ns.Shutdown()
 		ns.WaitForShutdown()
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("embedded: server not ready: %w", ctx.Err())
-		}
-		return nil, fmt.Errorf("embedded: server not ready after %s", wait)
+		return nil, err
 	}
 
 	connOpts = append(connOpts,
@@ -183,6 +185,101 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("embedded: in-process connection: %w", err)
 	}
 	return &Server{NATS: ns, Conn: nc}, nil
+}
+
+// ErrListen is the error of a Start whose client listen address cannot be
+// listened on (typically: the address is in use).
+var ErrListen = errors.New("embedded: cannot listen")
+
+// probeListen listens on addr and closes the listener again: an address
+// in use fails here, before the server and its JetStream store start.
+func probeListen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%w on %s: %w", ErrListen, addr, err)
+	}
+	if err := ln.Close(); err != nil {
+		return fmt.Errorf("%w on %s: %w", ErrListen, addr, err)
+	}
+	return nil
+}
+
+// readyPoll is how often waitReady looks at the server between checks for
+// a fatal error.
+const readyPoll = 50 * time.Millisecond
+
+// waitReady waits until ns accepts connections, a fatal error arrives on
+// fatal, ctx ends or wait has passed.
+func waitReady(ctx context.Context, ns *server.Server, fatal <-chan string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		if ns.ReadyForConnections(min(readyPoll, max(time.Until(deadline), time.Millisecond))) {
+			return nil
+		}
+		select {
+		case msg := <-fatal:
+			if strings.Contains(msg, "listening") {
+				return fmt.Errorf("%w: %s", ErrListen, msg)
+			}
+			return fmt.Errorf("embedded: %s", msg)
+		default:
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("embedded: server not ready: %w", ctx.Err())
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("embedded: server not ready after %s", wait)
+		}
+	}
+}
+
+// fatalLogger passes the server's log to inner (nil: nowhere) and turns
+// its Fatalf, which would end the process with a process-wide logger,
+// into a message on fatal and an error log line.
+type fatalLogger struct {
+	inner server.Logger
+	fatal chan string
+}
+
+func (l *fatalLogger) Noticef(format string, v ...any) {
+	if l.inner != nil {
+		l.inner.Noticef(format, v...)
+	}
+}
+
+func (l *fatalLogger) Warnf(format string, v ...any) {
+	if l.inner != nil {
+		l.inner.Warnf(format, v...)
+	}
+}
+
+func (l *fatalLogger) Errorf(format string, v ...any) {
+	if l.inner != nil {
+		l.inner.Errorf(format, v...)
+	}
+}
+
+func (l *fatalLogger) Debugf(format string, v ...any) {
+	if l.inner != nil {
+		l.inner.Debugf(format, v...)
+	}
+}
+
+func (l *fatalLogger) Tracef(format string, v ...any) {
+	if l.inner != nil {
+		l.inner.Tracef(format, v...)
+	}
+}
+
+func (l *fatalLogger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	select {
+	case l.fatal <- msg:
+	default:
+	}
+	if l.inner != nil {
+		l.inner.Errorf(format, v...)
+	}
 }
 
 func randomPassword() (string, error) {

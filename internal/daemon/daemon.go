@@ -161,6 +161,19 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 			_ = d.Close(context.Background())
 		}
 	}()
+	// The listen addresses are taken before anything slow (NATS, read
+	// models, demo data): an address in use stops the start at once, with
+	// an error naming the flag, instead of after the whole start-up.
+	if d.ln, err = listen("http", cfg.HTTPAddr); err != nil {
+		return nil, err
+	}
+	if cfg.OpsAddr != "" {
+		ln, err := listen("ops-listen", cfg.OpsAddr)
+		if err != nil {
+			return nil, err
+		}
+		d.ops = &opsListener{ln: ln}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -252,10 +265,6 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	d.ln, err = net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("http listen: %w", err)
 	}
 	d.httpSrv = httpapi.NewHTTPServer(d.ln.Addr().String(), api.Handler())
 	d.httpSrv.RegisterOnShutdown(site.Close) // end the web site's live streams
@@ -360,6 +369,9 @@ func (d *Daemon) connect(ctx context.Context) error {
 		}
 		ns, err := embedded.Start(ctx, embedded.Options{DataDir: d.cfg.DataDir, ListenAddr: d.cfg.NATSListen,
 			SyncAlways: &sync, Users: users})
+		if errors.Is(err, embedded.ErrListen) {
+			return fmt.Errorf("--nats-listen %s: %w", d.cfg.NATSListen, err)
+		}
 		if err != nil {
 			return fmt.Errorf("embedded NATS: %w", err)
 		}
@@ -551,10 +563,12 @@ func (d *Daemon) Close(ctx context.Context) error {
 		} else if d.ln != nil {
 			_ = d.ln.Close()
 		}
-		if d.ops != nil {
+		if d.ops != nil && d.ops.srv != nil {
 			if err := d.ops.srv.Shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		} else if d.ops != nil {
+			_ = d.ops.ln.Close()
 		}
 		if d.rebuild != nil {
 			d.rebuild.Close()

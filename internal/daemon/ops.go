@@ -19,17 +19,24 @@ type opsListener struct {
 	srv *http.Server
 }
 
-// startOps listens on d.cfg.OpsAddr ("" : no operations listener) and
-// serves h there.
+// listen listens on addr, the value of the flag --name; its error names
+// both, so that an operator sees which setting to change.
+func listen(name, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %s: %w", name, addr, err)
+	}
+	return ln, nil
+}
+
+// startOps serves h on the operations listener Start opened (none without
+// --ops-listen).
 func (d *Daemon) startOps(h http.Handler) error {
-	if d.cfg.OpsAddr == "" {
+	if d.ops == nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", d.cfg.OpsAddr)
-	if err != nil {
-		return fmt.Errorf("ops listen: %w", err)
-	}
-	d.ops = &opsListener{ln: ln, srv: httpapi.NewHTTPServer(ln.Addr().String(), h)}
+	ln := d.ops.ln
+	d.ops.srv = httpapi.NewHTTPServer(ln.Addr().String(), h)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
