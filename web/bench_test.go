@@ -126,3 +126,24 @@ func BenchmarkRoadmap10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRoadmap10kCold is the roadmap at a new position every time:
+// nothing kept from an earlier request (the read itself is in memory here).
+func BenchmarkRoadmap10kCold(b *testing.B) {
+	s, err := New(Config{Queries: newBigModels(10_000), Now: func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) },
+		EventTime: func(context.Context, uint64) (time.Time, error) { return time.Now(), nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	for b.Loop() {
+		s.roadmaps = newRoadmapCache()
+		req := httptest.NewRequest(http.MethodGet, "/veikart", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}

@@ -329,11 +329,15 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 	// One read: the roadmap for the search alone. The filters are applied
 	// here, as the read models would (see projections/roadmap.go), so the
 	// same answer gives the filter counts too.
-	rm, err := s.cfg.Queries.Roadmap(projections.RoadmapFilter{Q: f.Q})
+	// Kept per position (see roadmapCache): the position is taken before
+	// the read, so a kept read is never older than its key.
+	rd, err := s.roadmaps.get(s.cfg.Queries.Position(), f.Q, func() (projections.RoadmapView, error) {
+		return s.cfg.Queries.Roadmap(projections.RoadmapFilter{Q: f.Q})
+	})
 	if err != nil {
 		return nil, err
 	}
-	v, err := buildRoadmap(x, rm, f, page, r.URL.Query(), s.cfg.Now())
+	v, err := buildRoadmap(x, rd, f, page, r.URL.Query(), s.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -346,9 +350,9 @@ func (s *Server) handleRoadmap(r *http.Request) (*response, error) {
 // buildRoadmap applies the filters to rm, the roadmap of the search, and
 // makes the page: the form with its counts, and per goal and sub-goal the
 // initiatives shown (a few per sub-goal, or a page of the chosen one).
-func buildRoadmap(x *strategyIndex, rm projections.RoadmapView, f filters, page int, q url.Values, now time.Time) (roadmapView, error) {
+func buildRoadmap(x *strategyIndex, rd *roadmapRead, f filters, page int, q url.Values, now time.Time) (roadmapView, error) {
 	var v roadmapView
-	t := indexRoadmap(rm)
+	rm, t := rd.rm, rd.t
 	used := []int{fGoal, fSubGoal, fOwner, fUserGroup, fPhase}
 	fc := countFacets(t.items, f, used)
 	if f.Q == "" {
@@ -378,31 +382,40 @@ func buildRoadmap(x *strategyIndex, rm projections.RoadmapView, f filters, page 
 			if f.SubGoal != "" && sg.SubGoalID != f.SubGoal {
 				continue
 			}
-			var match []int32
+			// match marks the matching initiatives; nil: all of them.
+			var match []bool
+			if f.Owner != "" || f.UserGroup != "" || f.Phase != "" {
+				match = make([]bool, len(sg.Initiatives))
+			}
+			n := 0
 			for k, in := range sg.Initiatives {
 				it := t.item[gi][si][k]
 				if (f.Owner == "" || strings.EqualFold(in.Owner, f.Owner)) && (f.Phase == "" || string(in.Phase) == f.Phase) &&
 					(f.UserGroup == "" || matchesAny(in.UserGroups, f.UserGroup)) {
-					match = append(match, int32(k))
+					if match != nil {
+						match[k] = true
+					}
+					n++
 					if !shown[it] {
 						shown[it] = true
 						total++
 					}
 				}
 			}
-			if narrowed && len(match) == 0 {
+			if narrowed && n == 0 {
 				continue
 			}
-			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID), Total: len(match)}
+			sv := rmSubGoal{ID: sg.SubGoalID, Title: sg.Title, HeadingID: "delmal-" + idPart(sg.SubGoalID), Total: n}
+			order := rd.sorted(f.Sort)[gi][si]
 			var ins []projections.RoadmapInitiative
-			switch n := len(match); {
+			switch {
 			case f.SubGoal != "":
 				pages := (n + perPage - 1) / perPage
 				if page > 1 && page > pages {
 					return v, errNotFound("Side %d finnes ikke; det er %d sider.", page, pages)
 				}
 				lo, hi := (page-1)*perPage, min(page*perPage, n)
-				ins = pickInitiatives(sg.Initiatives, match, f.Sort, lo, hi)
+				ins = pickInitiatives(sg.Initiatives, order, match, lo, hi)
 				if pages > 1 {
 					v.Pager = &pagerView{Text: "Side " + strconv.Itoa(page) + " av " + strconv.Itoa(pages) + ", tiltak " +
 						strconv.Itoa(lo+1) + "–" + strconv.Itoa(hi) + " av " + strconv.Itoa(sv.Total)}
@@ -414,13 +427,13 @@ func buildRoadmap(x *strategyIndex, rm projections.RoadmapView, f filters, page 
 					}
 				}
 			case n > perSubGoal:
-				ins = pickInitiatives(sg.Initiatives, match, f.Sort, 0, perSubGoal)
+				ins = pickInitiatives(sg.Initiatives, order, match, 0, perSubGoal)
 				more := maps.Clone(q)
 				more.Del("side")
 				more.Set("subGoal", sg.SubGoalID)
 				sv.More = "/veikart?" + more.Encode()
 			default:
-				ins = pickInitiatives(sg.Initiatives, match, f.Sort, 0, n)
+				ins = pickInitiatives(sg.Initiatives, order, match, 0, n)
 			}
 			for _, in := range ins {
 				sv.Items = append(sv.Items, roadmapItem(in))
@@ -475,37 +488,25 @@ func ragClass(r domain.RAG) string {
 	return "rag rag-none"
 }
 
-// pickInitiatives returns the initiatives ins[k] for k in match, sorted
-// by start (then title), end (then title) or title, titles in Norwegian
-// order, from lo to hi. The read models' slice is shared and not changed.
-func pickInitiatives(ins []projections.RoadmapInitiative, match []int32, by string, lo, hi int) []projections.RoadmapInitiative {
-	idx := slices.Clone(match)
-	keys := make([]string, len(ins))
-	for _, k := range idx {
-		keys[k] = sortKey(ins[k].Title)
-	}
-	slices.SortStableFunc(idx, func(a, b int32) int {
-		x, y := &ins[a], &ins[b]
-		switch by {
-		case "title":
-		case "end":
-			if c := strings.Compare(string(x.PlannedEnd), string(y.PlannedEnd)); c != 0 {
-				return c
-			}
-		default:
-			if c := strings.Compare(string(x.PlannedStart), string(y.PlannedStart)); c != 0 {
-				return c
-			}
-		}
-		return strings.Compare(keys[a], keys[b])
-	})
-	hi = min(hi, len(idx))
+// pickInitiatives returns the matching initiatives (match[k], or all
+// when match is nil) in the given order, from lo to hi. The read models'
+// slice is shared and not changed.
+func pickInitiatives(ins []projections.RoadmapInitiative, order []int32, match []bool, lo, hi int) []projections.RoadmapInitiative {
 	if lo >= hi {
 		return nil
 	}
-	out := make([]projections.RoadmapInitiative, 0, hi-lo)
-	for _, k := range idx[lo:hi] {
-		out = append(out, ins[k])
+	out := make([]projections.RoadmapInitiative, 0, min(hi-lo, len(ins)))
+	i := 0
+	for _, k := range order {
+		if match != nil && !match[k] {
+			continue
+		}
+		if i >= lo {
+			out = append(out, ins[k])
+		}
+		if i++; i >= hi {
+			break
+		}
 	}
 	return out
 }

@@ -109,6 +109,8 @@ type Server struct {
 	crossOrigin *http.CrossOriginProtection
 	posts       *postLimiter
 
+	roadmaps *roadmapCache
+
 	lookup  sync.Mutex // serialises EventTime calls
 	mu      sync.Mutex // guards changed
 	changed struct {
@@ -142,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.FormBurst <= 0 {
 		cfg.FormBurst = 10
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, pages: p, assets: a, streams: make(chan struct{}, maxStreams),
+	s := &Server{cfg: cfg, log: cfg.Logger, pages: p, assets: a, roadmaps: newRoadmapCache(), streams: make(chan struct{}, maxStreams),
 		crossOrigin: http.NewCrossOriginProtection(), posts: newPostLimiter(cfg.FormPosts, cfg.FormBurst, cfg.Now)}
 	if err := s.initSecretariat(a); err != nil {
 		return nil, err
