@@ -483,18 +483,60 @@ func (m *ReadModels) follow(ctx context.Context) error {
 		}
 		return verify(ctx, stream, info, cp, false)
 	}
+	// The client recreates an ordered consumer whose server went away,
+	// but on a cluster that has just lost a node the recreation can
+	// itself fail and leave the consumer silent while the stream grows.
+	// So a consumer that brings nothing for stallProbe is checked against
+	// the stream's head; seen behind it by two probes in a row, with
+	// nothing applied between them, the runner starts over from its
+	// checkpoint (Run), bounding a stall to about 2×stallProbe.
+	lastMsg := time.Now()
+	var suspect uint64 // the position a probe last found behind the head
+	probe := func() error {
+		pctx, cancel := context.WithTimeout(ctx, stallProbe)
+		defer cancel()
+		info, err := stream.Info(pctx)
+		if err != nil {
+			return fmt.Errorf("projections: stream %s info: %w", m.cfg.Stream, err)
+		}
+		if h := info.State.LastSeq; h > m.head.Load() {
+			m.head.Store(h)
+		}
+		pos := m.position()
+		switch {
+		case info.State.LastSeq <= pos:
+			suspect = 0
+		case suspect == pos:
+			return fmt.Errorf("projections: consumer silent at position %d while the stream's head is %d", pos, info.State.LastSeq)
+		default:
+			suspect = pos
+		}
+		return nil
+	}
 	for {
-		batch, err := m.readBatch(ctx, msgs, m.cfg.BatchSize, m.cfg.BatchWait, nextCheck)
+		deadline := nextCheck
+		if d := lastMsg.Add(stallProbe); d.Before(deadline) {
+			deadline = d
+		}
+		batch, err := m.readBatch(ctx, msgs, m.cfg.BatchSize, m.cfg.BatchWait, deadline)
 		if err != nil {
 			return err
 		}
+		now := time.Now()
 		if len(batch) > 0 {
+			lastMsg, suspect = now, 0
 			if err := m.commit(batch, id); err != nil {
 				return err
 			}
 		}
-		if !time.Now().Before(nextCheck) {
+		switch {
+		case !now.Before(nextCheck):
 			if err := check(); err != nil {
+				return err
+			}
+		case now.Sub(lastMsg) >= stallProbe:
+			lastMsg = now
+			if err := probe(); err != nil {
 				return err
 			}
 		}
@@ -503,6 +545,10 @@ func (m *ReadModels) follow(ctx context.Context) error {
 
 // runnerHeartbeat is the idle heartbeat the runner's consumer asks for.
 const runnerHeartbeat = time.Second
+
+// stallProbe is how long the runner waits for its consumer before it
+// compares its position with the stream's head.
+const stallProbe = time.Second
 
 // feed takes messages off a consumer in a goroutine of its own, so that
 // readBatch can see without waiting what has arrived.
