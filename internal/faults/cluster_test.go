@@ -3,18 +3,12 @@ package faults
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/ehelse/portfolio/eventstore/natstest"
-	"github.com/ehelse/portfolio/internal/daemon"
-	"github.com/ehelse/portfolio/services"
 )
 
 // streamName is the product's stream.
@@ -35,58 +29,13 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 		t.Skip("cluster formation takes several seconds")
 	}
 	begin := time.Now()
-	c := natstest.RunCluster(t, 3)
-	t.Logf("cluster formed in %s", time.Since(begin).Round(time.Millisecond))
-
-	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "tokens.json")
-	if _, err := services.GenerateTokenFile(tokenFile); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(dir, "daemons.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logf}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	defer func() {
-		if t.Failed() {
-			t.Logf("daemon log (tail):\n%s", tail(logPath, 30))
-		}
-	}()
-
-	// The instances share the token file and the event signing key (the
-	// first generates it in its data directory).
-	signingKey := filepath.Join(dir, "a", "signing.key")
-	startDaemon := func(name string, demo bool) *daemon.Daemon {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		key := signingKey
-		if name == "a" {
-			key = ""
-		}
-		d, err := daemon.Start(ctx, daemon.Config{
-			DataDir: filepath.Join(dir, name), HTTPAddr: "127.0.0.1:0", AuthFile: tokenFile, SigningKeyFile: key,
-			NATSURLs: c.URL(), Replicas: 3, NATSListen: "", Demo: demo,
-			Logger: logger.With("instance", name), Out: &lockedWriter{w: logf},
-		})
-		if err != nil {
-			t.Fatalf("start %s: %v", name, err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			if err := d.Close(ctx); err != nil {
-				t.Logf("close %s: %v", name, err)
-			}
-		})
-		return d
-	}
+	cd := newClusterDaemons(t)
+	c := cd.c
 	ds := time.Now()
-	a := startDaemon("a", true) // records the demo data
-	b := startDaemon("b", false)
+	startCtx, cancelStart := context.WithTimeout(context.Background(), 120*time.Second)
+	a := cd.start(t, startCtx, "a", c.URL(), true) // records the demo data
+	b := cd.start(t, startCtx, "b", c.URL(), false)
+	cancelStart()
 	t.Logf("two instances started (with demo data) in %s", time.Since(ds).Round(time.Millisecond))
 	sek, aud := a.Token("sekretariat"), a.Token("riksrevisjonen")
 	ca, cb := newClient(a.URL(), 60*time.Second), newClient(b.URL(), 60*time.Second)

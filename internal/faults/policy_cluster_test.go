@@ -4,16 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ehelse/portfolio/eventstore/natstest"
 	"github.com/ehelse/portfolio/internal/daemon"
-	"github.com/ehelse/portfolio/services"
 )
 
 // TestClusterPolicyExactlyOnce runs two portfoliod instances (internal/daemon,
@@ -34,54 +29,10 @@ func TestClusterPolicyExactlyOnce(t *testing.T) {
 	// The whole test, cluster formation included, stays well under 60 s.
 	deadline, cancelAll := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancelAll()
-	c := natstest.RunCluster(t, 3)
-	t.Logf("cluster formed in %s", time.Since(begin).Round(time.Millisecond))
-
-	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "tokens.json")
-	if _, err := services.GenerateTokenFile(tokenFile); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(dir, "daemons.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logf}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	defer func() {
-		if t.Failed() {
-			t.Logf("daemon log (tail):\n%s", tail(logPath, 30))
-		}
-	}()
-
-	// Instance a generates the signing key in its data directory; b uses it.
-	signingKey := filepath.Join(dir, "a", "signing.key")
-	startDaemon := func(name string, node int) *daemon.Daemon {
-		t.Helper()
-		key := signingKey
-		if name == "a" {
-			key = ""
-		}
-		d, err := daemon.Start(deadline, daemon.Config{
-			DataDir: filepath.Join(dir, name), HTTPAddr: "127.0.0.1:0", AuthFile: tokenFile, SigningKeyFile: key,
-			NATSURLs: c.Servers[node].ClientURL(), Replicas: 3, Demo: false,
-			Logger: logger.With("instance", name), Out: &lockedWriter{w: logf},
-		})
-		if err != nil {
-			t.Fatalf("start %s: %v", name, err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			if err := d.Close(ctx); err != nil {
-				t.Logf("close %s: %v", name, err)
-			}
-		})
-		return d
-	}
-	a := startDaemon("a", 0)
-	b := startDaemon("b", 1)
+	cd := newClusterDaemons(t)
+	c := cd.c
+	a := cd.start(t, deadline, "a", c.Servers[0].ClientURL(), false)
+	b := cd.start(t, deadline, "b", c.Servers[1].ClientURL(), false)
 	t.Logf("two instances started at %s", time.Since(begin).Round(time.Millisecond))
 	sek, aud := a.Token("sekretariat"), a.Token("riksrevisjonen")
 	ca, cb := newClient(a.URL(), 20*time.Second), newClient(b.URL(), 20*time.Second)
