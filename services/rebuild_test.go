@@ -65,19 +65,16 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// waitState waits for the running rebuild to end and wants it in state.
 func waitState(t *testing.T, j *Rebuilds, state string) RebuildStatus {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st := j.RebuildStatus()
-		if st.State == state {
-			return st
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("state %s, want %s: %+v", st.State, state, st)
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := j.Wait(ctx)
+	if err != nil || st.State != state {
+		t.Fatalf("state %s (%v), want %s: %+v", st.State, err, state, st)
 	}
+	return st
 }
 
 // TestRebuildJob: one rebuild at a time; progress, rate and ETA; done,
