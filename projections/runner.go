@@ -307,9 +307,16 @@ func (m *ReadModels) Run(ctx context.Context) error {
 	wait := backoff.NewExponentialBackOff()
 	wait.InitialInterval, wait.Multiplier, wait.MaxInterval, wait.RandomizationFactor = 100*time.Millisecond, 2, 5*time.Second, 0
 	for {
+		from := m.position()
 		err := m.follow(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if m.position() > from {
+			// It followed for a while: a new failure is not the same
+			// one again, and waiting long before retrying would leave
+			// the read models behind.
+			wait.Reset()
 		}
 		if errors.Is(err, ErrStreamMismatch) {
 			m.log.Warn("projections: stream does not match the read models; rebuilding", "err", err)
@@ -469,12 +476,19 @@ func (m *ReadModels) follow(ctx context.Context) error {
 	nextCheck := time.Now().Add(m.cfg.CheckInterval)
 	check := func() error {
 		nextCheck = time.Now().Add(m.cfg.CheckInterval)
-		info, err := stream.Info(ctx)
+		ictx, cancel := context.WithTimeout(ctx, bridgeGet)
+		info, err := stream.Info(ictx)
+		cancel()
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("%w: stream %s is gone", ErrStreamMismatch, m.cfg.Stream)
+		}
 		if err != nil {
-			if errors.Is(err, jetstream.ErrStreamNotFound) {
-				return fmt.Errorf("%w: stream %s is gone", ErrStreamMismatch, m.cfg.Stream)
-			}
-			return fmt.Errorf("projections: stream %s info: %w", m.cfg.Stream, err)
+			// Stream info needs the stream's leader (and, on a cluster,
+			// the meta leader), which a lost node can take away for
+			// several seconds; the read models keep following (bridge)
+			// and the check is made again later.
+			m.log.Warn("projections: stream info for the periodic check failed; checking again later", "err", err)
+			return nil
 		}
 		m.head.Store(info.State.LastSeq)
 		cp, err := m.currentCheckpoint()
@@ -483,39 +497,30 @@ func (m *ReadModels) follow(ctx context.Context) error {
 		}
 		return verify(ctx, stream, info, cp, false)
 	}
-	// The client recreates an ordered consumer whose server went away,
-	// but on a cluster that has just lost a node the recreation can
-	// itself fail and leave the consumer silent while the stream grows.
-	// So a consumer that brings nothing for stallProbe is checked against
-	// the stream's head; seen behind it by two probes in a row, with
-	// nothing applied between them, the runner starts over from its
-	// checkpoint (Run), bounding a stall to about 2×stallProbe.
+	// On a cluster that loses a node the consumer can fall silent for
+	// far longer than the read models may lag: the client recreates an
+	// ordered consumer after missed heartbeats or a reconnect, and the
+	// recreation needs the meta leader, whose election after a crash
+	// takes the servers' election timeout (4-9 s by default), each try
+	// waiting up to 10 s for an answer (TestClusterReadModelsRideOutNodeKills
+	// saw 13 s with a SIGKILLed node; restarting the runner does not
+	// help, as stream info and consumer creation wait for the same
+	// leaders). So whenever the consumer has brought nothing for
+	// stallProbe, the runner asks the stream itself, with direct gets
+	// that any replica answers without either leader, for the events
+	// after its position and applies them (bridge); while that finds
+	// events it asks again every bridgePoll. Events the consumer brings
+	// later that are already applied are dropped. Only a consumer silent
+	// while the runner bridged for bridgeLimit is started over (Run).
 	lastMsg := time.Now()
-	var suspect uint64 // the position a probe last found behind the head
-	probe := func() error {
-		pctx, cancel := context.WithTimeout(ctx, stallProbe)
-		defer cancel()
-		info, err := stream.Info(pctx)
-		if err != nil {
-			return fmt.Errorf("projections: stream %s info: %w", m.cfg.Stream, err)
-		}
-		if h := info.State.LastSeq; h > m.head.Load() {
-			m.head.Store(h)
-		}
-		pos := m.position()
-		switch {
-		case info.State.LastSeq <= pos:
-			suspect = 0
-		case suspect == pos:
-			return fmt.Errorf("projections: consumer silent at position %d while the stream's head is %d", pos, info.State.LastSeq)
-		default:
-			suspect = pos
-		}
-		return nil
-	}
+	var bridgingSince time.Time // zero while the consumer keeps up
 	for {
+		wait := stallProbe
+		if !bridgingSince.IsZero() {
+			wait = bridgePoll
+		}
 		deadline := nextCheck
-		if d := lastMsg.Add(stallProbe); d.Before(deadline) {
+		if d := lastMsg.Add(wait); d.Before(deadline) {
 			deadline = d
 		}
 		batch, err := m.readBatch(ctx, msgs, m.cfg.BatchSize, m.cfg.BatchWait, deadline)
@@ -524,9 +529,16 @@ func (m *ReadModels) follow(ctx context.Context) error {
 		}
 		now := time.Now()
 		if len(batch) > 0 {
-			lastMsg, suspect = now, 0
-			if err := m.commit(batch, id); err != nil {
-				return err
+			lastMsg = now
+			if !bridgingSince.IsZero() {
+				m.log.Info("projections: consumer delivers again", "position", batch[0].Position,
+					"bridged", now.Sub(bridgingSince).Round(time.Millisecond))
+				bridgingSince = time.Time{}
+			}
+			if batch = unapplied(batch, m.position()); len(batch) > 0 {
+				if err := m.commit(batch, id); err != nil {
+					return err
+				}
 			}
 		}
 		switch {
@@ -534,11 +546,71 @@ func (m *ReadModels) follow(ctx context.Context) error {
 			if err := check(); err != nil {
 				return err
 			}
-		case now.Sub(lastMsg) >= stallProbe:
+		case now.Sub(lastMsg) >= wait:
 			lastMsg = now
-			if err := probe(); err != nil {
+			n, err := m.bridge(ctx, stream, id)
+			if err != nil {
 				return err
 			}
+			switch {
+			case n == 0:
+			case bridgingSince.IsZero():
+				bridgingSince = now
+				m.log.Warn("projections: consumer silent while the stream has events; reading them directly", "applied", n, "position", m.position())
+			case now.Sub(bridgingSince) >= bridgeLimit:
+				return fmt.Errorf("projections: consumer silent for %s while the stream grew (at position %d)", bridgeLimit, m.position())
+			}
+		}
+	}
+}
+
+// unapplied drops the leading items at or before pos: events a recreated
+// consumer delivers again after bridge applied them.
+func unapplied(batch []item, pos uint64) []item {
+	i := 0
+	for i < len(batch) && batch[i].Position <= pos {
+		i++
+	}
+	return batch[i:]
+}
+
+// bridge reads the events after the read models' position one by one with
+// direct gets (next message on Subject from a sequence: any replica of the
+// stream answers, without the meta leader or the stream's leader) and
+// applies them, until the stream has no more or a get fails; a failed get
+// is tried again at the next probe. It returns how many events it applied.
+func (m *ReadModels) bridge(ctx context.Context, stream jetstream.Stream, id identity) (int, error) {
+	applied := 0
+	next := m.position() + 1
+	var batch []item
+	for {
+		gctx, cancel := context.WithTimeout(ctx, bridgeGet)
+		msg, err := stream.GetMsg(gctx, next, jetstream.WithGetMsgSubject(Subject))
+		cancel()
+		if err == nil {
+			var sig string
+			if msg.Header != nil {
+				sig = msg.Header.Get(audit.SignatureHeader)
+			}
+			batch = append(batch, rawItem(msg.Subject, msg.Sequence, msg.Data, sig))
+			next = msg.Sequence + 1
+			if msg.Sequence > m.head.Load() {
+				m.head.Store(msg.Sequence)
+			}
+		} else if ctx.Err() != nil {
+			return applied, ctx.Err()
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			m.log.Debug("projections: direct get failed", "position", next, "err", err)
+		}
+		if len(batch) > 0 && (err != nil || len(batch) >= m.cfg.BatchSize) {
+			if err := m.commit(batch, id); err != nil {
+				return applied, err
+			}
+			applied += len(batch)
+			batch = batch[:0]
+		}
+		if err != nil {
+			return applied, nil
 		}
 	}
 }
@@ -546,9 +618,19 @@ func (m *ReadModels) follow(ctx context.Context) error {
 // runnerHeartbeat is the idle heartbeat the runner's consumer asks for.
 const runnerHeartbeat = time.Second
 
-// stallProbe is how long the runner waits for its consumer before it
-// compares its position with the stream's head.
-const stallProbe = time.Second
+const (
+	// stallProbe is how long the runner waits for its consumer before it
+	// asks the stream for events after its position (bridge).
+	stallProbe = time.Second
+	// bridgePoll is how often it asks while the consumer stays silent
+	// and the stream has had events for it.
+	bridgePoll = 100 * time.Millisecond
+	// bridgeGet bounds one direct get.
+	bridgeGet = time.Second
+	// bridgeLimit is how long the runner bridges for a silent consumer
+	// before it starts over from its checkpoint with a new one.
+	bridgeLimit = 30 * time.Second
+)
 
 // feed takes messages off a consumer in a goroutine of its own, so that
 // readBatch can see without waiting what has arrived.
