@@ -28,8 +28,18 @@ type clusterDaemons struct {
 func newClusterDaemons(t *testing.T) *clusterDaemons {
 	t.Helper()
 	begin := time.Now()
-	cd := &clusterDaemons{c: natstest.RunCluster(t, 3), dir: t.TempDir()}
+	c := natstest.RunCluster(t, 3)
 	t.Logf("cluster formed in %s", time.Since(begin).Round(time.Millisecond))
+	cd := newDaemonSet(t)
+	cd.c = c
+	return cd
+}
+
+// newDaemonSet prepares the token file and the log of portfoliod
+// instances for a cluster the test starts itself (c is nil).
+func newDaemonSet(t *testing.T) *clusterDaemons {
+	t.Helper()
+	cd := &clusterDaemons{dir: t.TempDir()}
 	cd.tokenFile = filepath.Join(cd.dir, "tokens.json")
 	if _, err := services.GenerateTokenFile(cd.tokenFile); err != nil {
 		t.Fatal(err)
