@@ -602,7 +602,7 @@ func (m *ReadModels) bridge(ctx context.Context, stream jetstream.Stream, id ide
 		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
 			m.log.Debug("projections: direct get failed", "position", next, "err", err)
 		}
-		if len(batch) > 0 && (err != nil || len(batch) >= m.cfg.BatchSize) {
+		if len(batch) > 0 && (err != nil || len(batch) >= min(m.cfg.BatchSize, bridgeBatch)) {
 			if err := m.commit(batch, id); err != nil {
 				return applied, err
 			}
@@ -627,6 +627,10 @@ const (
 	bridgePoll = 100 * time.Millisecond
 	// bridgeGet bounds one direct get.
 	bridgeGet = time.Second
+	// bridgeBatch is how many events read one by one make a commit:
+	// small, so that the first of them are visible long before a
+	// backlog is read.
+	bridgeBatch = 100
 	// bridgeLimit is how long the runner bridges for a silent consumer
 	// before it starts over from its checkpoint with a new one.
 	bridgeLimit = 30 * time.Second

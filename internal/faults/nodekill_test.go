@@ -267,10 +267,11 @@ func readLag(c *client, pos uint64, ackAt time.Time) time.Duration {
 	return time.Since(ackAt)
 }
 
-// lagBook collects the read lags by phase (0 before the first kill, 2k-1
-// while the k-th killed node is down, 2k after it is back) and instance,
-// and how many commands each load client got through, with their reads,
-// in each phase.
+// lagBook collects the read lags by kill (0 before the first; kill k from
+// the k-th kill to the next) and instance, and by phase (0 before the
+// first kill, 2k-1 while the k-th killed node is down, 2k after it is
+// back) how many commands each load client got through with their reads,
+// when the first was acknowledged, and how many requests failed.
 type lagBook struct {
 	phase   atomic.Int32
 	clients int
