@@ -245,6 +245,7 @@ func (c *ProcessCluster) Restart(i int) {
 	}
 	cmd := exec.Command(c.bin, "-c", n.conf)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		c.t.Fatalf("natstest: start %s: %v", n.Name, err)
