@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ehelse/portfolio/eventlog"
@@ -25,6 +26,7 @@ import (
 // ceilings are the raw building blocks' figures of one profile.
 type ceilings struct {
 	append1, append16 float64 // C1, C2: events/s
+	batch16           float64 // C7: events/s in atomic batches of 16
 	orderedRead       float64 // C3: events/s
 	boltSync          float64 // C4: puts/s
 	boltNoSync        float64 // C5: puts/s
@@ -110,7 +112,74 @@ func (b *bench) appendCeilings(ctx context.Context, p profile, c *ceilings) erro
 			break
 		}
 	}
+	if b.cfg.sel("C7") || b.cfg.sel("C") {
+		stop := b.profileFigure("C7", p)
+		r, err := rawBatches(ctx, js, store.StreamName(), batchSize, b.cfg.warmup, b.cfg.window)
+		stop()
+		if err != nil {
+			return fmt.Errorf("raw atomic batches of %d: %w", batchSize, err)
+		}
+		c.batch16 = r
+		note := fmt.Sprintf("%s batches", rate(r/batchSize))
+		if c.append1 > 0 {
+			note += fmt.Sprintf("; %.1f× C1's events/s", r/c.append1)
+		}
+		b.emit(result{id: "C7", profile: p.name, what: fmt.Sprintf("raw JetStream atomic batches of %d events, 1 publisher, each event its own aggregate (per-subject expectation, Nats-Msg-Id)", batchSize),
+			value: rate(r) + " events", note: note})
+	}
 	return nil
+}
+
+// batchSize is the number of events of one C7 batch: one per concurrent
+// client of P1/P2 at the default -workers.
+const batchSize = 16
+
+// rawBatches publishes atomic batches of n messages, one after the other,
+// for warmup+window with the client the store uses
+// (jetstreamext.PublishMsgBatch, no flow control) and returns the
+// acknowledged events per second. Every message is the next event of its
+// own aggregate with the headers eventstore.Append sends (Nats-Msg-Id,
+// expected stream, expected last subject sequence on the aggregate).
+func rawBatches(ctx context.Context, js jetstream.JetStream, stream string, n int, warmup, window time.Duration) (float64, error) {
+	type agg struct {
+		id, subject, filter string
+		last, seq           uint64
+		payload             []byte
+	}
+	aggs := make([]*agg, n)
+	for i := range aggs {
+		id := services.NewID()
+		aggs[i] = &agg{id: id, subject: eventlog.Subject("initiative", id, "StatusReported"),
+			filter: eventlog.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
+	}
+	batches, _, err := throughput(ctx, 1, warmup, window, func(ctx context.Context, _ int) error {
+		msgs := make([]*nats.Msg, n)
+		for i, a := range aggs {
+			a.seq++
+			m := nats.NewMsg(a.subject)
+			m.Data = a.payload
+			m.Header.Set("Nats-Msg-Id", a.id+":"+strconv.FormatUint(a.seq, 10))
+			m.Header.Set("Nats-Expected-Stream", stream)
+			m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(a.last, 10))
+			m.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", a.filter)
+			msgs[i] = m
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ack, err := jetstreamext.PublishMsgBatch(rctx, js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
+		cancel()
+		if err != nil {
+			return err
+		}
+		if int(ack.BatchSize) != n || ack.Sequence < uint64(n) {
+			return fmt.Errorf("batch ack: seq %d count %d, sent %d", ack.Sequence, ack.BatchSize, n)
+		}
+		first := ack.Sequence - uint64(n-1)
+		for i, a := range aggs {
+			a.last = first + uint64(i)
+		}
+		return nil
+	})
+	return batches * float64(n), err
 }
 
 // rawAppend publishes with n publishers for warmup+window and returns the

@@ -378,6 +378,7 @@ func (b *bench) daemonFigures(ctx context.Context, p profile, c ceilings) error 
 			bodies[i], _ = json.Marshal(statusCmd(ids[i]))
 		}
 		url := d.URL() + "/v1/commands/ReportStatus"
+		before := d.Reads.Stats()
 		stop := b.profileFigure("P2", p)
 		r, _, err := throughput(ctx, cfg.workers, cfg.warmup, cfg.window, func(ctx context.Context, w int) error {
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(bodies[w]))
@@ -398,13 +399,30 @@ func (b *bench) daemonFigures(ctx context.Context, p profile, c ceilings) error 
 			return nil
 		})
 		stop()
+		after := d.Reads.Stats()
 		if err != nil {
 			return fmt.Errorf("P2: %w", err)
 		}
+		commits, events := after.Batches-before.Batches, after.Applied+after.Skipped+after.Rejected-before.Applied-before.Skipped-before.Rejected
+		// The same commands without HTTP, on the daemon's own command
+		// service while its read models follow: splits the gap between P1
+		// and P2 into what HTTP costs and what the rest of the process does.
+		cmds := make([]*domain.ReportStatus, cfg.workers)
+		for i := range cmds {
+			cmds[i] = statusCmd(ids[i])
+		}
+		inproc, _, err := throughput(ctx, cfg.workers, cfg.warmup, cfg.window, func(ctx context.Context, w int) error {
+			_, err := d.Cmds.Execute(ctx, secretariat, cmds[w], services.ExecOptions{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("P2 in-process: %w", err)
+		}
 		ratio := r / c.append16
 		b.emit(result{id: "P2", profile: p.name, what: fmt.Sprintf("HTTP commands/s %d concurrent clients", cfg.workers), value: rate(r),
-			ceiling: rate(c.append16), ratio: fmt.Sprintf("%.2f", ratio), goal: ">=0.35", verdict: verdict(ratio >= 0.35),
-			note: "POST /v1/commands/ReportStatus on loopback, keep-alive, no Idempotency-Key; read models follow in the same process"})
+			ceiling: rate(c.append16), ratio: fmt.Sprintf("%.2f", ratio), goal: ">=0.70", verdict: verdict(ratio >= 0.70),
+			note: fmt.Sprintf("POST /v1/commands/ReportStatus on loopback, keep-alive, no Idempotency-Key; read models follow in the same process; the same commands in-process (CommandService.Execute, no HTTP) in this daemon right after: %s; runner during P2: %d commits, %.1f events/commit (each commit two fdatasyncs beside the log's fsync per event)",
+				rate(inproc), commits, float64(events)/float64(max(commits, 1)))})
 	}
 
 	if cfg.sel("P4") {
