@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ehelse/portfolio/eventlog"
@@ -25,6 +27,7 @@ import (
 // ceilings are the raw building blocks' figures of one profile.
 type ceilings struct {
 	append1, append16 float64 // C1, C2: events/s
+	batch16           float64 // C7: events/s in atomic batches of 16
 	orderedRead       float64 // C3: events/s
 	boltSync          float64 // C4: puts/s
 	boltNoSync        float64 // C5: puts/s
@@ -110,7 +113,94 @@ func (b *bench) appendCeilings(ctx context.Context, p profile, c *ceilings) erro
 			break
 		}
 	}
+	if b.cfg.sel("C7") || b.cfg.sel("C") {
+		// Batches and single appends in alternating slices, so that the
+		// comparison survives a machine whose load changes during the run.
+		const rounds = 5
+		slice := max(b.cfg.window/rounds, 300*time.Millisecond)
+		warm := min(b.cfg.warmup, 200*time.Millisecond)
+		var batched, single []float64
+		stop := b.profileFigure("C7", p)
+		for range rounds {
+			r, err := rawBatches(ctx, js, store.StreamName(), batchSize, warm, slice)
+			if err != nil {
+				stop()
+				return fmt.Errorf("raw atomic batches of %d: %w", batchSize, err)
+			}
+			batched = append(batched, r)
+			r, err = rawAppend(ctx, srv.Conn, store.StreamName(), 1, warm, slice)
+			if err != nil {
+				stop()
+				return fmt.Errorf("raw append between batches: %w", err)
+			}
+			single = append(single, r)
+		}
+		stop()
+		r, r1 := median(batched), median(single)
+		c.batch16 = r
+		b.emit(result{id: "C7", profile: p.name, what: fmt.Sprintf("raw JetStream atomic batches of %d events, 1 publisher, each event its own aggregate (per-subject expectation, Nats-Msg-Id)", batchSize),
+			value: rate(r) + " events", ratio: fmt.Sprintf("%.2f", r/r1),
+			note: fmt.Sprintf("%s batches; median of %d slices of %s alternating with single appends by 1 publisher (C1's setting): %s events; ratio = C7 / those", rate(r/batchSize), rounds, slice, rate(r1))})
+	}
 	return nil
+}
+
+// median returns the median of v (v is sorted in place).
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// batchSize is the number of events of one C7 batch: one per concurrent
+// client of P1/P2 at the default -workers.
+const batchSize = 16
+
+// rawBatches publishes atomic batches of n messages, one after the other,
+// for warmup+window with the client the store uses
+// (jetstreamext.PublishMsgBatch, no flow control) and returns the
+// acknowledged events per second. Every message is the next event of its
+// own aggregate with the headers eventstore.Append sends (Nats-Msg-Id,
+// expected stream, expected last subject sequence on the aggregate).
+func rawBatches(ctx context.Context, js jetstream.JetStream, stream string, n int, warmup, window time.Duration) (float64, error) {
+	type agg struct {
+		id, subject, filter string
+		last, seq           uint64
+		payload             []byte
+	}
+	aggs := make([]*agg, n)
+	for i := range aggs {
+		id := services.NewID()
+		aggs[i] = &agg{id: id, subject: eventlog.Subject("initiative", id, "StatusReported"),
+			filter: eventlog.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
+	}
+	batches, _, err := throughput(ctx, 1, warmup, window, func(ctx context.Context, _ int) error {
+		msgs := make([]*nats.Msg, n)
+		for i, a := range aggs {
+			a.seq++
+			m := nats.NewMsg(a.subject)
+			m.Data = a.payload
+			m.Header.Set("Nats-Msg-Id", a.id+":"+strconv.FormatUint(a.seq, 10))
+			m.Header.Set("Nats-Expected-Stream", stream)
+			m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(a.last, 10))
+			m.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", a.filter)
+			msgs[i] = m
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ack, err := jetstreamext.PublishMsgBatch(rctx, js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
+		cancel()
+		if err != nil {
+			return err
+		}
+		if int(ack.BatchSize) != n || ack.Sequence < uint64(n) {
+			return fmt.Errorf("batch ack: seq %d count %d, sent %d", ack.Sequence, ack.BatchSize, n)
+		}
+		first := ack.Sequence - uint64(n-1)
+		for i, a := range aggs {
+			a.last = first + uint64(i)
+		}
+		return nil
+	})
+	return batches * float64(n), err
 }
 
 // rawAppend publishes with n publishers for warmup+window and returns the

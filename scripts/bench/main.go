@@ -102,7 +102,7 @@ func parseFlags(args []string) (*config, error) {
 	}
 	fs.Float64Var(&scale, "scale", scale, "size factor (default $BENCH_SCALE or 1): P3 events 200k×scale, initiatives 10k×min(scale,1), measuring windows 5s×scale (0.5–10 s)")
 	profiles := fs.String("profiles", "always,interval", "durability profiles: always (SyncAlways, fsync per write), interval (no SyncAlways: the server's fsync interval)")
-	only := fs.String("only", "", "comma-separated figures to measure: P1…P8, W1…W3, B1, R1, R2, C (ceilings only); empty: all. The ceilings a selected ratio needs are measured too")
+	only := fs.String("only", "", "comma-separated figures to measure: P1…P8, W1…W3, B1, R1, R2, C (ceilings only), C7 (with C1/C2); empty: all. The ceilings a selected ratio needs are measured too")
 	window := fs.Duration("window", 0, "measuring window of each throughput figure (default 5s×scale, 0.5–10 s)")
 	events := fs.Int("events", 0, "events in the P3/P6/P7/P8 stream (default 200000×scale, at least 2000)")
 	initiatives := fs.Int("initiatives", 0, "initiatives in that stream (default 10000×min(scale,1), at least 20)")
@@ -149,12 +149,12 @@ func parseFlags(args []string) (*config, error) {
 		id = strings.ToUpper(strings.TrimSpace(id))
 		switch id {
 		case "":
-		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "B1", "R1", "R2", "C":
+		case "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "W1", "W2", "W3", "B1", "R1", "R2", "C", "C7":
 			c.only[id] = true
 		case "CEILINGS":
 			c.only["C"] = true
 		default:
-			return nil, fmt.Errorf("-only: unknown figure %q (P1…P8, W1…W3, B1, R1, R2, C)", id)
+			return nil, fmt.Errorf("-only: unknown figure %q (P1…P8, W1…W3, B1, R1, R2, C, C7)", id)
 		}
 	}
 	c.window = *window
@@ -283,7 +283,7 @@ func (b *bench) runAll(ctx context.Context) error {
 	cfg := b.cfg
 	ceil := map[string]*ceilings{}
 	ceilingSections := []section{
-		{[]string{"C1", "C2"}, "ceilings C1/C2 (raw JetStream append)", func(ctx context.Context, p profile, c *ceilings) error {
+		{[]string{"C1", "C2", "C7"}, "ceilings C1/C2/C7 (raw JetStream append, atomic batches)", func(ctx context.Context, p profile, c *ceilings) error {
 			return b.appendCeilings(ctx, p, c)
 		}},
 		{[]string{"C3", "C4", "C5", "C6"}, "ceilings C3–C6 (ordered read, bbolt, projection)", func(ctx context.Context, p profile, c *ceilings) error {
@@ -317,7 +317,7 @@ func (b *bench) runAll(ctx context.Context) error {
 		}},
 	}
 	// The ceilings a selected ratio needs.
-	needs := map[string][]string{"C1": {"C", "P1", "P2"}, "C3": {"C", "P3"}}
+	needs := map[string][]string{"C1": {"C", "C7", "P1", "P2"}, "C3": {"C", "P3"}}
 	var failed []string
 	runSection := func(s section, p profile, selected bool) {
 		if !selected || ctx.Err() != nil {

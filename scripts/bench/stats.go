@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -160,4 +161,33 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%s, %s%s", cpu, mem, load)
+}
+
+// cpuTime is the CPU time (user and system) the bench process has used so
+// far: the embedded server, the daemon and the load generator together.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMeter measures the CPU time per operation of a throughput run: the
+// process's CPU time over the whole run (warm-up included) divided by the
+// operations the measured rate gives for that wall time.
+type cpuMeter struct {
+	cpu  time.Duration
+	wall time.Time
+}
+
+func startCPU() cpuMeter { return cpuMeter{cpuTime(), time.Now()} }
+
+// per returns the CPU microseconds per operation at rate operations/s.
+func (m cpuMeter) per(rate float64) float64 {
+	ops := rate * time.Since(m.wall).Seconds()
+	if ops <= 0 {
+		return 0
+	}
+	return float64(cpuTime()-m.cpu) / float64(time.Microsecond) / ops
 }
