@@ -305,6 +305,9 @@ type item struct {
 	// insp is audit.Inspect's verdict, computed by prepare before the batch
 	// is applied (or by verifyItem if it was not).
 	insp inspection
+	// leafH is the message's part of the verified digest (leafOK: computed).
+	leafH  audit.Hash
+	leafOK bool
 }
 
 // checkpoint is the state of BucketMeta.
@@ -420,6 +423,11 @@ type txApply struct {
 	cp   checkpoint
 	res  batchResult
 	a    *applier
+	// ver is the verified digest (with keys); prior, when set, is the
+	// verified prefix a rebuild trusts until it is confirmed (*confirmed).
+	ver       verifiedState
+	prior     *prior
+	confirmed *bool
 }
 
 // beginApply starts applying in tx with a, or with a new applier when a is
@@ -435,7 +443,14 @@ func beginApply(tx *bolt.Tx, id identity, hook func(item) error, keys audit.Keyr
 	}
 	cp := readCheckpoint(tx)
 	cp.TrustedKeys = keysText(keys)
-	return &txApply{tx: tx, id: id, hook: hook, keys: keys, cp: cp, res: batchResult{Position: cp.Position}, a: a}, nil
+	t := &txApply{tx: tx, id: id, hook: hook, keys: keys, cp: cp, res: batchResult{Position: cp.Position}, a: a}
+	if keys != nil {
+		var err error
+		if t.ver, err = beginVerified(tx, cp); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // add applies items in order. Items at or before the checkpoint are
@@ -452,6 +467,15 @@ func (t *txApply) add(items []item) error {
 				return fmt.Errorf("projections: apply position %d: %w", it.Position, err)
 			}
 		}
+		if t.ver.on {
+			t.ver.add(&it)
+			if t.prior != nil && !*t.confirmed {
+				if err := t.prior.check(&t.ver, it.Position); err != nil {
+					return err
+				}
+				*t.confirmed = it.Position == t.prior.upTo
+			}
+		}
 		if t.keys != nil {
 			reason, err := verifyItem(t.tx, t.keys, &it)
 			if err != nil {
@@ -459,6 +483,9 @@ func (t *txApply) add(items []item) error {
 			}
 			if reason != "" {
 				it.Reject = reason
+				if t.ver.on {
+					t.ver.rejected = append(t.ver.rejected, it.Position)
+				}
 				cp.Rejected++
 				res.Rejected++
 				res.Rejects = append(res.Rejects, it)
@@ -518,6 +545,11 @@ func (t *txApply) end() (batchResult, error) {
 		cp.StreamCreated = t.id.Created
 	}
 	res.Position = cp.Position
+	if t.ver.on {
+		if err := t.ver.write(t.tx, *cp); err != nil {
+			return *res, err
+		}
+	}
 	return *res, writeCheckpoint(t.tx, *cp)
 }
 
