@@ -1,10 +1,14 @@
 package projections
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -82,26 +86,74 @@ func (a *applier) begin(tx *bolt.Tx) {
 	a.tx, a.written, a.strategy = tx, map[string]struct{}{}, false
 }
 
-// flush writes the changed initiative documents.
+// flush writes the changed initiative documents. Many of them (a
+// rebuild's transaction) are encoded on GOMAXPROCS goroutines first.
 func (a *applier) flush() error {
+	dirty := make([]string, 0, a.dirty)
 	for id, p := range a.inits {
-		if !p.dirty {
-			continue
+		if p.dirty {
+			dirty = append(dirty, id)
 		}
+	}
+	var enc []encodedInitiative
+	if len(dirty) >= parallelEncodeMin {
+		var err error
+		if enc, err = encodeAll(a.inits, dirty); err != nil {
+			return err
+		}
+	}
+	for i, id := range dirty {
+		p := a.inits[id]
 		same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
-		if err := writeInitiative(a.tx, p.d, p.old, same); err != nil {
+		var err error
+		if enc != nil {
+			err = writeEncodedInitiative(a.tx, &p.d, enc[i], p.old, same)
+		} else {
+			err = writeInitiative(a.tx, p.d, p.old, same)
+		}
+		if err != nil {
 			return err
 		}
 		a.written[id] = struct{}{}
 		if a.keep > 0 {
 			p.stored()
 		}
+		p.dirty = false
 	}
 	a.dirty = 0
 	if len(a.inits) > a.keep {
 		clear(a.inits)
 	}
 	return nil
+}
+
+// parallelEncodeMin is the fewest changed documents flush encodes on
+// several goroutines.
+const parallelEncodeMin = 64
+
+// encodeAll encodes the documents of ids on up to GOMAXPROCS goroutines.
+func encodeAll(inits map[string]*pendingInitiative, ids []string) ([]encodedInitiative, error) {
+	out := make([]encodedInitiative, len(ids))
+	docs := make([]*InitiativeDetail, len(ids))
+	for i, id := range ids {
+		docs[i] = &inits[id].d
+	}
+	errs := make([]error, len(ids))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ids)/16+1) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ids) {
+					return
+				}
+				out[i], errs[i] = encodeInitiative(docs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // stored notes that p.d is what the file holds.

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -261,27 +262,63 @@ func indexKeys(c InitiativeSummary) map[string][][]byte {
 	return out
 }
 
+// encodedInitiative is an initiative's document and card in JSON.
+type encodedInitiative struct {
+	doc, card []byte
+}
+
+// encodeInitiative encodes what writeInitiative stores of d as JSON. It
+// only reads d, so documents can be encoded on several goroutines.
+func encodeInitiative(d *InitiativeDetail) (encodedInitiative, error) {
+	stored := *d
+	stored.StatusHistory, stored.Cases = nil, nil
+	doc, err := json.Marshal(stored)
+	if err != nil {
+		return encodedInitiative{}, fmt.Errorf("projections: encode %s: %w", BucketInitiatives, err)
+	}
+	card, err := json.Marshal(cardOf(*d))
+	if err != nil {
+		return encodedInitiative{}, fmt.Errorf("projections: encode %s: %w", BucketInitiativeCards, err)
+	}
+	return encodedInitiative{doc: doc, card: card}, nil
+}
+
 // writeInitiative stores the document, card, search text and index entries,
 // replacing the old card's index entries. sameSearch says that the search
 // text stored with the old card is d's; the search text and the index
 // entries are written only when they change.
 func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard, sameSearch bool) error {
+	enc, err := encodeInitiative(&d)
+	if err != nil {
+		return err
+	}
+	return writeEncodedInitiative(tx, &d, enc, old, sameSearch)
+}
+
+// writeEncodedInitiative is writeInitiative with d already encoded.
+func writeEncodedInitiative(tx *bolt.Tx, d *InitiativeDetail, enc encodedInitiative, old *initiativeCard, sameSearch bool) error {
 	id := []byte(d.InitiativeID)
-	stored := d
-	stored.StatusHistory, stored.Cases = nil, nil
-	if err := putJSON(tx, BucketInitiatives, id, stored); err != nil {
+	docs, err := bucket(tx, BucketInitiatives)
+	if err != nil {
 		return err
 	}
-	card := cardOf(d)
-	if err := putJSON(tx, BucketInitiativeCards, id, card); err != nil {
+	if err := docs.Put(id, enc.doc); err != nil {
 		return err
 	}
+	cards, err := bucket(tx, BucketInitiativeCards)
+	if err != nil {
+		return err
+	}
+	if err := cards.Put(id, enc.card); err != nil {
+		return err
+	}
+	card := initiativeCard{InitiativeSummary: d.InitiativeSummary}
 	sb, err := bucket(tx, BucketInitiativeSearch)
 	if err != nil {
 		return err
 	}
 	if old == nil || !sameSearch {
-		if err := sb.Put(id, []byte(searchText(d))); err != nil {
+		if err := sb.Put(id, []byte(searchText(*d))); err != nil {
 			return err
 		}
 	}
