@@ -52,6 +52,9 @@ type applier struct {
 	// index), since begin.
 	written  map[string]struct{}
 	strategy bool
+	// pre is the prefetched document of the item being applied (nil:
+	// none).
+	pre *prefetchedDoc
 }
 
 // pendingInitiative is an initiative document as the batch left it so far.
@@ -360,6 +363,9 @@ type item struct {
 	// leafH is the message's part of the verified digest (leafOK: computed).
 	leafH  audit.Hash
 	leafOK bool
+	// pre is its initiative's document, decoded ahead by a rebuild's
+	// reader (nil: none).
+	pre *prefetchedDoc
 }
 
 // checkpoint is the state of BucketMeta.
@@ -552,7 +558,9 @@ func (t *txApply) add(items []item) error {
 		applied := false
 		if it.Skip == "" {
 			var err error
+			a.pre = it.pre
 			applied, err = a.apply(it.AggType, it.AggID, it.Rec)
+			a.pre = nil
 			if err == nil && a.dirty >= maxPendingInitiatives {
 				err = a.flush()
 			}

@@ -39,7 +39,13 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 		return p, nil
 	}
 	p := &pendingInitiative{}
-	found, err := getJSON(a.tx, BucketInitiatives, []byte(id), &p.d)
+	var found bool
+	var err error
+	if pre := a.pre; pre != nil && pre.id == id {
+		found, err = a.prefetched(pre, &p.d)
+	} else {
+		found, err = getJSON(a.tx, BucketInitiatives, []byte(id), &p.d)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +55,64 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 	}
 	a.inits[id] = p
 	return p, nil
+}
+
+// prefetchedDoc is an initiative document a rebuild's reader decoded ahead
+// of the apply, from the file as last committed: raw is what it decoded.
+type prefetchedDoc struct {
+	id    string
+	raw   []byte // nil: the file had no document
+	d     InitiativeDetail
+	taken bool
+}
+
+// prefetched reads the document of pre.id into d: pre's decoding when the
+// file still holds the bytes it was decoded from (byte for byte, so the
+// result is getJSON's), else the file's.
+func (a *applier) prefetched(pre *prefetchedDoc, d *InitiativeDetail) (bool, error) {
+	b, err := bucket(a.tx, BucketInitiatives)
+	if err != nil {
+		return false, err
+	}
+	v := b.Get([]byte(pre.id))
+	switch {
+	case v == nil:
+		return false, nil
+	case !pre.taken && pre.raw != nil && bytes.Equal(v, pre.raw):
+		pre.taken = true
+		*d = pre.d
+		return true, nil
+	}
+	return getJSON(a.tx, BucketInitiatives, []byte(pre.id), d)
+}
+
+// prefetchDocs decodes, from db as last committed, the documents of the
+// initiatives the items are about (for the apply's pending), outside the
+// apply's transaction.
+func prefetchDocs(db *bolt.DB, items []item) error {
+	seen := map[string]bool{}
+	return db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(BucketInitiatives))
+		if b == nil {
+			return nil
+		}
+		for i := range items {
+			it := &items[i]
+			if it.Skip != "" || it.Rec.Event == nil || domain.AggregateType(it.AggType) != domain.Initiative || seen[it.AggID] {
+				continue
+			}
+			seen[it.AggID] = true
+			pre := &prefetchedDoc{id: it.AggID}
+			if v := b.Get([]byte(it.AggID)); v != nil {
+				pre.raw = bytes.Clone(v)
+				if json.Unmarshal(pre.raw, &pre.d) != nil {
+					pre.raw = nil // the apply reports it
+				}
+			}
+			it.pre = pre
+		}
+		return nil
+	})
 }
 
 func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ehelse/portfolio/domain"
@@ -52,7 +53,10 @@ var (
 // batches are applied one after the other, in stream order, and the
 // per-aggregate chain check stays in the apply.
 type builder struct {
-	db     *bolt.DB
+	db *bolt.DB
+	// dbMu: the reader reads db (prefetching documents) holding it shared;
+	// reopen replaces db holding it.
+	dbMu   sync.RWMutex
 	path   string
 	stream jetstream.Stream
 	it     jetstream.MessagesContext
@@ -112,6 +116,8 @@ func mappedFileBytes() int64 {
 // drops the mapping; the pages stay in the page cache, so reading them
 // again costs a minor fault, not I/O.
 func (b *builder) reopen() error {
+	b.dbMu.Lock()
+	defer b.dbMu.Unlock()
 	if err := b.db.Close(); err != nil {
 		return err
 	}
@@ -149,6 +155,9 @@ func (b *builder) startReader() {
 			}
 			if err == nil {
 				prepare(batch, m.keys, b.prior)
+				b.dbMu.RLock()
+				err = prefetchDocs(b.db, batch)
+				b.dbMu.RUnlock()
 			}
 			select {
 			case feed <- prepared{items: batch, err: err}:
