@@ -55,6 +55,9 @@ type applier struct {
 	// pre is the prefetched document of the item being applied (nil:
 	// none).
 	pre *prefetchedDoc
+	// kept is, with keep > 0, the ids of the documents kept after the
+	// last flush, for a rebuild's reader (which need not prefetch them).
+	kept atomic.Pointer[map[string]struct{}]
 }
 
 // pendingInitiative is an initiative document as the batch left it so far.
@@ -126,6 +129,13 @@ func (a *applier) flush() error {
 	a.dirty = 0
 	if len(a.inits) > a.keep {
 		clear(a.inits)
+	}
+	if a.keep > 0 {
+		kept := make(map[string]struct{}, len(a.inits))
+		for id := range a.inits {
+			kept[id] = struct{}{}
+		}
+		a.kept.Store(&kept)
 	}
 	return nil
 }

@@ -88,8 +88,9 @@ func (a *applier) prefetched(pre *prefetchedDoc, d *InitiativeDetail) (bool, err
 
 // prefetchDocs decodes, from db as last committed, the documents of the
 // initiatives the items are about (for the apply's pending), outside the
-// apply's transaction.
-func prefetchDocs(db *bolt.DB, items []item) error {
+// apply's transaction, except those the apply keeps decoded (kept, may be
+// nil; a stale set costs only time).
+func prefetchDocs(db *bolt.DB, items []item, kept *map[string]struct{}) error {
 	seen := map[string]bool{}
 	return db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(BucketInitiatives))
@@ -100,6 +101,11 @@ func prefetchDocs(db *bolt.DB, items []item) error {
 			it := &items[i]
 			if it.Skip != "" || it.Rec.Event == nil || domain.AggregateType(it.AggType) != domain.Initiative || seen[it.AggID] {
 				continue
+			}
+			if kept != nil {
+				if _, ok := (*kept)[it.AggID]; ok {
+					continue
+				}
 			}
 			seen[it.AggID] = true
 			pre := &prefetchedDoc{id: it.AggID}

@@ -156,7 +156,7 @@ func (b *builder) startReader() {
 			if err == nil {
 				prepare(batch, m.keys, b.prior)
 				b.dbMu.RLock()
-				err = prefetchDocs(b.db, batch)
+				err = prefetchDocs(b.db, batch, b.cache.kept.Load())
 				b.dbMu.RUnlock()
 			}
 			select {
@@ -214,6 +214,8 @@ func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path st
 		id: identity{Name: cfg.Stream, Created: streamCreated(info)},
 		m:  &ReadModels{cfg: cfg, log: cfg.Logger, keys: cfg.keyring()},
 	}
+	b.cache = newApplier(nil)
+	b.cache.keep = maxKeptInitiatives
 	if old != nil && b.m.keys != nil {
 		var why string
 		if b.prior, why = old(b.id, keysText(b.m.keys)); b.prior == nil {
@@ -355,10 +357,6 @@ func (b *builder) applyNext(ctx context.Context, target uint64) (batchResult, er
 		return batchResult{}, err
 	}
 	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxClosed, ignored
-	if b.cache == nil {
-		b.cache = newApplier(nil)
-		b.cache.keep = maxKeptInitiatives
-	}
 	t, err := beginApply(tx, b.id, nil, b.m.keys, b.cache)
 	if err != nil {
 		return batchResult{}, err
