@@ -93,7 +93,8 @@ func (a *applier) begin(tx *bolt.Tx) {
 }
 
 // flush writes the changed initiative documents. Many of them (a
-// rebuild's transaction) are encoded on GOMAXPROCS goroutines first.
+// rebuild's transaction) are encoded on GOMAXPROCS goroutines first, a
+// chunk at a time (so that few encoded documents wait to be written).
 func (a *applier) flush() error {
 	dirty := make([]string, 0, a.dirty)
 	for id, p := range a.inits {
@@ -101,30 +102,33 @@ func (a *applier) flush() error {
 			dirty = append(dirty, id)
 		}
 	}
-	var enc []encodedInitiative
-	if len(dirty) >= parallelEncodeMin {
-		var err error
-		if enc, err = encodeAll(a.inits, dirty); err != nil {
-			return err
+	for start := 0; start < len(dirty); start += encodeChunk {
+		chunk := dirty[start:min(start+encodeChunk, len(dirty))]
+		var enc []encodedInitiative
+		if len(chunk) >= parallelEncodeMin {
+			var err error
+			if enc, err = encodeAll(a.inits, chunk); err != nil {
+				return err
+			}
 		}
-	}
-	for i, id := range dirty {
-		p := a.inits[id]
-		same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
-		var err error
-		if enc != nil {
-			err = writeEncodedInitiative(a.tx, &p.d, enc[i], p.old, same)
-		} else {
-			err = writeInitiative(a.tx, p.d, p.old, same)
+		for i, id := range chunk {
+			p := a.inits[id]
+			same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
+			var err error
+			if enc != nil {
+				err = writeEncodedInitiative(a.tx, &p.d, enc[i], p.old, same)
+			} else {
+				err = writeInitiative(a.tx, p.d, p.old, same)
+			}
+			if err != nil {
+				return err
+			}
+			a.written[id] = struct{}{}
+			if a.keep > 0 {
+				p.stored()
+			}
+			p.dirty = false
 		}
-		if err != nil {
-			return err
-		}
-		a.written[id] = struct{}{}
-		if a.keep > 0 {
-			p.stored()
-		}
-		p.dirty = false
 	}
 	a.dirty = 0
 	if len(a.inits) > a.keep {
@@ -141,8 +145,12 @@ func (a *applier) flush() error {
 }
 
 // parallelEncodeMin is the fewest changed documents flush encodes on
-// several goroutines.
-const parallelEncodeMin = 64
+// several goroutines, and encodeChunk the most it encodes before writing
+// them.
+const (
+	parallelEncodeMin = 64
+	encodeChunk       = 256
+)
 
 // encodeAll encodes the documents of ids on up to GOMAXPROCS goroutines.
 func encodeAll(inits map[string]*pendingInitiative, ids []string) ([]encodedInitiative, error) {
