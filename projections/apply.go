@@ -1,10 +1,14 @@
 package projections
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -48,6 +52,12 @@ type applier struct {
 	// index), since begin.
 	written  map[string]struct{}
 	strategy bool
+	// pre is the prefetched document of the item being applied (nil:
+	// none).
+	pre *prefetchedDoc
+	// kept is, with keep > 0, the ids of the documents kept after the
+	// last flush, for a rebuild's reader (which need not prefetch them).
+	kept atomic.Pointer[map[string]struct{}]
 }
 
 // pendingInitiative is an initiative document as the batch left it so far.
@@ -82,26 +92,89 @@ func (a *applier) begin(tx *bolt.Tx) {
 	a.tx, a.written, a.strategy = tx, map[string]struct{}{}, false
 }
 
-// flush writes the changed initiative documents.
+// flush writes the changed initiative documents. Many of them (a
+// rebuild's transaction) are encoded on GOMAXPROCS goroutines first, a
+// chunk at a time (so that few encoded documents wait to be written).
 func (a *applier) flush() error {
+	dirty := make([]string, 0, a.dirty)
 	for id, p := range a.inits {
-		if !p.dirty {
-			continue
+		if p.dirty {
+			dirty = append(dirty, id)
 		}
-		same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
-		if err := writeInitiative(a.tx, p.d, p.old, same); err != nil {
-			return err
+	}
+	for start := 0; start < len(dirty); start += encodeChunk {
+		chunk := dirty[start:min(start+encodeChunk, len(dirty))]
+		var enc []encodedInitiative
+		if len(chunk) >= parallelEncodeMin {
+			var err error
+			if enc, err = encodeAll(a.inits, chunk); err != nil {
+				return err
+			}
 		}
-		a.written[id] = struct{}{}
-		if a.keep > 0 {
-			p.stored()
+		for i, id := range chunk {
+			p := a.inits[id]
+			same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
+			var err error
+			if enc != nil {
+				err = writeEncodedInitiative(a.tx, &p.d, enc[i], p.old, same)
+			} else {
+				err = writeInitiative(a.tx, p.d, p.old, same)
+			}
+			if err != nil {
+				return err
+			}
+			a.written[id] = struct{}{}
+			if a.keep > 0 {
+				p.stored()
+			}
+			p.dirty = false
 		}
 	}
 	a.dirty = 0
 	if len(a.inits) > a.keep {
 		clear(a.inits)
 	}
+	if a.keep > 0 {
+		kept := make(map[string]struct{}, len(a.inits))
+		for id := range a.inits {
+			kept[id] = struct{}{}
+		}
+		a.kept.Store(&kept)
+	}
 	return nil
+}
+
+// parallelEncodeMin is the fewest changed documents flush encodes on
+// several goroutines, and encodeChunk the most it encodes before writing
+// them.
+const (
+	parallelEncodeMin = 64
+	encodeChunk       = 256
+)
+
+// encodeAll encodes the documents of ids on up to GOMAXPROCS goroutines.
+func encodeAll(inits map[string]*pendingInitiative, ids []string) ([]encodedInitiative, error) {
+	out := make([]encodedInitiative, len(ids))
+	docs := make([]*InitiativeDetail, len(ids))
+	for i, id := range ids {
+		docs[i] = &inits[id].d
+	}
+	errs := make([]error, len(ids))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ids)/16+1) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ids) {
+					return
+				}
+				out[i], errs[i] = encodeInitiative(docs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // stored notes that p.d is what the file holds.
@@ -305,6 +378,12 @@ type item struct {
 	// insp is audit.Inspect's verdict, computed by prepare before the batch
 	// is applied (or by verifyItem if it was not).
 	insp inspection
+	// leafH is the message's part of the verified digest (leafOK: computed).
+	leafH  audit.Hash
+	leafOK bool
+	// pre is its initiative's document, decoded ahead by a rebuild's
+	// reader (nil: none).
+	pre *prefetchedDoc
 }
 
 // checkpoint is the state of BucketMeta.
@@ -420,6 +499,11 @@ type txApply struct {
 	cp   checkpoint
 	res  batchResult
 	a    *applier
+	// ver is the verified digest (with keys); prior, when set, is the
+	// verified prefix a rebuild trusts until it is confirmed (*confirmed).
+	ver       verifiedState
+	prior     *prior
+	confirmed *bool
 }
 
 // beginApply starts applying in tx with a, or with a new applier when a is
@@ -435,7 +519,14 @@ func beginApply(tx *bolt.Tx, id identity, hook func(item) error, keys audit.Keyr
 	}
 	cp := readCheckpoint(tx)
 	cp.TrustedKeys = keysText(keys)
-	return &txApply{tx: tx, id: id, hook: hook, keys: keys, cp: cp, res: batchResult{Position: cp.Position}, a: a}, nil
+	t := &txApply{tx: tx, id: id, hook: hook, keys: keys, cp: cp, res: batchResult{Position: cp.Position}, a: a}
+	if keys != nil {
+		var err error
+		if t.ver, err = beginVerified(tx, cp); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // add applies items in order. Items at or before the checkpoint are
@@ -452,6 +543,15 @@ func (t *txApply) add(items []item) error {
 				return fmt.Errorf("projections: apply position %d: %w", it.Position, err)
 			}
 		}
+		if t.ver.on {
+			t.ver.add(&it)
+			if t.prior != nil && !*t.confirmed {
+				if err := t.prior.check(&t.ver, it.Position); err != nil {
+					return err
+				}
+				*t.confirmed = it.Position == t.prior.upTo
+			}
+		}
 		if t.keys != nil {
 			reason, err := verifyItem(t.tx, t.keys, &it)
 			if err != nil {
@@ -459,6 +559,9 @@ func (t *txApply) add(items []item) error {
 			}
 			if reason != "" {
 				it.Reject = reason
+				if t.ver.on {
+					t.ver.rejected = append(t.ver.rejected, it.Position)
+				}
 				cp.Rejected++
 				res.Rejected++
 				res.Rejects = append(res.Rejects, it)
@@ -473,7 +576,9 @@ func (t *txApply) add(items []item) error {
 		applied := false
 		if it.Skip == "" {
 			var err error
+			a.pre = it.pre
 			applied, err = a.apply(it.AggType, it.AggID, it.Rec)
+			a.pre = nil
 			if err == nil && a.dirty >= maxPendingInitiatives {
 				err = a.flush()
 			}
@@ -518,6 +623,11 @@ func (t *txApply) end() (batchResult, error) {
 		cp.StreamCreated = t.id.Created
 	}
 	res.Position = cp.Position
+	if t.ver.on {
+		if err := t.ver.write(t.tx, *cp); err != nil {
+			return *res, err
+		}
+	}
 	return *res, writeCheckpoint(t.tx, *cp)
 }
 

@@ -44,6 +44,16 @@ Apply applies one event within a bbolt transaction, for tools and tests.
   - If the stream no longer matches the file (recreated, restored from an
     older backup) or the file's schema is not SchemaVersion, the read
     models are rebuilt from the log.
+  - A rebuild over an existing file (Rebuild, the runner's rebuilds,
+    BuildFile at a path that holds one) ends with the same file and the
+    same rejections as one that checks every signature. With
+    Config.TrustedKeys the checkpoint carries a record of what has been
+    verified (the stream, the keys, a digest over every event up to the
+    checkpoint's position P, the positions rejected); a rebuild that finds
+    one of the same stream and keys skips the signature checks of the
+    events up to P that were not rejected — nothing else — and compares
+    the digest at P. On any difference it throws away what it built and
+    starts again with every signature checked (verified.go).
 
 # What it does not do
 
@@ -57,6 +67,11 @@ is not here; it is computed from the log by package services.
 
 The values Initiatives and Roadmap return share memory with an in-memory
 index of the initiatives: callers must not modify them.
+
+The verified record is as trustworthy as the read-model file: it is not
+signed, and someone able to rewrite both the log and the file could make
+a rebuild skip the signatures of altered events. A rebuild with no file to
+replace (a first start, a restored backup) checks every signature.
 
 While the read models are rebuilt after a mismatch, queries answer with a
 KindLagging error and Position is 0. A rebuild on request (Rebuild) keeps

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -38,7 +39,13 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 		return p, nil
 	}
 	p := &pendingInitiative{}
-	found, err := getJSON(a.tx, BucketInitiatives, []byte(id), &p.d)
+	var found bool
+	var err error
+	if pre := a.pre; pre != nil && pre.id == id {
+		found, err = a.prefetched(pre, &p.d)
+	} else {
+		found, err = getJSON(a.tx, BucketInitiatives, []byte(id), &p.d)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +55,70 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 	}
 	a.inits[id] = p
 	return p, nil
+}
+
+// prefetchedDoc is an initiative document a rebuild's reader decoded ahead
+// of the apply, from the file as last committed: raw is what it decoded.
+type prefetchedDoc struct {
+	id    string
+	raw   []byte // nil: the file had no document
+	d     InitiativeDetail
+	taken bool
+}
+
+// prefetched reads the document of pre.id into d: pre's decoding when the
+// file still holds the bytes it was decoded from (byte for byte, so the
+// result is getJSON's), else the file's.
+func (a *applier) prefetched(pre *prefetchedDoc, d *InitiativeDetail) (bool, error) {
+	b, err := bucket(a.tx, BucketInitiatives)
+	if err != nil {
+		return false, err
+	}
+	v := b.Get([]byte(pre.id))
+	switch {
+	case v == nil:
+		return false, nil
+	case !pre.taken && pre.raw != nil && bytes.Equal(v, pre.raw):
+		pre.taken = true
+		*d = pre.d
+		return true, nil
+	}
+	return getJSON(a.tx, BucketInitiatives, []byte(pre.id), d)
+}
+
+// prefetchDocs decodes, from db as last committed, the documents of the
+// initiatives the items are about (for the apply's pending), outside the
+// apply's transaction, except those the apply keeps decoded (kept, may be
+// nil; a stale set costs only time).
+func prefetchDocs(db *bolt.DB, items []item, kept *map[string]struct{}) error {
+	seen := map[string]bool{}
+	return db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(BucketInitiatives))
+		if b == nil {
+			return nil
+		}
+		for i := range items {
+			it := &items[i]
+			if it.Skip != "" || it.Rec.Event == nil || domain.AggregateType(it.AggType) != domain.Initiative || seen[it.AggID] {
+				continue
+			}
+			if kept != nil {
+				if _, ok := (*kept)[it.AggID]; ok {
+					continue
+				}
+			}
+			seen[it.AggID] = true
+			pre := &prefetchedDoc{id: it.AggID}
+			if v := b.Get([]byte(it.AggID)); v != nil {
+				pre.raw = bytes.Clone(v)
+				if json.Unmarshal(pre.raw, &pre.d) != nil {
+					pre.raw = nil // the apply reports it
+				}
+			}
+			it.pre = pre
+		}
+		return nil
+	})
 }
 
 func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
@@ -261,27 +332,63 @@ func indexKeys(c InitiativeSummary) map[string][][]byte {
 	return out
 }
 
+// encodedInitiative is an initiative's document and card in JSON.
+type encodedInitiative struct {
+	doc, card []byte
+}
+
+// encodeInitiative encodes what writeInitiative stores of d as JSON. It
+// only reads d, so documents can be encoded on several goroutines.
+func encodeInitiative(d *InitiativeDetail) (encodedInitiative, error) {
+	stored := *d
+	stored.StatusHistory, stored.Cases = nil, nil
+	doc, err := json.Marshal(stored)
+	if err != nil {
+		return encodedInitiative{}, fmt.Errorf("projections: encode %s: %w", BucketInitiatives, err)
+	}
+	card, err := json.Marshal(cardOf(*d))
+	if err != nil {
+		return encodedInitiative{}, fmt.Errorf("projections: encode %s: %w", BucketInitiativeCards, err)
+	}
+	return encodedInitiative{doc: doc, card: card}, nil
+}
+
 // writeInitiative stores the document, card, search text and index entries,
 // replacing the old card's index entries. sameSearch says that the search
 // text stored with the old card is d's; the search text and the index
 // entries are written only when they change.
 func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard, sameSearch bool) error {
+	enc, err := encodeInitiative(&d)
+	if err != nil {
+		return err
+	}
+	return writeEncodedInitiative(tx, &d, enc, old, sameSearch)
+}
+
+// writeEncodedInitiative is writeInitiative with d already encoded.
+func writeEncodedInitiative(tx *bolt.Tx, d *InitiativeDetail, enc encodedInitiative, old *initiativeCard, sameSearch bool) error {
 	id := []byte(d.InitiativeID)
-	stored := d
-	stored.StatusHistory, stored.Cases = nil, nil
-	if err := putJSON(tx, BucketInitiatives, id, stored); err != nil {
+	docs, err := bucket(tx, BucketInitiatives)
+	if err != nil {
 		return err
 	}
-	card := cardOf(d)
-	if err := putJSON(tx, BucketInitiativeCards, id, card); err != nil {
+	if err := docs.Put(id, enc.doc); err != nil {
 		return err
 	}
+	cards, err := bucket(tx, BucketInitiativeCards)
+	if err != nil {
+		return err
+	}
+	if err := cards.Put(id, enc.card); err != nil {
+		return err
+	}
+	card := initiativeCard{InitiativeSummary: d.InitiativeSummary}
 	sb, err := bucket(tx, BucketInitiativeSearch)
 	if err != nil {
 		return err
 	}
 	if old == nil || !sameSearch {
-		if err := sb.Put(id, []byte(searchText(d))); err != nil {
+		if err := sb.Put(id, []byte(searchText(*d))); err != nil {
 			return err
 		}
 	}

@@ -2,13 +2,16 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/services"
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
@@ -50,7 +53,10 @@ var (
 // batches are applied one after the other, in stream order, and the
 // per-aggregate chain check stays in the apply.
 type builder struct {
-	db     *bolt.DB
+	db *bolt.DB
+	// dbMu: the reader reads db (prefetching documents) holding it shared;
+	// reopen replaces db holding it.
+	dbMu   sync.RWMutex
 	path   string
 	stream jetstream.Stream
 	it     jetstream.MessagesContext
@@ -64,7 +70,21 @@ type builder struct {
 	txs        int
 	mappedBase int64    // mappedFileBytes when the file was (re)opened
 	cache      *applier // initiative documents kept decoded between transactions
+
+	// prior is the verified prefix of the file being replaced (nil: every
+	// signature is checked); confirmed: the log matched it. Until then the
+	// skips and rejections are held back (held), to be logged once they
+	// are known to stand.
+	prior     *prior
+	confirmed bool
+	announced bool
+	held      []item
+	heldSkips int
 }
+
+// maxHeldSkips bounds the skipped events a rebuild holds back for logging
+// until its verified prefix is confirmed (past it, they are counted only).
+const maxHeldSkips = 1000
 
 // buildOptions open the file of a build: no fsync until finish.
 var buildOptions = &bolt.Options{Timeout: 5 * time.Second, NoSync: true, NoGrowSync: true}
@@ -96,6 +116,8 @@ func mappedFileBytes() int64 {
 // drops the mapping; the pages stay in the page cache, so reading them
 // again costs a minor fault, not I/O.
 func (b *builder) reopen() error {
+	b.dbMu.Lock()
+	defer b.dbMu.Unlock()
 	if err := b.db.Close(); err != nil {
 		return err
 	}
@@ -120,6 +142,9 @@ func (b *builder) startReader() {
 	feed := make(chan prepared) // one batch prepared ahead, no more
 	done := make(chan struct{})
 	it, m := b.it, b.m
+	if b.prior != nil {
+		b.prior.trusted.Store(0)
+	}
 	msgs := m.startFeed(it, rebuildReadSize)
 	go func() {
 		defer close(done)
@@ -129,7 +154,10 @@ func (b *builder) startReader() {
 				continue
 			}
 			if err == nil {
-				prepare(batch, m.keys)
+				prepare(batch, m.keys, b.prior)
+				b.dbMu.RLock()
+				err = prefetchDocs(b.db, batch, b.cache.kept.Load())
+				b.dbMu.RUnlock()
 			}
 			select {
 			case feed <- prepared{items: batch, err: err}:
@@ -164,7 +192,10 @@ func (b *builder) stop() {
 	}
 }
 
-func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path string) (*builder, error) {
+// newBuilder starts a build into path. old, when not nil, reads the
+// verified prefix of the file being replaced (see verified.go) for the
+// stream's identity and the keys' text.
+func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path string, old func(identity, string) (*prior, string)) (*builder, error) {
 	stream, err := js.Stream(ctx, cfg.Stream)
 	if err != nil {
 		return nil, fmt.Errorf("projections: rebuild: stream %s: %w", cfg.Stream, err)
@@ -182,6 +213,17 @@ func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path st
 		db: db, path: path, stream: stream, head: info.State.LastSeq,
 		id: identity{Name: cfg.Stream, Created: streamCreated(info)},
 		m:  &ReadModels{cfg: cfg, log: cfg.Logger, keys: cfg.keyring()},
+	}
+	b.cache = newApplier(nil)
+	b.cache.keep = maxKeptInitiatives
+	if old != nil && b.m.keys != nil {
+		var why string
+		if b.prior, why = old(b.id, keysText(b.m.keys)); b.prior == nil {
+			cfg.Logger.Info("projections: rebuilding with every signature checked", "reason", why)
+		} else {
+			cfg.Logger.Info("projections: rebuilding; signatures verified before are not checked again unless the log differs",
+				"verifiedThrough", b.prior.upTo, "rejectedBefore", len(b.prior.rejected))
+		}
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := ensureBuckets(tx); err != nil {
@@ -219,8 +261,7 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 		if err != nil {
 			return fmt.Errorf("projections: rebuild: %w", err)
 		}
-		b.m.reportSkips(res.Skips)
-		b.m.reportRejects(res.Rejects)
+		b.report(res)
 		b.m.applied.Add(res.Applied)
 		b.m.skipped.Add(res.Skipped)
 		b.m.rejected.Add(res.Rejected)
@@ -238,6 +279,75 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 	return nil
 }
 
+// buildToHead builds into path up to the stream's head, trusting the
+// verified prefix old reads (nil: none). When the log does not match it,
+// the build is abandoned — its file removed, nothing of it kept — and
+// started again with every signature checked.
+func buildToHead(ctx context.Context, js jetstream.JetStream, cfg Config, path string, old func(identity, string) (*prior, string), progress func(done, total uint64)) (*builder, error) {
+	b, err := newBuilder(ctx, js, cfg, path, old)
+	if err != nil {
+		return nil, err
+	}
+	err = b.runTo(ctx, b.head, progress)
+	if err == nil && b.prior != nil && !b.confirmed {
+		err = &prefixMismatch{fmt.Sprintf("the record covers position %d, the stream ends at %d", b.prior.upTo, b.pos)}
+	}
+	if mm := (*prefixMismatch)(nil); errors.As(err, &mm) {
+		cfg.Logger.Warn("projections: the log does not match the verified record of the previous read models; rebuilding with every signature checked",
+			"reason", mm.reason)
+		b.abort()
+		if b, err = newBuilder(ctx, js, cfg, path, nil); err != nil {
+			return nil, err
+		}
+		err = b.runTo(ctx, b.head, progress)
+	}
+	if err != nil {
+		b.abort()
+		return nil, err
+	}
+	return b, nil
+}
+
+// report logs the skips and rejections of a transaction; while a verified
+// prefix is unconfirmed they are held back.
+func (b *builder) report(res batchResult) {
+	if b.prior != nil && !b.confirmed {
+		for _, it := range res.Skips {
+			if b.heldSkips++; b.heldSkips <= maxHeldSkips {
+				b.held = append(b.held, it.trimmed())
+			}
+		}
+		for _, it := range res.Rejects {
+			b.held = append(b.held, it.trimmed())
+		}
+		return
+	}
+	if b.prior != nil && !b.announced {
+		b.announced = true
+		b.m.log.Info("projections: the log matches the verified record; signatures up to it were not checked again",
+			"verifiedThrough", b.prior.upTo, "notChecked", b.prior.trusted.Load())
+		for _, it := range b.held {
+			if it.Reject != "" {
+				b.m.reportRejects([]item{it})
+			} else {
+				b.m.reportSkips([]item{it})
+			}
+		}
+		if b.heldSkips > maxHeldSkips {
+			b.m.log.Warn("projections: more skipped events in the verified prefix than were logged", "skipped", b.heldSkips, "logged", maxHeldSkips)
+		}
+		b.held = nil
+	}
+	b.m.reportSkips(res.Skips)
+	b.m.reportRejects(res.Rejects)
+}
+
+// trimmed is the item without its message and event, for logging.
+func (it item) trimmed() item {
+	it.Msg.Payload, it.Rec = nil, domain.Recorded{}
+	return it
+}
+
 // applyNext applies prepared batches in one transaction, until it holds
 // rebuildBatchSize events or changed rebuildMaxInitiatives initiatives, or
 // reaches target.
@@ -247,13 +357,15 @@ func (b *builder) applyNext(ctx context.Context, target uint64) (batchResult, er
 		return batchResult{}, err
 	}
 	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxClosed, ignored
-	if b.cache == nil {
-		b.cache = newApplier(nil)
-		b.cache.keep = maxKeptInitiatives
-	}
 	t, err := beginApply(tx, b.id, nil, b.m.keys, b.cache)
 	if err != nil {
 		return batchResult{}, err
+	}
+	if b.prior != nil && !b.confirmed {
+		if !t.ver.on {
+			return batchResult{}, fmt.Errorf("projections: rebuild: the new file keeps no verified record")
+		}
+		t.prior, t.confirmed = b.prior, &b.confirmed
 	}
 	for n := 0; n < rebuildBatchSize && t.cp.Position < target && t.a.touched() < rebuildMaxInitiatives; {
 		var p prepared
@@ -307,6 +419,47 @@ func syncDir(dir string) error {
 
 var _ services.ReadModelRebuilder = (*ReadModels)(nil)
 
+// readPrior reads the verified prefix of the file being served (or, after
+// a mismatch, not served).
+func (m *ReadModels) readPrior(id identity, keys string) (*prior, string) {
+	m.swapMu.RLock()
+	defer m.swapMu.RUnlock()
+	if m.closed {
+		return nil, "closed"
+	}
+	var p *prior
+	why := ""
+	if err := m.db.View(func(tx *bolt.Tx) error {
+		p, why = readPrior(tx, id, keys)
+		return nil
+	}); err != nil {
+		return nil, err.Error()
+	}
+	return p, why
+}
+
+// readPriorFile reads the verified prefix of the file at path, if there is
+// one that can be opened.
+func readPriorFile(path string, id identity, keys string) (*prior, string) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, "no previous read models at " + path
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Sprintf("the previous read models cannot be opened: %v", err)
+	}
+	defer db.Close()
+	var p *prior
+	why := ""
+	if err := db.View(func(tx *bolt.Tx) error {
+		p, why = readPrior(tx, id, keys)
+		return nil
+	}); err != nil {
+		return nil, err.Error()
+	}
+	return p, why
+}
+
 // Rebuild builds fresh read models from position 0 into a new file
 // (readmodels-<unixnano>.db) while the current ones keep serving, catches up
 // with the runner, then switches to the new file atomically: it is renamed
@@ -328,7 +481,8 @@ func (m *ReadModels) Rebuild(ctx context.Context, progress func(done, total uint
 func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint64), fromRunner bool) error {
 	start := time.Now()
 	path := filepath.Join(m.cfg.Dir, fmt.Sprintf("readmodels-%d.db", start.UnixNano()))
-	b, err := newBuilder(ctx, m.js, m.cfg, path)
+	m.log.Info("projections: rebuilding read models", "path", path)
+	b, err := buildToHead(ctx, m.js, m.cfg, path, m.readPrior, progress)
 	if err != nil {
 		return err
 	}
@@ -338,10 +492,6 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 			b.abort()
 		}
 	}()
-	m.log.Info("projections: rebuilding read models", "path", path, "head", b.head)
-	if err := b.runTo(ctx, b.head, progress); err != nil {
-		return err
-	}
 
 	// Catch up with the runner and switch with no batch in between.
 	m.applyMu.Lock()
@@ -408,12 +558,8 @@ func BuildFile(ctx context.Context, js jetstream.JetStream, path string, progres
 func (c Config) BuildFile(ctx context.Context, js jetstream.JetStream, path string, progress func(done, total uint64)) error {
 	c.defaults()
 	tmp := path + fmt.Sprintf(".%d.tmp", time.Now().UnixNano())
-	b, err := newBuilder(ctx, js, c, tmp)
+	b, err := buildToHead(ctx, js, c, tmp, func(id identity, keys string) (*prior, string) { return readPriorFile(path, id, keys) }, progress)
 	if err != nil {
-		return err
-	}
-	if err := b.runTo(ctx, b.head, progress); err != nil {
-		b.abort()
 		return err
 	}
 	if err := b.finish(); err != nil {

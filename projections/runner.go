@@ -773,7 +773,7 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	if closed {
 		return ErrClosed
 	}
-	prepare(batch, m.keys)
+	prepare(batch, m.keys, nil)
 	cur := m.state.Load()
 	var res batchResult
 	var next *readState

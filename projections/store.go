@@ -89,7 +89,7 @@ var AllBuckets = []string{
 	IdxInitiativePhase, IdxInitiativeState, IdxInitiativeUserGroup,
 	BucketMeetings, IdxMeetingForumYear, BucketAgenda, BucketCases,
 	BucketDecisions, IdxDecisionForum, IdxDecisionInitiative, IdxDecisionEvent,
-	BucketChains,
+	BucketChains, BucketVerified, BucketVerifiedRejected,
 	BucketIndicators, IdxIndicatorGoal,
 	BucketRounds, BucketRoundStatus, BucketSlips, BucketReports,
 	BucketDependencies,
@@ -311,6 +311,9 @@ func Dump(tx *bolt.Tx) string {
 		return bk.ForEach(func(k, v []byte) error {
 			if bytes.Equal(name, []byte(BucketMeta)) && (string(k) == metaStreamCreated || string(k) == metaStreamName) {
 				return nil // identity of the source, not of the contents
+			}
+			if bytes.Equal(name, []byte(BucketVerified)) && bytes.Equal(k, verifiedKey) {
+				v = normalizeVerified(v) // without the stream's identity
 			}
 			fmt.Fprintf(&b, "%q = %q\n", k, v)
 			return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	mrand "math/rand"
@@ -119,9 +120,9 @@ func TestOneDecodingInspectsAsAudit(t *testing.T) {
 			refused++
 		}
 		it := rawItem(subject, 9, []byte(payload), sig)
-		prepare([]item{it}, keys) // a copy: prepare works in place on the slice
+		prepare([]item{it}, keys, nil) // a copy: prepare works in place on the slice
 		items := []item{it}
-		prepare(items, keys)
+		prepare(items, keys, nil)
 		got := items[0].insp
 		c, err := audit.Inspect(keys, audit.Event{Position: 9, Subject: subject, Payload: []byte(payload), Signature: sig})
 		if fmt.Sprint(got.err) != fmt.Sprint(err) || got.checked != c {
@@ -168,6 +169,57 @@ func refDecodeItem(subject string, seq uint64, data []byte) item {
 func TestVerifiedBuildsAgree(t *testing.T) {
 	_, _, js := natstest.RunServer(t)
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	ctx := context.Background()
+	head := forgedLog(t, js, key, nil)
+	keys := audit.NewKeyring(pub)
+	want, refRejects := verifyInTurn(t, js, keys)
+	if len(refRejects) < 10 {
+		t.Fatalf("only %d rejections: %v", len(refRejects), refRejects)
+	}
+	t.Logf("rejections:\n%s", strings.Join(refRejects, "\n"))
+
+	// BuildFile: the pipeline, with its sizes and with tiny ones (many
+	// transactions, documents kept between them and evicted, the file
+	// reopened).
+	for _, tiny := range []bool{false, true} {
+		if tiny {
+			defer tinyRebuilds()()
+		}
+		var logs syncBuffer
+		logger := slog.New(slog.NewTextHandler(&logs, nil))
+		path := filepath.Join(t.TempDir(), FileName)
+		if err := (Config{Logger: logger, TrustedKeys: []ed25519.PublicKey{pub}}).BuildFile(ctx, js, path, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := dumpFile(t, path); got != want {
+			t.Fatalf("BuildFile's read models differ from verifying each event in turn (tiny sizes: %v)", tiny)
+		}
+		if got := rejections(logs.String()); !slices.Equal(got, refRejects) {
+			t.Fatalf("BuildFile rejected\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(refRejects, "\n"))
+		}
+	}
+
+	// The runner, in small batches.
+	var rlogs syncBuffer
+	rn := startModels(t, js, Config{Dir: t.TempDir(), BatchSize: 13, TrustedKeys: []ed25519.PublicKey{pub},
+		Logger: slog.New(slog.NewTextHandler(&rlogs, nil))})
+	waitPos(t, rn.m, head)
+	if got := rn.m.dump(t); got != want {
+		t.Fatal("the runner's read models differ from verifying each event in turn")
+	}
+	if got := rejections(rlogs.String()); !slices.Equal(got, refRejects) {
+		t.Fatalf("the runner rejected\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(refRejects, "\n"))
+	}
+	if st := rn.m.Stats(); st.Rejected != uint64(len(refRejects)) {
+		t.Fatalf("stats %+v, want %d rejected", st, len(refRejects))
+	}
+}
+
+// forgedLog appends to js a signed history (signed with key) with forged,
+// altered, replayed, unsigned and malformed messages among it, and returns
+// the head. mid, when not nil, runs half-way.
+func forgedLog(t *testing.T, js jetstream.JetStream, key ed25519.PrivateKey, mid func()) uint64 {
+	t.Helper()
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	ctx := context.Background()
 	store, err := eventstore.Open(ctx, js, eventstore.Config{Logger: quietLogger(), Signer: key})
@@ -220,6 +272,9 @@ func TestVerifiedBuildsAgree(t *testing.T) {
 	raw(subj("01JFORGEDINI0000000000006"), f6, audit.Sign(key, audit.HashEvent(f6))) // genuine (signed with the key)
 	f7 := forged("01JFORGEDINI0000000000007", 1, "")
 	raw("portfolio.events.initiative.01JFORGEDINI0000000000007.StatusReported", f7, audit.Sign(key, audit.HashEvent(f7))) // wrong subject
+	if mid != nil {
+		mid()
+	}
 	p.publish(s.commands[half:])
 	// replays and alterations of genuine messages
 	info, _ := stream.Info(ctx)
@@ -237,10 +292,24 @@ func TestVerifiedBuildsAgree(t *testing.T) {
 		}
 	}
 	info, _ = stream.Info(ctx)
-	head = info.State.LastSeq
+	return info.State.LastSeq
+}
 
-	// The reference: each event in turn, as the read models verified before.
-	keys := audit.NewKeyring(pub)
+// verifyInTurn is the reference: the read models of the stream in js built
+// with each event verified in turn with audit.Inspect, as the read models
+// did before, and the rejections. Positions the stream lacks are passed
+// over.
+func verifyInTurn(t *testing.T, js jetstream.JetStream, keys audit.Keyring) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ref := openDB(t)
 	var refRejects []string
 	var batch []item
@@ -257,8 +326,14 @@ func TestVerifiedBuildsAgree(t *testing.T) {
 		}
 		batch = batch[:0]
 	}
-	for seq := uint64(1); seq <= head; seq++ {
-		m := get(seq)
+	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		it := refDecodeItem(m.Subject, seq, m.Data)
 		it.Msg.Signature = m.Header.Get(audit.SignatureHeader)
 		c, err := audit.Inspect(keys, it.Msg)
@@ -269,47 +344,7 @@ func TestVerifiedBuildsAgree(t *testing.T) {
 		}
 	}
 	flush()
-	if len(refRejects) < 10 {
-		t.Fatalf("only %d rejections: %v", len(refRejects), refRejects)
-	}
-	t.Logf("rejections:\n%s", strings.Join(refRejects, "\n"))
-	want := dumpDB(t, ref)
-
-	// BuildFile: the pipeline, with its sizes and with tiny ones (many
-	// transactions, documents kept between them and evicted, the file
-	// reopened).
-	for _, tiny := range []bool{false, true} {
-		if tiny {
-			defer tinyRebuilds()()
-		}
-		var logs syncBuffer
-		logger := slog.New(slog.NewTextHandler(&logs, nil))
-		path := filepath.Join(t.TempDir(), FileName)
-		if err := (Config{Logger: logger, TrustedKeys: []ed25519.PublicKey{pub}}).BuildFile(ctx, js, path, nil); err != nil {
-			t.Fatal(err)
-		}
-		if got := dumpFile(t, path); got != want {
-			t.Fatalf("BuildFile's read models differ from verifying each event in turn (tiny sizes: %v)", tiny)
-		}
-		if got := rejections(logs.String()); !slices.Equal(got, refRejects) {
-			t.Fatalf("BuildFile rejected\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(refRejects, "\n"))
-		}
-	}
-
-	// The runner, in small batches.
-	var rlogs syncBuffer
-	rn := startModels(t, js, Config{Dir: t.TempDir(), BatchSize: 13, TrustedKeys: []ed25519.PublicKey{pub},
-		Logger: slog.New(slog.NewTextHandler(&rlogs, nil))})
-	waitPos(t, rn.m, head)
-	if got := rn.m.dump(t); got != want {
-		t.Fatal("the runner's read models differ from verifying each event in turn")
-	}
-	if got := rejections(rlogs.String()); !slices.Equal(got, refRejects) {
-		t.Fatalf("the runner rejected\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(refRejects, "\n"))
-	}
-	if st := rn.m.Stats(); st.Rejected != uint64(len(refRejects)) {
-		t.Fatalf("stats %+v, want %d rejected", st, len(refRejects))
-	}
+	return dumpDB(t, ref), refRejects
 }
 
 var rejectLine = regexp.MustCompile(`position=(\d+) .*reason=("(?:[^"\\]|\\.)*"|\S+)`)

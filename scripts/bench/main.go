@@ -65,6 +65,7 @@ type config struct {
 	child      string
 	childDir   string
 	childSync  bool
+	childPrior bool // keep the read models the previous run left (P3) instead of building with none (P3full)
 	childLimit time.Duration
 }
 
@@ -115,6 +116,7 @@ func parseFlags(args []string) (*config, error) {
 	child := fs.String("child", "", "internal: run as a child process (rebuild)")
 	childDir := fs.String("child-dir", "", "internal: the child's data directory")
 	childSync := fs.Bool("child-sync", true, "internal: the child's SyncAlways")
+	childPrior := fs.Bool("child-prior", false, "internal: rebuild over the read models already there (else remove them first)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -126,7 +128,7 @@ func parseFlags(args []string) (*config, error) {
 	}
 	c := &config{
 		scale: scale, workers: *workers, cpuprofile: *cpuprofile, memprofile: *memprofile, keep: *keep, dir: *dir,
-		child: *child, childDir: *childDir, childSync: *childSync, only: map[string]bool{},
+		child: *child, childDir: *childDir, childSync: *childSync, childPrior: *childPrior, only: map[string]bool{},
 	}
 	if c.workers < 1 {
 		return nil, errors.New("-workers must be at least 1")
