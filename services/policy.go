@@ -58,8 +58,8 @@ type DependencyPolicyConfig struct {
 // is deduplicated by JetStream or loses the version race, reloads the
 // dependency, finds the cause's events there and writes nothing.
 //
-// It folds the initiatives and dependencies from the start of the log on
-// every start (they are small) and acts only on events after its
+// It folds the dependencies, and the initiatives they depend on, from the
+// start of the log on every start and acts only on events after its
 // checkpoint.
 type DependencyPolicy struct {
 	cfg  DependencyPolicyConfig
@@ -156,8 +156,19 @@ func (p *DependencyPolicy) handle(ctx context.Context, r eventlog.Record) error 
 	if r.AggregateType != string(domain.Initiative) && r.AggregateType != string(domain.Dependency) {
 		return nil
 	}
-	rec, ok := p.fold(r)
-	if !ok || r.Position <= p.acted {
+	rec, ok, err := p.fold(ctx, r)
+	if err != nil {
+		return err
+	}
+	if r.Position <= p.acted {
+		return nil
+	}
+	if !ok {
+		if r.AggregateType == string(domain.Initiative) && p.inits[r.AggregateID] == nil {
+			// No dependency names this initiative: nothing to act on.
+			p.handled(r)
+			return p.save(false)
+		}
 		return nil
 	}
 	var affected []string
@@ -176,27 +187,62 @@ func (p *DependencyPolicy) handle(ctx context.Context, r eventlog.Record) error 
 			return err
 		}
 	}
+	p.handled(r)
+	return p.save(false)
+}
+
+// handled records that the policy has acted on r.
+func (p *DependencyPolicy) handled(r eventlog.Record) {
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(p.cfg.Now().Sub(r.Time))
 	}
 	p.acted = r.Position
-	return p.save(false)
 }
 
 // fold evolves the record's aggregate; false when the record is not
-// applied (unknown type, forged, or already folded after a reload).
-func (p *DependencyPolicy) fold(r eventlog.Record) (domain.Recorded, bool) {
+// applied (unknown type, forged, already folded after a reload, or an
+// initiative no dependency names).
+//
+// Only the initiatives some dependency depends on are folded: the others
+// cause nothing, and verifying and folding every initiative event made
+// each start cost CPU and memory in proportion to the whole log. When a
+// DependencyDeclared names an initiative not yet folded, track folds that
+// initiative's events before it from the log, so its state is what
+// folding everything in order would have given.
+func (p *DependencyPolicy) fold(ctx context.Context, r eventlog.Record) (domain.Recorded, bool, error) {
 	m := p.inits
 	if r.AggregateType == string(domain.Dependency) {
 		m = p.deps
 	}
 	t := m[r.AggregateID]
 	if t == nil {
+		if r.AggregateType == string(domain.Initiative) {
+			return domain.Recorded{}, false, nil
+		}
 		t = &tracked{state: domain.NewState(domain.Ref{Type: domain.AggregateType(r.AggregateType), ID: r.AggregateID})}
 		if t.state == nil {
-			return domain.Recorded{}, false
+			return domain.Recorded{}, false, nil
 		}
 	}
+	rec, ok := p.evolve(t, r)
+	if !ok {
+		return domain.Recorded{}, false, nil
+	}
+	m[r.AggregateID] = t
+	if e, ok := rec.Event.(domain.DependencyDeclared); ok {
+		p.on[e.DependsOn] = append(p.on[e.DependsOn], e.DependencyID)
+		if p.inits[e.DependsOn] == nil {
+			if err := p.track(ctx, e.DependsOn, r.Position); err != nil {
+				return domain.Recorded{}, false, err
+			}
+		}
+	}
+	return rec, true, nil
+}
+
+// evolve applies r to t (verified, when the policy has keys); false when
+// it is not applied.
+func (p *DependencyPolicy) evolve(t *tracked, r eventlog.Record) (domain.Recorded, bool) {
 	if r.Version <= t.state.StateVersion() {
 		return domain.Recorded{}, false // folded already, by a reload after a lost race
 	}
@@ -217,11 +263,25 @@ func (p *DependencyPolicy) fold(r eventlog.Record) (domain.Recorded, bool) {
 		return domain.Recorded{}, false
 	}
 	t.state, t.position, t.hash = next, r.Position, r.Hash
-	m[r.AggregateID] = t
-	if e, ok := rec.Event.(domain.DependencyDeclared); ok {
-		p.on[e.DependsOn] = append(p.on[e.DependsOn], e.DependencyID)
-	}
 	return rec, true
+}
+
+// track starts folding initiative id: its events before position before,
+// read from the log; the consumer folds the later ones as they come.
+func (p *DependencyPolicy) track(ctx context.Context, id string, before uint64) error {
+	recs, err := p.cfg.Log.Load(ctx, string(domain.Initiative), id, 0)
+	if err != nil {
+		return fmt.Errorf("policy: load initiative %s: %w", id, err)
+	}
+	t := &tracked{state: domain.NewState(domain.Ref{Type: domain.Initiative, ID: id})}
+	for _, r := range recs {
+		if r.Position >= before {
+			break
+		}
+		p.evolve(t, r)
+	}
+	p.inits[id] = t
+	return nil
 }
 
 // act assesses the affected dependencies after cause and writes what

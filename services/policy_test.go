@@ -226,3 +226,18 @@ func TestPolicyTwoInstancesExactlyOnce(t *testing.T) {
 		t.Errorf("the instances wrote %d events together, want %d", w, 2*len(deps))
 	}
 }
+
+// The policy folds an initiative only once a dependency names it, from
+// the log up to the declaration: started after both the declaration (in
+// time) and a later slip, it sees the declaration with the initiative as
+// it was then, and the slip as the cause of the risk.
+func TestPolicyFoldsTheNamedInitiativeAsOfTheDeclaration(t *testing.T) {
+	s := newDepScenario(t)
+	slip := s.slip(t, "2027-02-01") // no policy running yet
+	p, _ := runPolicy(t, s.f.store, filepath.Join(s.checkDir, "policy"))
+	caughtUp(t, s.f, p)
+	got := expectPolicyEvents(t, s.f, s.dep, "DependencyAtRisk")
+	if got[0].CausationID != slip {
+		t.Errorf("causation %s, want the slip %s (not the declaration)", got[0].CausationID, slip)
+	}
+}

@@ -54,8 +54,10 @@ type config struct {
 	// logLevel and stdout/stderr are resolved here; daemon.Config gets
 	// the logger built from them.
 	logLevel slog.Level
-	stdout   io.Writer
-	stderr   io.Writer
+	// memoryLimit is the resolved --memory-limit, applied by run.
+	memoryLimit daemon.MemoryLimit
+	stdout      io.Writer
+	stderr      io.Writer
 }
 
 // envName is the environment variable that sets the flag name.
@@ -93,6 +95,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	oidcSecretFile := fs.String("oidc-client-secret-file", "", "file holding the OpenID Connect client secret")
 	oidcClaims := fs.String("oidc-claims-map", "", "JSON file mapping ID-token claims to role and organisation (docs/OPERATIONS.md)")
 	oidcScopes := fs.String("oidc-scopes", "profile,email", "OpenID Connect scopes besides openid, comma-separated")
+	memoryLimit := fs.String("memory-limit", "auto", "the Go runtime's memory limit (heap and stacks; the read models' mapped file comes on top): a size such as 256MiB or 1GiB, off, or auto: GOMEMLIMIT if set, else 3/4 of the cgroup's memory limit, else 192MiB")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -139,6 +142,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if *oidcIssuer != "" && (*oidcClientID == "" || *oidcClaims == "") {
 		return config{}, fmt.Errorf("%s needs %s and %s", source("oidc-issuer"), source("oidc-client-id"), source("oidc-claims-map"))
 	}
+	memLimit, err := daemon.ResolveMemoryLimit(*memoryLimit, getenv, daemon.CgroupMemoryLimit)
+	if err != nil {
+		return config{}, fmt.Errorf("%s: %w", source("memory-limit"), err)
+	}
 	var scopes []string
 	for _, sc := range strings.Split(*oidcScopes, ",") {
 		if sc = strings.TrimSpace(sc); sc != "" && sc != "openid" && *oidcIssuer != "" {
@@ -154,15 +161,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			OIDC: daemon.OIDCConfig{Issuer: *oidcIssuer, ClientID: *oidcClientID, ClientSecretFile: *oidcSecretFile,
 				ClaimsMapFile: *oidcClaims, Scopes: scopes},
 		},
-		logLevel: level,
-		stdout:   os.Stdout,
-		stderr:   stderr,
+		logLevel:    level,
+		memoryLimit: memLimit,
+		stdout:      os.Stdout,
+		stderr:      stderr,
 	}, nil
 }
 
 // run starts the server and serves until ctx ends or the server fails.
 func run(ctx context.Context, cfg config) error {
 	logger := slog.New(slog.NewJSONHandler(cfg.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	cfg.memoryLimit.Apply()
+	logger.Info("memory limit", "limit", cfg.memoryLimit.String())
 	dcfg := cfg.daemon
 	dcfg.Logger, dcfg.Out = logger, cfg.stdout
 	d, err := daemon.Start(ctx, dcfg)

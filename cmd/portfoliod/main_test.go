@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,6 +30,8 @@ func TestParseConfig(t *testing.T) {
 		want    daemon.Config
 		level   slog.Level
 		wantErr string // substring; empty: no error
+		// mem, when set, is the memory limit wanted.
+		mem *daemon.MemoryLimit
 	}{
 		{name: "defaults", want: defaults},
 		{name: "flags", args: []string{"--data", "/d", "--replicas", "3", "--demo=false", "--sync", "interval", "--log-level", "debug"},
@@ -49,6 +52,15 @@ func TestParseConfig(t *testing.T) {
 		{name: "sync from environment", env: map[string]string{"PORTFOLIO_SYNC": "sometimes"}, wantErr: `PORTFOLIO_SYNC must be always or interval, not "sometimes"`},
 		{name: "sync flag", args: []string{"--sync=never"}, wantErr: `--sync must be always or interval, not "never"`},
 		{name: "log level from environment", env: map[string]string{"PORTFOLIO_LOG_LEVEL": "loud"}, wantErr: "PORTFOLIO_LOG_LEVEL"},
+		{name: "memory limit flag", args: []string{"--memory-limit", "300MiB"}, env: map[string]string{"GOMEMLIMIT": "1GiB"}, want: defaults,
+			mem: &daemon.MemoryLimit{Bytes: 300 << 20, Source: "--memory-limit"}},
+		{name: "memory limit from environment", env: map[string]string{"PORTFOLIO_MEMORY_LIMIT": "2GiB"}, want: defaults,
+			mem: &daemon.MemoryLimit{Bytes: 2 << 30, Source: "--memory-limit"}},
+		{name: "memory limit off", args: []string{"--memory-limit=off"}, want: defaults,
+			mem: &daemon.MemoryLimit{Bytes: math.MaxInt64, Source: "--memory-limit"}},
+		{name: "GOMEMLIMIT is kept", env: map[string]string{"GOMEMLIMIT": "500MiB"}, want: defaults,
+			mem: &daemon.MemoryLimit{Source: "GOMEMLIMIT"}},
+		{name: "memory limit bad", env: map[string]string{"PORTFOLIO_MEMORY_LIMIT": "lots"}, wantErr: `PORTFOLIO_MEMORY_LIMIT: memory limit "lots"`},
 		{name: "bad flag value", args: []string{"--replicas", "x"}, wantErr: `invalid value "x" for flag -replicas`},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "arguments", args: []string{"serve"}, wantErr: "unexpected arguments: serve"},
@@ -68,6 +80,9 @@ func TestParseConfig(t *testing.T) {
 			}
 			if !reflect.DeepEqual(cfg.daemon, tt.want) {
 				t.Errorf("daemon config\n got %+v\nwant %+v", cfg.daemon, tt.want)
+			}
+			if tt.mem != nil && cfg.memoryLimit != *tt.mem {
+				t.Errorf("memory limit %+v, want %+v", cfg.memoryLimit, *tt.mem)
 			}
 			if cfg.logLevel != tt.level {
 				t.Errorf("log level %v, want %v", cfg.logLevel, tt.level)

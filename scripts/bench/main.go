@@ -60,6 +60,8 @@ type config struct {
 	memprofile  string
 	keep        bool
 	dir         string
+	memoryLimit string // the rebuild child's --memory-limit
+	dataset     string // reuse this P3 dataset instead of generating one
 
 	// child mode
 	child      string
@@ -111,6 +113,8 @@ func parseFlags(args []string) (*config, error) {
 	workers := fs.Int("workers", 16, "concurrent publishers/clients of C2, P1, P2 and P4")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of each figure's measuring window to <prefix>.<figure>-<profile>.prof (the rebuild child's too)")
 	memprofile := fs.String("memprofile", "", "write a heap profile of the rebuild child (P3/P7) to <prefix>.P7-<profile>.heap (go tool pprof -sample_index=alloc_space)")
+	memoryLimit := fs.String("memory-limit", "auto", "the rebuild child's Go memory limit, as portfoliod's --memory-limit (auto: GOMEMLIMIT if set, else 3/4 of the cgroup limit, else 192MiB; off; or a size)")
+	datasetDir := fs.String("dataset", "", "reuse the P3 dataset in this directory (<kept dir>/dataset of an earlier -keep run) instead of generating one; the figures may add to it")
 	keep := fs.Bool("keep", false, "keep the temporary directory (for inspection)")
 	dir := fs.String("dir", "", "parent of the temporary directory (default $TMPDIR)")
 	child := fs.String("child", "", "internal: run as a child process (rebuild)")
@@ -127,7 +131,7 @@ func parseFlags(args []string) (*config, error) {
 		return nil, errors.New("-scale must be positive")
 	}
 	c := &config{
-		scale: scale, workers: *workers, cpuprofile: *cpuprofile, memprofile: *memprofile, keep: *keep, dir: *dir,
+		scale: scale, workers: *workers, cpuprofile: *cpuprofile, memprofile: *memprofile, keep: *keep, dir: *dir, memoryLimit: *memoryLimit, dataset: *datasetDir,
 		child: *child, childDir: *childDir, childSync: *childSync, childPrior: *childPrior, only: map[string]bool{},
 	}
 	if c.workers < 1 {
@@ -222,12 +226,20 @@ func run(ctx context.Context, cfg *config, out io.Writer) error {
 
 	needData := cfg.sel("C") || cfg.sel("P3") || cfg.sel("P6") || cfg.sel("P7") || cfg.sel("P8") || cfg.sel("W1") || cfg.sel("W2") || cfg.sel("B1")
 	if needData {
-		b.progress("generating the P3 stream: %d events, %d initiatives (bulk, relaxed fsync)", cfg.events, cfg.initiatives)
-		if b.data, err = b.generate(ctx); err != nil {
-			return err
+		if cfg.dataset != "" {
+			if b.data, err = b.reuse(ctx, cfg.dataset); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "# stream: %d events (%d initiatives, %.0f B/event stored on average) reused from %s, last written %s ago\n",
+				b.data.events, b.data.initiatives, b.data.avgBytes, b.data.dir, b.data.age.Round(time.Second))
+		} else {
+			b.progress("generating the P3 stream: %d events, %d initiatives (bulk, relaxed fsync)", cfg.events, cfg.initiatives)
+			if b.data, err = b.generate(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "# stream: %d events (%d initiatives, %.0f B/event stored on average) generated in %s (%s)\n",
+				b.data.events, b.data.initiatives, b.data.avgBytes, b.data.took.Round(time.Millisecond), rate(float64(b.data.events)/b.data.took.Seconds()))
 		}
-		fmt.Fprintf(out, "# stream: %d events (%d initiatives, %.0f B/event stored on average) generated in %s (%s)\n",
-			b.data.events, b.data.initiatives, b.data.avgBytes, b.data.took.Round(time.Millisecond), rate(float64(b.data.events)/b.data.took.Seconds()))
 	}
 	err = b.runAll(ctx)
 	b.summary()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -13,12 +14,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -41,6 +42,36 @@ type dataset struct {
 	initiatives int
 	avgBytes    float64
 	took        time.Duration
+	age         time.Duration // reused: since the stream's last write
+}
+
+// datasetFile, in the dataset directory, says how it was generated.
+const datasetFile = "bench-dataset.json"
+
+// reuse takes the dataset of an earlier run (-dataset).
+func (b *bench) reuse(ctx context.Context, dir string) (*dataset, error) {
+	var meta struct {
+		Initiatives int `json:"initiatives"`
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, datasetFile))
+	if err != nil {
+		return nil, fmt.Errorf("-dataset: %w", err)
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return nil, fmt.Errorf("-dataset: %s: %w", datasetFile, err)
+	}
+	srv, js, err := startServer(ctx, dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer shutdown(srv)
+	stream, err := js.Stream(ctx, projections.DefaultStream)
+	if err != nil {
+		return nil, fmt.Errorf("-dataset: %w", err)
+	}
+	st := stream.CachedInfo().State
+	return &dataset{dir: dir, events: st.Msgs, initiatives: meta.Initiatives,
+		avgBytes: float64(st.Bytes) / float64(max(st.Msgs, 1)), age: time.Since(st.LastTime)}, nil
 }
 
 // signingKey returns the event signing key of data directory dir,
@@ -130,6 +161,10 @@ func (b *bench) generate(ctx context.Context) (*dataset, error) {
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	meta, _ := json.Marshal(map[string]int{"initiatives": b.cfg.initiatives})
+	if err := os.WriteFile(filepath.Join(dir, datasetFile), meta, 0o644); err != nil {
 		return nil, err
 	}
 	return &dataset{dir: dir, events: w.written, initiatives: b.cfg.initiatives,
@@ -550,9 +585,24 @@ type childResult struct {
 	PeakFileKiB uint64  `json:"peakFileKiB"` // highest RssFile sampled every 20ms (mapped files: bbolt's mmap)
 	FileBytes   int64   `json:"fileBytes"`   // size of the built read model file
 	StartSec    float64 `json:"startSeconds"`
-	CPUSec      float64 `json:"cpuSeconds"` // user + system CPU of the child during the rebuild
-	Prefix      string  `json:"prefix"`     // what the rebuild said about the verified record
+	// MemLimit is the Go memory limit the child ran with (as portfoliod
+	// would set it), GOGC the environment's.
+	MemLimit string `json:"memLimit"`
+	GOGC     string `json:"gogc"`
+	// CPUSec is the rebuild's CPU time (user + system), GCs its collections.
+	CPUSec float64 `json:"cpuSeconds"`
+	GCs    uint32  `json:"gcs"`
+	// LastWriteAgo is how long before the child started the stream's last
+	// message was written, Duplicates the stream's duplicate window: the
+	// server keeps the message ids written inside the window in memory.
+	LastWriteAgo float64 `json:"lastWriteAgoSeconds"`
+	Duplicates   float64 `json:"duplicatesSeconds"`
+	Prefix       string  `json:"prefix"` // what the rebuild said about the verified record
 }
+
+// fresh reports whether the stream's messages were (partly) inside its
+// duplicate window when the child started.
+func (r childResult) fresh() bool { return r.LastWriteAgo < r.Duplicates }
 
 // rebuildFigures runs the rebuild (projections.BuildFile over the P3
 // stream) in a child process that starts the embedded server itself, as
@@ -568,12 +618,12 @@ func (b *bench) rebuildFigures(ctx context.Context, p profile, c ceilings) error
 	}
 	child := func(figure string, prior bool) (childResult, error) {
 		args := []string{"-child=rebuild", "-child-dir=" + b.data.dir, "-child-sync=" + strconv.FormatBool(p.syncAlways),
-			"-child-prior=" + strconv.FormatBool(prior)}
+			"-child-prior=" + strconv.FormatBool(prior), "-memory-limit=" + b.cfg.memoryLimit}
 		if b.cfg.cpuprofile != "" {
 			args = append(args, fmt.Sprintf("-cpuprofile=%s.%s-%s.prof", b.cfg.cpuprofile, figure, p.name))
 		}
 		if b.cfg.memprofile != "" && !prior {
-			args = append(args, fmt.Sprintf("-memprofile=%s.P7-%s.heap", b.cfg.memprofile, p.name))
+			args = append(args, fmt.Sprintf("-memprofile=%s.%s-%s.heap", b.cfg.memprofile, figure, p.name))
 		}
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.childLimit)
 		defer cancel()
@@ -619,17 +669,62 @@ func (b *bench) rebuildFigures(ctx context.Context, p profile, c ceilings) error
 		}
 		emitRate("P3", "read-model rebuild events/s over previous read models (verified prefix)", ">=0.70", again)
 	}
-	if b.cfg.sel("P7") {
-		peak := float64(r.PeakKiB) / 1024
-		note := fmt.Sprintf("VmHWM of a child running the embedded server + BuildFile, N=%d events; %.0f MiB before the rebuild; sampled peaks: anonymous %.0f MiB, file-backed %.0f MiB (read model file %.0f MiB)",
-			r.Events, float64(r.BaseKiB)/1024, float64(r.PeakAnonKiB)/1024, float64(r.PeakFileKiB)/1024, float64(r.FileBytes)/(1<<20))
-		if r.Events < 1_000_000 {
-			note += "; the goal is for 1M events (BENCH_SCALE=5)"
+	if !b.cfg.sel("P7") {
+		return nil
+	}
+	b.emitP7(p, r)
+	if r.fresh() {
+		// A stream written within its duplicate window (a bulk load just
+		// now) makes the server keep every message id of it in memory; a
+		// log older than the window, which is what a restart, an upgrade or
+		// a restore sees, has none. Measure that too, once the window has
+		// passed.
+		wait := time.Duration((r.Duplicates - r.LastWriteAgo - r.StartSec - r.Seconds + 1) * float64(time.Second))
+		if wait > 0 {
+			b.progress("%s: P7 again on the aged stream, in %s (after the duplicate window)", p.name, wait.Round(time.Second))
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-		b.emit(result{id: "P7", profile: p.name, what: "peak RSS during the rebuild", value: fmt.Sprintf("%.0f MiB", peak),
-			goal: "<=256MiB", verdict: verdict(peak <= 256), note: note})
+		aged, err := child("P7aged", false)
+		if err != nil {
+			return err
+		}
+		b.emitP7(p, aged)
 	}
 	return nil
+}
+
+// emitP7 prints the P7 line of one rebuild child.
+func (b *bench) emitP7(p profile, r childResult) {
+	peak := float64(r.PeakKiB) / 1024
+	age := "aged stream: its last write %.0fs before the start, outside the %.0fs duplicate window"
+	if r.fresh() {
+		age = "fresh stream: its last write %.0fs before the start, inside the %.0fs duplicate window, so the server holds its message ids"
+	}
+	note := fmt.Sprintf("VmHWM of a child running the embedded server + BuildFile; "+age+"; %.0f MiB before the rebuild; sampled peaks: anonymous %.0f MiB, file-backed %.0f MiB (read model file %.0f MiB); memory limit %s, GOGC=%s; rebuild %.1fs, CPU %.1fs, %d GCs",
+		r.LastWriteAgo, r.Duplicates, float64(r.BaseKiB)/1024, float64(r.PeakAnonKiB)/1024, float64(r.PeakFileKiB)/1024, float64(r.FileBytes)/(1<<20),
+		r.MemLimit, r.GOGC, r.Seconds, r.CPUSec, r.GCs)
+	if r.Events < 1_000_000 {
+		note += "; the goal is for 1M events (BENCH_SCALE=5)"
+	}
+	state := "aged"
+	if r.fresh() {
+		state = "fresh"
+	}
+	b.emit(result{id: "P7", profile: p.name, what: fmt.Sprintf("peak RSS during a %s-event rebuild (%s stream)", count(r.Events), state),
+		value: fmt.Sprintf("%.0f MiB", peak), goal: "<=256MiB", verdict: verdict(peak <= 256), note: note})
+}
+
+// count writes n with thousands separators: 1,000,000.
+func count(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // restartFigures starts the daemon on the P3 stream with the read models
@@ -743,6 +838,12 @@ func runChild(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
+	// The memory limit portfoliod would set (--memory-limit, default auto).
+	limit, err := daemon.ResolveMemoryLimit(cfg.memoryLimit, os.Getenv, daemon.CgroupMemoryLimit)
+	if err != nil {
+		return err
+	}
+	limit.Apply()
 	t0 := time.Now()
 	srv, js, err := startServer(ctx, cfg.childDir, cfg.childSync)
 	if err != nil {
@@ -753,7 +854,9 @@ func runChild(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
-	head := stream.CachedInfo().State.LastSeq
+	info := stream.CachedInfo()
+	head := info.State.LastSeq
+	lastWriteAgo := t0.Sub(info.State.LastTime)
 	started := time.Since(t0)
 	base := procStatusKiB("VmHWM")
 	path := filepath.Join(cfg.childDir, "readmodels", projections.FileName)
@@ -798,7 +901,9 @@ func runChild(ctx context.Context, cfg *config) error {
 		}
 	}()
 	stopProfile := startCPUProfile(cfg.cpuprofile)
-	cpu0 := cpuSeconds()
+	cpu0 := cpuTime()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	t1 := time.Now()
 	// As the daemon configures it: every event verified against the key.
 	var logs syncBuffer
@@ -807,7 +912,9 @@ func runChild(ctx context.Context, cfg *config) error {
 		return err
 	}
 	took := time.Since(t1)
-	cpu := cpuSeconds() - cpu0
+	cpu := cpuTime() - cpu0
+	var ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
 	stopProfile()
 	if cfg.memprofile != "" {
 		if f, err := os.Create(cfg.memprofile); err == nil {
@@ -818,7 +925,9 @@ func runChild(ctx context.Context, cfg *config) error {
 	close(stopSampling)
 	<-sampled
 	r := childResult{Events: head, Seconds: took.Seconds(), BaseKiB: base, PeakKiB: procStatusKiB("VmHWM"),
-		RSSKiB: procStatusKiB("VmRSS"), PeakAnonKiB: peakAnon.Load(), PeakFileKiB: peakFile.Load(), StartSec: started.Seconds(), CPUSec: cpu}
+		RSSKiB: procStatusKiB("VmRSS"), PeakAnonKiB: peakAnon.Load(), PeakFileKiB: peakFile.Load(), StartSec: started.Seconds(),
+		MemLimit: limit.String(), GOGC: cmp.Or(os.Getenv("GOGC"), "100"), CPUSec: cpu.Seconds(), GCs: ms1.NumGC - ms0.NumGC,
+		LastWriteAgo: lastWriteAgo.Seconds(), Duplicates: info.Config.Duplicates.Seconds()}
 	if fi, err := os.Stat(path); err == nil {
 		r.FileBytes = fi.Size()
 	}
@@ -830,15 +939,6 @@ func runChild(ctx context.Context, cfg *config) error {
 	out, _ := json.Marshal(r)
 	fmt.Println(strings.TrimSpace(string(out)))
 	return nil
-}
-
-// cpuSeconds is the user and system CPU time of the process so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
