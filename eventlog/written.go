@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"sync"
+	"time"
 
 	"github.com/ehelse/portfolio/audit"
 )
@@ -32,9 +33,10 @@ const DefaultWrittenSize = 1 << 14
 //
 // It promises nothing about events it does not hold: an event of another
 // process, one appended before this process started, one older than the
-// last DefaultWrittenSize (or the size given), one read before the
-// append's acknowledgement came back, or one whose stored bytes differ in
-// any way is not vouched for, and its reader verifies it in full.
+// last DefaultWrittenSize (or the size given), or one whose stored bytes
+// differ in any way is not vouched for, and its reader verifies it in
+// full. A reader that meets an event of this process in the stream before
+// the store has recorded it (Expect) waits a little for the record.
 //
 // A nil *Written remembers nothing and vouches for nothing. Its methods
 // are safe for concurrent use.
@@ -44,7 +46,14 @@ type Written struct {
 
 	mu    sync.Mutex
 	slots []writtenSlot // slot of position p: slots[p % len(slots)]
+	// pending holds the digests of events being appended (Expect), each
+	// with a channel closed by Done.
+	pending map[[sha256.Size]byte]chan struct{}
 }
+
+// WrittenWait bounds how long Vouches waits for the acknowledgement of an
+// event it finds being appended (see Expect).
+const WrittenWait = 50 * time.Millisecond
 
 type writtenSlot struct {
 	position uint64 // 0: empty
@@ -63,7 +72,8 @@ func NewWritten(signer ed25519.PublicKey, size int) *Written {
 	if size <= 0 {
 		size = DefaultWrittenSize
 	}
-	return &Written{keyID: audit.KeyID(signer), pub: signer, slots: make([]writtenSlot, size)}
+	return &Written{keyID: audit.KeyID(signer), pub: signer, slots: make([]writtenSlot, size),
+		pending: map[[sha256.Size]byte]chan struct{}{}}
 }
 
 // writtenDigest binds the payload's hash and the signature header: a
@@ -91,6 +101,40 @@ func (w *Written) Add(position uint64, hash audit.Hash, signature string) {
 	w.mu.Unlock()
 }
 
+// Expect says that an event whose payload hashes to hash, with the
+// signature header signature, is about to be appended. A reader in the
+// same process can meet the event in the stream before the store has
+// seen the acknowledgement and called Add (the acknowledgement and the
+// consumers' deliveries leave the server at the same time); Vouches then
+// waits for Add, at most WrittenWait, rather than answer no at once. Call
+// Done once Add was called, or the append failed.
+func (w *Written) Expect(hash audit.Hash, signature string) {
+	if w == nil || signature == "" {
+		return
+	}
+	d := writtenDigest(hash, signature)
+	w.mu.Lock()
+	if _, ok := w.pending[d]; !ok {
+		w.pending[d] = make(chan struct{})
+	}
+	w.mu.Unlock()
+}
+
+// Done ends what Expect began, waking the readers waiting for it.
+func (w *Written) Done(hash audit.Hash, signature string) {
+	if w == nil || signature == "" {
+		return
+	}
+	d := writtenDigest(hash, signature)
+	w.mu.Lock()
+	ch, ok := w.pending[d]
+	delete(w.pending, d)
+	w.mu.Unlock()
+	if ok {
+		close(ch)
+	}
+}
+
 // Vouches reports whether the message at position, with payload hash hash
 // and signature header signature, is an event this process signed and
 // appended at that very position, byte for byte, and keys trusts the key
@@ -106,6 +150,24 @@ func (w *Written) Vouches(keys audit.Keyring, position uint64, hash audit.Hash, 
 	d := writtenDigest(hash, signature)
 	w.mu.Lock()
 	s := w.slots[position%uint64(len(w.slots))]
+	wait := w.pending[d]
+	w.mu.Unlock()
+	if s.position == position && s.digest == d {
+		return true
+	}
+	if wait == nil {
+		return false
+	}
+	// Being appended by this process: its acknowledgement is on its way.
+	timer := time.NewTimer(WrittenWait)
+	defer timer.Stop()
+	select {
+	case <-wait:
+	case <-timer.C:
+		return false
+	}
+	w.mu.Lock()
+	s = w.slots[position%uint64(len(w.slots))]
 	w.mu.Unlock()
 	return s.position == position && s.digest == d
 }

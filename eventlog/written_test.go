@@ -3,6 +3,7 @@ package eventlog_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -102,4 +103,27 @@ func TestWrittenConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestWrittenWaitsForAnAppendInFlight: a reader that meets an event being
+// appended (Expect) gets the answer of the record once the append ends:
+// yes after Add, no when the append failed.
+func TestWrittenWaitsForAnAppendInFlight(t *testing.T) {
+	pub, priv := newKey(t)
+	keys := audit.NewKeyring(pub)
+	w := eventlog.NewWritten(pub, 8)
+	for _, stored := range []bool{true, false} {
+		h := audit.HashEvent([]byte(fmt.Sprint(stored)))
+		sig := audit.Sign(priv, h)
+		w.Expect(h, sig)
+		got := make(chan bool)
+		go func() { got <- w.Vouches(keys, 3, h, sig) }()
+		if stored {
+			w.Add(3, h, sig)
+		}
+		w.Done(h, sig)
+		if v := <-got; v != stored {
+			t.Errorf("stored %v: vouched %v", stored, v)
+		}
+	}
 }

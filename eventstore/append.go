@@ -97,6 +97,14 @@ func (s *Store) Append(ctx context.Context, meta eventlog.Meta, aggs ...eventlog
 		return eventlog.Result{}, err
 	}
 
+	for _, p := range plan {
+		s.written.Expect(p.hash, p.sig)
+	}
+	defer func() {
+		for _, p := range plan {
+			s.written.Done(p.hash, p.sig)
+		}
+	}()
 	var ack *pubAck
 	if len(plan) == 1 {
 		ack, err = s.publish(ctx, plan[0].msg)
