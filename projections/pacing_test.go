@@ -100,6 +100,9 @@ func TestPacingDoesNotDelayAnIsolatedEvent(t *testing.T) {
 
 func TestPacingRule(t *testing.T) {
 	p := pacing{factor: 2, max: 3 * time.Millisecond}
+	if defaultPacing.max > 5*time.Millisecond || defaultPacing.factor < 0 {
+		t.Fatalf("default pacing %+v: an event may wait longer than half of P4's 10 ms", defaultPacing)
+	}
 	t0 := time.Unix(1000, 0)
 	for _, c := range []struct {
 		last lastCommit
