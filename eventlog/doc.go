@@ -10,6 +10,10 @@
 // ErrCorrupt. Subject, AggregateSubject and ValidToken name the subjects
 // events are stored under ("portfolio.events.<type>.<id>.<Event>").
 //
+// Written is the bounded record of the events this process signed and
+// appended, which the readers of the log in the same process consult
+// instead of verifying those signatures again.
+//
 // The package imports neither NATS nor bbolt: what depends on it sees the
 // log's data, not the transport. Package audit keeps its own decoder of
 // the envelope on purpose (an auditor builds it with the standard library

@@ -56,6 +56,8 @@ type planned struct {
 	agg      int // index into aggs
 	msg      *nats.Msg
 	appended eventlog.Appended
+	hash     audit.Hash // of the payload
+	sig      string     // the signature header; "" without a Signer
 }
 
 // Append writes the events of one command: for each aggregate, its events
@@ -95,6 +97,14 @@ func (s *Store) Append(ctx context.Context, meta eventlog.Meta, aggs ...eventlog
 		return eventlog.Result{}, err
 	}
 
+	for _, p := range plan {
+		s.written.Expect(p.hash, p.sig)
+	}
+	defer func() {
+		for _, p := range plan {
+			s.written.Done(p.hash, p.sig)
+		}
+	}()
 	var ack *pubAck
 	if len(plan) == 1 {
 		ack, err = s.publish(ctx, plan[0].msg)
@@ -123,6 +133,8 @@ func (s *Store) Append(ctx context.Context, meta eventlog.Meta, aggs ...eventlog
 	for i, p := range plan {
 		res.Events[i] = p.appended
 		res.Events[i].Position = first + uint64(i)
+		// Stored as sent, at that position: what this process signed.
+		s.written.Add(first+uint64(i), p.hash, p.sig)
 	}
 	return res, nil
 }
@@ -247,8 +259,10 @@ func (s *Store) plan(meta eventlog.Meta, aggs []eventlog.AggregateAppend, prev [
 			prevHash = h.String()
 			m := nats.NewMsg(eventlog.Subject(a.Type, a.ID, e.Type))
 			m.Data = payload
+			var sig string
 			if s.cfg.Signer != nil {
-				m.Header.Set(audit.SignatureHeader, audit.Sign(s.cfg.Signer, h))
+				sig = audit.Sign(s.cfg.Signer, h)
+				m.Header.Set(audit.SignatureHeader, sig)
 			}
 			m.Header.Set(hdrMsgID, MsgID(meta.CommandID, len(plan)))
 			m.Header.Set(hdrExpectedStream, s.cfg.Stream)
@@ -261,7 +275,7 @@ func (s *Store) plan(meta eventlog.Meta, aggs []eventlog.AggregateAppend, prev [
 				m.Header.Set(hdrExpectedSubjSeq, strconv.FormatUint(a.ExpectedPosition, 10))
 				m.Header.Set(hdrExpectedSubjSeqOn, filter)
 			}
-			plan = append(plan, planned{agg: ai, msg: m, appended: eventlog.Appended{
+			plan = append(plan, planned{agg: ai, msg: m, hash: h, sig: sig, appended: eventlog.Appended{
 				ID: e.ID, Type: e.Type, AggregateType: a.Type, AggregateID: a.ID, Version: version, Hash: prevHash,
 			}})
 		}

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,7 +34,15 @@ type Store struct {
 
 	directSubj string // $JS.API.DIRECT.GET.<stream>
 	msgGetSubj string // $JS.API.STREAM.MSG.GET.<stream> (answered by the stream leader)
+
+	written *eventlog.Written // what this store signed and appended; nil without a Signer
 }
+
+// Written returns the record of the events this store signed and appended
+// (see eventlog.Written), which the readers of the log in the same process
+// may consult instead of verifying those signatures again; nil when the
+// store has no Signer.
+func (s *Store) Written() *eventlog.Written { return s.written }
 
 // StreamName returns the name of the stream the store writes to.
 func (s *Store) StreamName() string { return s.cfg.Stream }
@@ -124,6 +133,9 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 		timeout:    timeout,
 		directSubj: prefix + "DIRECT.GET." + cfg.Stream,
 		msgGetSubj: prefix + "STREAM.MSG.GET." + cfg.Stream,
+	}
+	if len(cfg.Signer) == ed25519.PrivateKeySize {
+		s.written = eventlog.NewWritten(cfg.Signer.Public().(ed25519.PublicKey), eventlog.DefaultWrittenSize)
 	}
 	if err := s.ensureStream(ctx); err != nil {
 		return nil, err

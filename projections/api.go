@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"log/slog"
 	"time"
+
+	"github.com/ehelse/portfolio/eventlog"
 )
 
 // ---- the read models ----
@@ -90,6 +92,10 @@ type Config struct {
 	// stores without a signer). A file built with other trusted keys is
 	// rebuilt.
 	TrustedKeys []ed25519.PublicKey
+	// Written, when set, is the record of the events this process signed
+	// and appended (eventstore.Store.Written): the runner does not check
+	// again the signature of an event it vouches for, and checks the rest.
+	Written *eventlog.Written
 }
 
 // Stats are the runner's counters since Open.

@@ -38,6 +38,10 @@ type DependencyPolicyConfig struct {
 	// signed by one of them or break their aggregate's chain, as the read
 	// models do: a forged event causes nothing.
 	TrustedKeys []ed25519.PublicKey
+	// Written, when set, is the record of the events this process signed
+	// and appended: the policy does not check again the signature of an
+	// event it vouches for (see eventlog.Written), and checks the rest.
+	Written *eventlog.Written
 	// Now is the clock for the reaction time; default time.Now.
 	Now func() time.Time
 	// Observe, when set, receives the time from a cause being recorded to
@@ -247,7 +251,7 @@ func (p *DependencyPolicy) evolve(t *tracked, r eventlog.Record) (domain.Recorde
 		return domain.Recorded{}, false // folded already, by a reload after a lost race
 	}
 	if p.keys != nil {
-		if err := verifyRecord(p.keys, r, t.state.StateVersion(), t.hash); err != nil {
+		if err := verifyWritten(p.keys, p.cfg.Written, r, t.state.StateVersion(), t.hash); err != nil {
 			p.cfg.Logger.Error("policy: event rejected", "position", r.Position, "err", err)
 			return domain.Recorded{}, false
 		}

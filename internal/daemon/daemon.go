@@ -190,7 +190,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
 	}
-	d.Reads, err = projections.Open(ctx, d.js, projections.Config{Dir: filepath.Join(cfg.DataDir, "readmodels"), Stream: cfg.Stream, Logger: cfg.Logger, TrustedKeys: d.trusted})
+	d.Reads, err = projections.Open(ctx, d.js, projections.Config{Dir: filepath.Join(cfg.DataDir, "readmodels"), Stream: cfg.Stream, Logger: cfg.Logger, TrustedKeys: d.trusted, Written: d.Store.Written()})
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}

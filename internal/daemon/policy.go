@@ -24,7 +24,7 @@ func (d *Daemon) startPolicy(runCtx context.Context) error {
 	})
 	p, err := services.NewDependencyPolicy(services.DependencyPolicyConfig{
 		Log: d.Store, Checkpoint: filepath.Join(d.cfg.DataDir, "policy-dependencies.checkpoint"), Logger: d.log,
-		TrustedKeys: d.trusted, Now: d.cfg.Now,
+		TrustedKeys: d.trusted, Written: d.Store.Written(), Now: d.cfg.Now,
 		Observe: func(lag time.Duration) { d.policyReaction.Observe(lag.Seconds()) },
 	})
 	if err != nil {
