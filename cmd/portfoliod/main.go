@@ -95,7 +95,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	oidcSecretFile := fs.String("oidc-client-secret-file", "", "file holding the OpenID Connect client secret")
 	oidcClaims := fs.String("oidc-claims-map", "", "JSON file mapping ID-token claims to role and organisation (docs/OPERATIONS.md)")
 	oidcScopes := fs.String("oidc-scopes", "profile,email", "OpenID Connect scopes besides openid, comma-separated")
-	memoryLimit := fs.String("memory-limit", "auto", "the Go runtime's memory limit (heap and stacks; the read models' mapped file comes on top): a size such as 256MiB or 1GiB, off, or auto: GOMEMLIMIT if set, else 3/4 of the cgroup's memory limit, else 192MiB")
+	memoryLimit := fs.String("memory-limit", "auto", "the Go runtime's memory limit (heap and stacks; the read models' mapped file comes on top): a size such as 256MiB or 1GiB, off, or auto: GOMEMLIMIT if set, else 3/4 of the cgroup's memory limit, else 1/4 of the machine's memory, at least 192MiB")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -10,9 +10,11 @@ import (
 	"strings"
 )
 
-// DefaultMemoryLimit is the Go memory limit portfoliod sets when neither
-// --memory-limit, GOMEMLIMIT nor a cgroup memory limit says otherwise. It
-// is above the live heap of a running daemon (≈ 70 MiB with 1M events and
+// DefaultMemoryLimit is the least Go memory limit portfoliod sets when
+// neither --memory-limit, GOMEMLIMIT nor a cgroup memory limit says
+// otherwise (it takes a quarter of the machine's memory when that is
+// more: see ResolveMemoryLimit), and the limit where the machine's memory
+// cannot be read. It is above the live heap of a running daemon (≈ 70 MiB with 1M events and
 // 10,000 initiatives) and of a 1M-event rebuild with the embedded server
 // (≈ 100–130 MiB), so the collector runs more often near it but not
 // continuously, and it holds the process's anonymous memory near it
@@ -26,13 +28,48 @@ const DefaultMemoryLimit int64 = 192 << 20
 // count.
 const cgroupShare = 0.75
 
+// machineShare is the part of the machine's memory (MemTotal) given to the
+// Go runtime when there is no cgroup limit, if more than
+// DefaultMemoryLimit: on a 1 GiB VM 256 MiB, which bounds a rebuild's
+// anonymous memory near it; on a machine with memory to spare a limit the
+// daemon does not reach, because near its limit the collector runs far
+// more often (a 1M-event rebuild under 192 MiB took twice the CPU of one
+// without a limit; docs/PERFORMANCE.md).
+const machineShare = 0.25
+
+// machineMemory is the machine's memory in bytes (MemTotal in
+// /proc/meminfo) and whether it could be read; a variable for the tests.
+var machineMemory = readMemTotal
+
+// readMemTotal reads MemTotal from /proc/meminfo.
+func readMemTotal() (int64, bool) {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+			f := strings.Fields(v)
+			if len(f) == 0 {
+				return 0, false
+			}
+			n, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil || n <= 0 {
+				return 0, false
+			}
+			return n << 10, true // kB
+		}
+	}
+	return 0, false
+}
+
 // MemoryLimit is a resolved Go memory limit (runtime/debug.SetMemoryLimit).
 type MemoryLimit struct {
 	// Bytes is the limit; math.MaxInt64 means none. 0 with Source
 	// "GOMEMLIMIT" means the runtime's own setting is left alone.
 	Bytes int64
 	// Source says where it came from: "--memory-limit", "GOMEMLIMIT",
-	// "cgroup" or "default".
+	// "cgroup", "machine" (a quarter of MemTotal) or "default".
 	Source string
 }
 
@@ -50,8 +87,8 @@ func (m MemoryLimit) String() string {
 // ResolveMemoryLimit decides the Go memory limit from the --memory-limit
 // value (or PORTFOLIO_MEMORY_LIMIT): "auto" or "" derives it — a
 // GOMEMLIMIT in the environment is kept as the runtime read it; otherwise
-// three quarters of the cgroup's memory limit if there is one, else
-// DefaultMemoryLimit —; "off" sets none; anything else is a size as
+// three quarters of the cgroup's memory limit if there is one, else a
+// quarter of the machine's memory but at least DefaultMemoryLimit —; "off" sets none; anything else is a size as
 // GOMEMLIMIT writes it ("256MiB", "1GiB", "300000000").
 //
 // getenv reads the environment (GOMEMLIMIT); cgroupLimit returns the
@@ -64,6 +101,9 @@ func ResolveMemoryLimit(value string, getenv func(string) string, cgroupLimit fu
 		}
 		if n, ok := cgroupLimit(); ok {
 			return MemoryLimit{Bytes: int64(float64(n) * cgroupShare), Source: "cgroup"}, nil
+		}
+		if n, ok := machineMemory(); ok && int64(float64(n)*machineShare) > DefaultMemoryLimit {
+			return MemoryLimit{Bytes: int64(float64(n) * machineShare), Source: "machine"}, nil
 		}
 		return MemoryLimit{Bytes: DefaultMemoryLimit, Source: "default"}, nil
 	case "off":

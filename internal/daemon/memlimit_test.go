@@ -16,10 +16,15 @@ func TestResolveMemoryLimit(t *testing.T) {
 		value   string
 		env     map[string]string
 		cgroup  func() (int64, bool)
+		machine int64 // MemTotal; 0: unreadable
 		want    MemoryLimit
 		wantErr bool
 	}{
 		{name: "auto without anything", value: "auto", cgroup: noCgroup, want: MemoryLimit{Bytes: DefaultMemoryLimit, Source: "default"}},
+		{name: "auto on a 512 MiB machine", value: "auto", cgroup: noCgroup, machine: 512 << 20, want: MemoryLimit{Bytes: DefaultMemoryLimit, Source: "default"}},
+		{name: "auto on a 1 GiB machine", value: "auto", cgroup: noCgroup, machine: 1 << 30, want: MemoryLimit{Bytes: 256 << 20, Source: "machine"}},
+		{name: "auto on a 24 GiB machine", value: "auto", cgroup: noCgroup, machine: 24 << 30, want: MemoryLimit{Bytes: 6 << 30, Source: "machine"}},
+		{name: "the cgroup wins over the machine", value: "auto", cgroup: cgroup1G, machine: 24 << 30, want: MemoryLimit{Bytes: 768 << 20, Source: "cgroup"}},
 		{name: "empty is auto", value: "", cgroup: noCgroup, want: MemoryLimit{Bytes: DefaultMemoryLimit, Source: "default"}},
 		{name: "auto in a cgroup", value: "auto", cgroup: cgroup1G, want: MemoryLimit{Bytes: 768 << 20, Source: "cgroup"}},
 		{name: "GOMEMLIMIT wins over the cgroup", value: "auto", env: map[string]string{"GOMEMLIMIT": "100MiB"}, cgroup: cgroup1G,
@@ -38,6 +43,8 @@ func TestResolveMemoryLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			machineMemory = func() (int64, bool) { return tt.machine, tt.machine > 0 }
+			defer func() { machineMemory = readMemTotal }()
 			got, err := ResolveMemoryLimit(tt.value, env(tt.env), tt.cgroup)
 			if tt.wantErr {
 				if err == nil {
@@ -82,5 +89,16 @@ func TestReadCgroupLimit(t *testing.T) {
 	}
 	if _, err := readCgroupLimit(filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing file gave no error")
+	}
+}
+
+// TestReadMemTotal reads this machine's memory, as the default limit does.
+func TestReadMemTotal(t *testing.T) {
+	if _, err := os.Stat("/proc/meminfo"); err != nil {
+		t.Skip("no /proc/meminfo here")
+	}
+	n, ok := readMemTotal()
+	if !ok || n < 64<<20 {
+		t.Fatalf("readMemTotal() = %d, %v; want the machine's memory", n, ok)
 	}
 }

@@ -113,7 +113,7 @@ func parseFlags(args []string) (*config, error) {
 	workers := fs.Int("workers", 16, "concurrent publishers/clients of C2, P1, P2 and P4")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of each figure's measuring window to <prefix>.<figure>-<profile>.prof (the rebuild child's too)")
 	memprofile := fs.String("memprofile", "", "write a heap profile of the rebuild child (P3/P7) to <prefix>.P7-<profile>.heap (go tool pprof -sample_index=alloc_space)")
-	memoryLimit := fs.String("memory-limit", "auto", "the rebuild child's Go memory limit, as portfoliod's --memory-limit (auto: GOMEMLIMIT if set, else 3/4 of the cgroup limit, else 192MiB; off; or a size)")
+	memoryLimit := fs.String("memory-limit", "auto", "the rebuild child's Go memory limit, as portfoliod's --memory-limit (auto: GOMEMLIMIT if set, else 3/4 of the cgroup limit, else 1/4 of the machine's memory, at least 192MiB; off; or a size)")
 	datasetDir := fs.String("dataset", "", "reuse the P3 dataset in this directory (<kept dir>/dataset of an earlier -keep run) instead of generating one; the figures may add to it")
 	keep := fs.Bool("keep", false, "keep the temporary directory (for inspection)")
 	dir := fs.String("dir", "", "parent of the temporary directory (default $TMPDIR)")
