@@ -4,6 +4,7 @@ package main
 // export (docs/OPERATIONS.md section 5).
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -40,6 +41,7 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	fromExport := fs.String("from-export", "", "JSONL file written by portfolioctl audit export")
 	stream := fs.String("stream", "PORTFOLIO", "with --from-export: the event stream's name")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	memoryLimit := fs.String("memory-limit", cmp.Or(getenv("PORTFOLIO_MEMORY_LIMIT"), "auto"), "the Go runtime's memory limit, as for the server (auto, off or a size such as 256MiB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,6 +55,11 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if *dataDir == "" {
 		return errors.New("restore: --data DIR is required")
 	}
+	limit, lerr := daemon.ResolveMemoryLimit(*memoryLimit, getenv, daemon.CgroupMemoryLimit)
+	if lerr != nil {
+		return fmt.Errorf("restore: --memory-limit: %w", lerr)
+	}
+	limit.Apply()
 	cfg := daemon.RestoreConfig{DataDir: *dataDir, Stream: *stream, Logger: slog.New(slog.DiscardHandler)}
 	if !*quiet {
 		var last time.Time

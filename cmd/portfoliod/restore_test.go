@@ -24,6 +24,13 @@ func TestRestoreSubcommand(t *testing.T) {
 	if err := runArgs(context.Background(), []string{"restore", "--data", t.TempDir()}, getenv, &out, &errb); err == nil || !strings.Contains(err.Error(), "exactly one of --from and --from-export") {
 		t.Errorf("no source: %v", err)
 	}
+	empty := t.TempDir()
+	if err := runArgs(context.Background(), []string{"restore", "--from", "x.backup", "--data", empty, "--memory-limit", "5MB"}, getenv, &out, &errb); err == nil || !strings.Contains(err.Error(), "--memory-limit") {
+		t.Errorf("a bad --memory-limit: %v", err)
+	}
+	if entries, err := os.ReadDir(empty); err != nil || len(entries) != 0 {
+		t.Errorf("a refused restore wrote %v (%v)", entries, err)
+	}
 
 	src := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
