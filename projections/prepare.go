@@ -87,12 +87,31 @@ func (it *item) inspect(keys audit.Keyring) {
 // their signatures are verified as one batch (audit.Keyring.CheckAll).
 const prepareChunk = 64
 
+// A voucher vouches for the signature of a well-formed item, which then
+// goes unchecked: a rebuild's verified prefix (prior: checked before, the
+// log unchanged since) or the record of what this process signed and
+// appended (written). Everything else about the item is still checked.
+type voucher interface {
+	vouches(it *item) bool
+}
+
+// written vouches for the events this process signed and appended at
+// that position, byte for byte, under keys (eventlog.Written.Vouches).
+type written struct {
+	w    *eventlog.Written
+	keys audit.Keyring
+}
+
+func (v written) vouches(it *item) bool {
+	return v.w.Vouches(v.keys, it.Position, it.hash, it.Msg.Signature)
+}
+
 // prepareChunkOf decodes the items and, with keys, inspects them, checking
 // the signatures of all well-formed envelopes in one batch.
 //
-// Items the prior vouches for (a rebuild's verified prefix) get their
-// verdict without a signature check: every other check is made.
-func prepareChunkOf(items []item, keys audit.Keyring, pr *prior) {
+// Items v (may be nil) vouches for get their verdict without a signature
+// check: every other check is made.
+func prepareChunkOf(items []item, keys audit.Keyring, v voucher) {
 	for i := range items {
 		items[i].decode()
 	}
@@ -106,9 +125,8 @@ func prepareChunkOf(items []item, keys audit.Keyring, pr *prior) {
 		it := &items[i]
 		switch {
 		case it.insp.done:
-		case it.envOK && pr.trusts(it.Position):
+		case it.envOK && v != nil && v.vouches(it):
 			it.insp = inspection{done: true, checked: audit.Checked{Hash: it.hash, Envelope: it.env}}
-			pr.trusted.Add(1)
 		case it.envOK:
 			idx = append(idx, i)
 			headers = append(headers, it.Msg.Signature)
@@ -124,14 +142,14 @@ func prepareChunkOf(items []item, keys audit.Keyring, pr *prior) {
 }
 
 // prepare decodes the items and, with keys, inspects them, on up to
-// GOMAXPROCS goroutines. pr (may be nil) is the verified prefix a rebuild
-// trusts.
-func prepare(items []item, keys audit.Keyring, pr *prior) {
+// GOMAXPROCS goroutines. v (may be nil) vouches for signatures that need
+// no check.
+func prepare(items []item, keys audit.Keyring, v voucher) {
 	n := len(items)
 	workers := min(runtime.GOMAXPROCS(0), (n+prepareChunk-1)/prepareChunk)
 	if workers <= 1 {
 		for start := 0; start < n; start += prepareChunk {
-			prepareChunkOf(items[start:min(start+prepareChunk, n)], keys, pr)
+			prepareChunkOf(items[start:min(start+prepareChunk, n)], keys, v)
 		}
 		return
 	}
@@ -144,7 +162,7 @@ func prepare(items []item, keys audit.Keyring, pr *prior) {
 				if start >= n {
 					return
 				}
-				prepareChunkOf(items[start:min(start+prepareChunk, n)], keys, pr)
+				prepareChunkOf(items[start:min(start+prepareChunk, n)], keys, v)
 			}
 		})
 	}

@@ -142,8 +142,10 @@ func (b *builder) startReader() {
 	feed := make(chan prepared) // one batch prepared ahead, no more
 	done := make(chan struct{})
 	it, m := b.it, b.m
+	var v voucher // nil, not a nil *prior
 	if b.prior != nil {
 		b.prior.trusted.Store(0)
+		v = b.prior
 	}
 	msgs := m.startFeed(it, rebuildReadSize)
 	go func() {
@@ -154,7 +156,7 @@ func (b *builder) startReader() {
 				continue
 			}
 			if err == nil {
-				prepare(batch, m.keys, b.prior)
+				prepare(batch, m.keys, v)
 				b.dbMu.RLock()
 				err = prefetchDocs(b.db, batch, b.cache.kept.Load())
 				b.dbMu.RUnlock()

@@ -866,8 +866,11 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	if closed {
 		return ErrClosed
 	}
-	m.vouched(batch)
-	prepare(batch, m.keys, nil)
+	var v voucher
+	if m.cfg.Written != nil {
+		v = written{m.cfg.Written, m.keys}
+	}
+	prepare(batch, m.keys, v)
 	cur := m.state.Load()
 	var res batchResult
 	var next *readState
@@ -901,35 +904,6 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	m.reportRejects(res.Rejects)
 	m.publish(next) // wakes WaitFor
 	return nil
-}
-
-// vouchMax is the largest batch whose events commit looks up in
-// Config.Written. Finding an event there needs it decoded, which commit
-// would then do in one goroutine; prepare decodes larger batches on all
-// cores, and a batch that large is a backlog (a start, a catch-up), whose
-// events were mostly not just written by this process anyway.
-const vouchMax = 64
-
-// vouched marks as checked the signature of each item this process signed
-// and appended itself at that position, byte for byte (Config.Written
-// vouches for it under the trusted keys), so that prepare does not verify
-// it again. Its envelope, subject and chain are still checked: the item
-// keeps its decoded envelope and its hash, and verifyItem checks them in
-// the transaction as for any other.
-func (m *ReadModels) vouched(batch []item) {
-	if m.keys == nil || m.cfg.Written == nil || len(batch) > vouchMax {
-		return
-	}
-	for i := range batch {
-		it := &batch[i]
-		if it.insp.done {
-			continue
-		}
-		it.decode()
-		if it.envOK && m.cfg.Written.Vouches(m.keys, it.Position, it.hash, it.Msg.Signature) {
-			it.insp = inspection{done: true, checked: audit.Checked{Hash: it.hash, Envelope: it.env}}
-		}
-	}
 }
 
 // reportRejects logs events rejected by verification, each at Error: a

@@ -168,14 +168,17 @@ type prior struct {
 	trusted atomic.Uint64
 }
 
-// trusts reports whether the signature of the item at position p need not
-// be checked.
-func (p *prior) trusts(pos uint64) bool {
-	if p == nil || pos > p.upTo {
+// vouches reports whether the signature of the item need not be checked:
+// it is inside the prefix and was not rejected there (a voucher).
+func (p *prior) vouches(it *item) bool {
+	if it.Position > p.upTo {
 		return false
 	}
-	_, bad := p.rejected[pos]
-	return !bad
+	if _, bad := p.rejected[it.Position]; bad {
+		return false
+	}
+	p.trusted.Add(1)
+	return true
 }
 
 // readPrior reads the verified prefix of a file's transaction: nil, and
