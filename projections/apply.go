@@ -3,7 +3,9 @@ package projections
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,14 +41,27 @@ func Apply(tx *bolt.Tx, aggType, aggID string, r domain.Recorded) (bool, error) 
 // decoding and re-encoding it for every event: the file's contents are the
 // same as with a write per event.
 //
-// A rebuild keeps one applier for all its transactions (keep > 0): the
-// documents it wrote stay decoded, up to keep of them, for the next
-// transactions (it is the file's only writer).
+// A rebuild keeps one applier for all its transactions (hold > 0): it is
+// the file's only writer, and nobody reads the file before the builder's
+// finish, so the changed documents need not be written at the end of each
+// transaction. They stay decoded and unwritten across transactions — each
+// is encoded and written once, at finish, instead of once per transaction
+// that changes it — until they outgrow hold bytes (estimated in memory);
+// then end writes them and drops them all.
 type applier struct {
 	tx    *bolt.Tx
 	inits map[string]*pendingInitiative
 	dirty int // entries of inits with dirty set
-	keep  int
+	hold  int64
+	// docBytes is, with hold > 0, the memory of the documents held
+	// (estimated, see memSize).
+	docBytes int64
+	// chains holds, with hold > 0, the aggregates' chains verification
+	// moved on since they were last written (see verifyItem).
+	chains map[string]audit.Link
+	// evictions counts the times a holding applier dropped its documents
+	// (its reader need not prefetch documents before the first).
+	evictions atomic.Int64
 	// written collects the initiatives whose documents flush wrote, and
 	// strategy whether a strategy event was applied (for the in-memory
 	// index), since begin.
@@ -55,8 +70,9 @@ type applier struct {
 	// pre is the prefetched document of the item being applied (nil:
 	// none).
 	pre *prefetchedDoc
-	// kept is, with keep > 0, the ids of the documents kept after the
-	// last flush, for a rebuild's reader (which need not prefetch them).
+	// kept is, with hold > 0, the ids of the documents held after the
+	// last transaction, for a rebuild's reader (which need not prefetch
+	// them).
 	kept atomic.Pointer[map[string]struct{}]
 }
 
@@ -66,17 +82,32 @@ type pendingInitiative struct {
 	exists bool            // stored, or proposed in this batch
 	old    *initiativeCard // the card stored before the batch (nil: none)
 	dirty  bool
+	size   int64 // memSize when last noted (applier.resized)
 	// What the search text stored with old was made of.
 	oldTitle, oldDescription, oldOwner string
 }
 
-// maxPendingInitiatives bounds the changed documents an applier holds
-// before it writes them out, and maxKeptInitiatives the documents a
-// rebuild keeps decoded between transactions.
+// maxPendingInitiatives bounds the changed documents an applier that
+// does not hold them across transactions keeps before it writes them
+// out, and maxHeldBytes the memory (estimated, generously) of the
+// documents a rebuild holds: 128 MiB holds every document of a portfolio
+// of 10,000 initiatives with 100 events each (about 50 MiB in fact), but
+// no more than a sixth of the process's Go memory limit (heldBudget).
 var (
-	maxPendingInitiatives = 2048
-	maxKeptInitiatives    = 2048
+	maxPendingInitiatives       = 2048
+	maxHeldBytes          int64 = 128 << 20
 )
+
+// heldBudget is maxHeldBytes, or a sixth of the Go memory limit when that
+// is less (at least 4 MiB): under a small limit, documents held beyond it
+// cost more in garbage collection than their writes would.
+func heldBudget() int64 {
+	budget := maxHeldBytes
+	if limit := debug.SetMemoryLimit(-1); limit > 0 && limit < math.MaxInt64 {
+		budget = min(budget, max(limit/6, 4<<20))
+	}
+	return budget
+}
 
 func newApplier(tx *bolt.Tx) *applier {
 	a := &applier{inits: map[string]*pendingInitiative{}}
@@ -84,17 +115,71 @@ func newApplier(tx *bolt.Tx) *applier {
 	return a
 }
 
-// touched is about how many initiatives the applier changed since begin.
-func (a *applier) touched() int { return len(a.written) + a.dirty }
+// touched is about how many initiatives the applier changed in the file
+// since begin (documents it holds unwritten change nothing yet).
+func (a *applier) touched() int {
+	if a.hold > 0 {
+		return len(a.written)
+	}
+	return len(a.written) + a.dirty
+}
 
 // begin starts applying in tx.
 func (a *applier) begin(tx *bolt.Tx) {
 	a.tx, a.written, a.strategy = tx, map[string]struct{}{}, false
 }
 
-// flush writes the changed initiative documents. Many of them (a
-// rebuild's transaction) are encoded on GOMAXPROCS goroutines first, a
-// chunk at a time (so that few encoded documents wait to be written).
+// endTx ends the applier's part of a transaction: it writes the changed
+// documents, unless it holds them (the builder writes them, see
+// builder.evict).
+func (a *applier) endTx() error {
+	if a.hold > 0 {
+		return nil
+	}
+	return a.flush()
+}
+
+// heldBytes estimates the memory of the documents and chains the applier
+// holds.
+func (a *applier) heldBytes() int64 {
+	return a.docBytes + int64(len(a.chains))*160
+}
+
+// resized notes that p's document may have changed size (for heldBytes).
+func (a *applier) resized(p *pendingInitiative) {
+	if a.hold == 0 {
+		return
+	}
+	n := memSize(&p.d)
+	a.docBytes += n - p.size
+	p.size = n
+}
+
+// storeKept publishes the ids of the documents held, for the reader.
+func (a *applier) storeKept() {
+	kept := make(map[string]struct{}, len(a.inits))
+	for id := range a.inits {
+		kept[id] = struct{}{}
+	}
+	a.kept.Store(&kept)
+}
+
+// memSize estimates the memory of d decoded: about 1.3 times its JSON.
+func memSize(d *InitiativeDetail) int64 {
+	n := 600 + len(d.Title) + len(d.Description) + len(d.Owner) + len(d.FinalReport) + 80*(len(d.SubGoals)+len(d.UserGroups))
+	for i := range d.Milestones {
+		n += 330 + len(d.Milestones[i].Title)
+	}
+	n += 400 * len(d.History)
+	if d.LatestStatus != nil {
+		n += 420 + len(d.LatestStatus.Comment)
+	}
+	return int64(n)
+}
+
+// flush writes the changed initiative documents, in key order. Many of
+// them are encoded on GOMAXPROCS goroutines first, a chunk at a time (so
+// that few encoded documents wait to be written).
 func (a *applier) flush() error {
 	dirty := make([]string, 0, a.dirty)
 	for id, p := range a.inits {
@@ -102,6 +187,7 @@ func (a *applier) flush() error {
 			dirty = append(dirty, id)
 		}
 	}
+	slices.Sort(dirty)
 	for start := 0; start < len(dirty); start += encodeChunk {
 		chunk := dirty[start:min(start+encodeChunk, len(dirty))]
 		var enc []encodedInitiative
@@ -124,22 +210,15 @@ func (a *applier) flush() error {
 				return err
 			}
 			a.written[id] = struct{}{}
-			if a.keep > 0 {
+			if a.hold > 0 {
 				p.stored()
 			}
 			p.dirty = false
 		}
 	}
 	a.dirty = 0
-	if len(a.inits) > a.keep {
+	if a.hold == 0 {
 		clear(a.inits)
-	}
-	if a.keep > 0 {
-		kept := make(map[string]struct{}, len(a.inits))
-		for id := range a.inits {
-			kept[id] = struct{}{}
-		}
-		a.kept.Store(&kept)
 	}
 	return nil
 }
@@ -553,7 +632,7 @@ func (t *txApply) add(items []item) error {
 			}
 		}
 		if t.keys != nil {
-			reason, err := verifyItem(t.tx, t.keys, &it)
+			reason, err := verifyItem(t.tx, t.keys, &it, a.chains)
 			if err != nil {
 				return fmt.Errorf("projections: verify position %d: %w", it.Position, err)
 			}
@@ -579,7 +658,7 @@ func (t *txApply) add(items []item) error {
 			a.pre = it.pre
 			applied, err = a.apply(it.AggType, it.AggID, it.Rec)
 			a.pre = nil
-			if err == nil && a.dirty >= maxPendingInitiatives {
+			if err == nil && a.hold == 0 && a.dirty >= maxPendingInitiatives {
 				err = a.flush()
 			}
 			if err != nil {
@@ -611,7 +690,7 @@ func (t *txApply) add(items []item) error {
 // end writes what is pending and the checkpoint.
 func (t *txApply) end() (batchResult, error) {
 	cp, res, a := &t.cp, &t.res, t.a
-	if err := a.flush(); err != nil {
+	if err := a.endTx(); err != nil {
 		return *res, fmt.Errorf("projections: apply: %w", err)
 	}
 	res.Initiatives, res.Strategy = a.written, a.strategy
@@ -633,31 +712,57 @@ func (t *txApply) end() (batchResult, error) {
 
 // verifyItem checks an item against its aggregate's chain in BucketChains
 // and, when it is good, moves the chain on. It returns the reason the item
-// is rejected ("" when good); an error aborts the transaction.
-func verifyItem(tx *bolt.Tx, keys audit.Keyring, it *item) (string, error) {
+// is rejected ("" when good); an error aborts the transaction. held, when
+// not nil, holds chains instead of the file: the chain is read from it
+// first and moved on in it (a rebuild writes them out at the end).
+func verifyItem(tx *bolt.Tx, keys audit.Keyring, it *item, held map[string]audit.Link) (string, error) {
 	it.inspect(keys)
 	c, err := it.insp.checked, it.insp.err
 	if err != nil {
 		return err.Error(), nil
 	}
-	b, err := bucket(tx, BucketChains)
-	if err != nil {
-		return "", err
-	}
-	k := []byte(c.Envelope.Aggregate())
-	var last audit.Link
-	if v := b.Get(k); v != nil {
-		if len(v) != len(last.Hash)+8 {
-			return "", &domain.Error{Kind: domain.KindInternal, Message: fmt.Sprintf("projections: corrupt chain entry for %s", k)}
+	agg := c.Envelope.Aggregate()
+	last, ok := held[agg]
+	if !ok {
+		if last, err = readChain(tx, agg); err != nil {
+			return "", err
 		}
-		copy(last.Hash[:], v)
-		last.Version = getU64(v[len(last.Hash):])
 	}
 	if err := c.Follows(last); err != nil {
 		return err.Error(), nil
 	}
-	l := c.Link()
-	return "", b.Put(k, append(l.Hash[:], u64(l.Version)...))
+	if held != nil {
+		held[agg] = c.Link()
+		return "", nil
+	}
+	return "", writeChain(tx, agg, c.Link())
+}
+
+// readChain reads the last good link of an aggregate's chain (the zero
+// link when there is none).
+func readChain(tx *bolt.Tx, agg string) (audit.Link, error) {
+	var last audit.Link
+	b, err := bucket(tx, BucketChains)
+	if err != nil {
+		return last, err
+	}
+	if v := b.Get([]byte(agg)); v != nil {
+		if len(v) != len(last.Hash)+8 {
+			return last, &domain.Error{Kind: domain.KindInternal, Message: fmt.Sprintf("projections: corrupt chain entry for %s", agg)}
+		}
+		copy(last.Hash[:], v)
+		last.Version = getU64(v[len(last.Hash):])
+	}
+	return last, nil
+}
+
+// writeChain stores the last good link of an aggregate's chain.
+func writeChain(tx *bolt.Tx, agg string, l audit.Link) error {
+	b, err := bucket(tx, BucketChains)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(agg), append(l.Hash[:], u64(l.Version)...))
 }
 
 // keysText is the checkpoint's record of the trusted keys.

@@ -54,6 +54,7 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 		p.stored()
 	}
 	a.inits[id] = p
+	a.resized(p)
 	return p, nil
 }
 
@@ -153,6 +154,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 		a.dirty++
 	}
 	pi.exists = true
+	a.resized(pi)
 	return true, nil
 }
 

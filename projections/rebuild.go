@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ehelse/portfolio/audit"
 	"github.com/ehelse/portfolio/domain"
 	"github.com/ehelse/portfolio/services"
 	"github.com/nats-io/nats.go/jetstream"
@@ -139,7 +142,9 @@ type prepared struct {
 // startReader starts the reader goroutine on b.it.
 func (b *builder) startReader() {
 	ctx, cancel := context.WithCancel(context.Background())
-	feed := make(chan prepared) // one batch prepared ahead, no more
+	// A few batches prepared ahead, so that the reader goes on while the
+	// apply commits.
+	feed := make(chan prepared, 3)
 	done := make(chan struct{})
 	it, m := b.it, b.m
 	var v voucher // nil, not a nil *prior
@@ -157,9 +162,13 @@ func (b *builder) startReader() {
 			}
 			if err == nil {
 				prepare(batch, m.keys, v)
-				b.dbMu.RLock()
-				err = prefetchDocs(b.db, batch, b.cache.kept.Load())
-				b.dbMu.RUnlock()
+				// Until the apply first drops the documents it holds, it
+				// holds every document the file has.
+				if b.cache.evictions.Load() > 0 {
+					b.dbMu.RLock()
+					err = prefetchDocs(b.db, batch, b.cache.kept.Load())
+					b.dbMu.RUnlock()
+				}
 			}
 			select {
 			case feed <- prepared{items: batch, err: err}:
@@ -217,7 +226,8 @@ func newBuilder(ctx context.Context, js jetstream.JetStream, cfg Config, path st
 		m:  &ReadModels{cfg: cfg, log: cfg.Logger, keys: cfg.keyring()},
 	}
 	b.cache = newApplier(nil)
-	b.cache.keep = maxKeptInitiatives
+	b.cache.hold = heldBudget()
+	b.cache.chains = map[string]audit.Link{}
 	if old != nil && b.m.keys != nil {
 		var why string
 		if b.prior, why = old(b.id, keysText(b.m.keys)); b.prior == nil {
@@ -269,6 +279,13 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 		b.m.rejected.Add(res.Rejected)
 		b.pos = res.Position
 		b.txs++
+		if b.cache.heldBytes() > b.cache.hold {
+			if err := b.evict(); err != nil {
+				return fmt.Errorf("projections: rebuild: %w", err)
+			}
+		} else if b.cache.evictions.Load() > 0 {
+			b.cache.storeKept()
+		}
 		if (reopenEvery > 0 && b.txs%reopenEvery == 0) || (reopenEvery == 0 && mappedFileBytes() > b.mappedBase+maxMappedFile) {
 			if err := b.reopen(); err != nil {
 				return fmt.Errorf("projections: rebuild: %w", err)
@@ -391,10 +408,13 @@ func (b *builder) applyNext(ctx context.Context, target uint64) (batchResult, er
 	return res, tx.Commit()
 }
 
-// finish stops reading and fsyncs the file; from then on every commit is
-// fsynced again.
+// finish stops reading, writes the documents the apply holds and fsyncs
+// the file; from then on every commit is fsynced again.
 func (b *builder) finish() error {
 	b.stop()
+	if err := b.writeHeld(); err != nil {
+		return fmt.Errorf("projections: rebuild: %w", err)
+	}
 	if err := b.db.Sync(); err != nil {
 		return fmt.Errorf("projections: rebuild: sync %s: %w", b.path, err)
 	}
@@ -402,6 +422,76 @@ func (b *builder) finish() error {
 	b.db.NoGrowSync = false
 	return nil
 }
+
+// evict writes the documents the apply holds and drops them; from then
+// on the reader prefetches the documents it does not hold.
+func (b *builder) evict() error {
+	if err := b.writeHeld(); err != nil {
+		return err
+	}
+	b.cache.evictions.Add(1)
+	b.cache.storeKept()
+	return nil
+}
+
+// writeHeld writes the chains and documents the apply holds unwritten, in
+// key order, heldChunk documents to a transaction (a transaction keeps
+// what it writes in memory until it commits), and drops them all. Nobody
+// reads the file before finish, so they need not be written with the
+// checkpoint of the events that changed them.
+func (b *builder) writeHeld() error {
+	a := b.cache
+	var ids []string
+	for id, p := range a.inits {
+		if p.dirty {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	aggs := slices.Sorted(maps.Keys(a.chains))
+	for len(aggs) > 0 {
+		chunk := aggs[:min(heldChunk*8, len(aggs))]
+		aggs = aggs[len(chunk):]
+		b.dbMu.RLock() // against reopen
+		err := b.db.Update(func(tx *bolt.Tx) error {
+			for _, agg := range chunk {
+				if err := writeChain(tx, agg, a.chains[agg]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		b.dbMu.RUnlock()
+		if err != nil {
+			return err
+		}
+	}
+	clear(a.chains)
+	for len(ids) > 0 {
+		chunk := ids[:min(heldChunk, len(ids))]
+		ids = ids[len(chunk):]
+		b.dbMu.RLock() // against reopen
+		err := b.db.Update(func(tx *bolt.Tx) error {
+			part := newApplier(tx)
+			for _, id := range chunk {
+				part.inits[id] = a.inits[id]
+			}
+			part.dirty = len(chunk)
+			return part.flush()
+		})
+		b.dbMu.RUnlock()
+		if err != nil {
+			return err
+		}
+	}
+	clear(a.inits)
+	a.dirty, a.docBytes = 0, 0
+	return nil
+}
+
+// heldChunk is the most held documents writeHeld writes in one
+// transaction.
+const heldChunk = 1024
 
 // abort closes and removes the file.
 func (b *builder) abort() {

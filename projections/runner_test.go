@@ -525,16 +525,19 @@ func TestBuildFile(t *testing.T) {
 	if got, want := dumpFile(t, path), directDump(t, s.items); got != want {
 		t.Fatal("built file differs from applying the events directly")
 	}
-	// and in tiny transactions
-	restore := tinyRebuilds()
-	tiny := filepath.Join(t.TempDir(), FileName)
-	err := BuildFile(context.Background(), js, tiny, nil)
-	restore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := dumpFile(t, tiny), directDump(t, s.items); got != want {
-		t.Fatal("file built in tiny transactions differs from applying the events directly")
+	// and in tiny transactions, holding every document to the end or
+	// dropping them often
+	for _, sizes := range []func() func(){tinyTransactions, tinyRebuilds} {
+		restore := sizes()
+		tiny := filepath.Join(t.TempDir(), FileName)
+		err := BuildFile(context.Background(), js, tiny, nil)
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := dumpFile(t, tiny), directDump(t, s.items); got != want {
+			t.Fatal("file built in tiny transactions differs from applying the events directly")
+		}
 	}
 	// the built file serves, and the runner continues after it without replay
 	r := startModels(t, js, Config{Dir: filepath.Dir(path)})

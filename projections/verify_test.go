@@ -179,11 +179,13 @@ func TestVerifiedBuildsAgree(t *testing.T) {
 	t.Logf("rejections:\n%s", strings.Join(refRejects, "\n"))
 
 	// BuildFile: the pipeline, with its sizes and with tiny ones (many
-	// transactions, documents kept between them and evicted, the file
-	// reopened).
-	for _, tiny := range []bool{false, true} {
+	// transactions, documents held between them to the end or dropped
+	// often, the file reopened).
+	for _, sizes := range []func() func(){nil, tinyTransactions, tinyRebuilds} {
+		tiny := sizes != nil
 		if tiny {
-			defer tinyRebuilds()()
+			restore := sizes()
+			defer restore()
 		}
 		var logs syncBuffer
 		logger := slog.New(slog.NewTextHandler(&logs, nil))
@@ -370,11 +372,19 @@ func rejections(logs string) []string {
 	return out
 }
 
-// tinyRebuilds makes rebuilds use tiny transactions and batches, keep few
-// documents and reopen their file often; the returned function restores
-// the sizes.
-func tinyRebuilds() func() {
-	b, r, k, o := rebuildBatchSize, rebuildReadSize, maxKeptInitiatives, reopenEvery
-	rebuildBatchSize, rebuildReadSize, maxKeptInitiatives, reopenEvery = 7, 3, 4, 3
-	return func() { rebuildBatchSize, rebuildReadSize, maxKeptInitiatives, reopenEvery = b, r, k, o }
+// tinyRebuilds makes rebuilds use tiny transactions and batches, hold
+// few documents (a few thousand bytes: they drop them often) and reopen
+// their file often; the returned function restores the sizes.
+func tinyRebuilds() func() { return tinySizes(true) }
+
+// tinyTransactions is tinyRebuilds holding every document to the end.
+func tinyTransactions() func() { return tinySizes(false) }
+
+func tinySizes(evict bool) func() {
+	b, r, k, o := rebuildBatchSize, rebuildReadSize, maxHeldBytes, reopenEvery
+	rebuildBatchSize, rebuildReadSize, reopenEvery = 7, 3, 3
+	if evict {
+		maxHeldBytes = 4000
+	}
+	return func() { rebuildBatchSize, rebuildReadSize, maxHeldBytes, reopenEvery = b, r, k, o }
 }
