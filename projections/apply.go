@@ -83,6 +83,11 @@ type pendingInitiative struct {
 	old    *initiativeCard // the card stored before the batch (nil: none)
 	dirty  bool
 	size   int64 // memSize when last noted (applier.resized)
+	// statuses is the initiative's value in BucketInitiativeStatus as the
+	// batch left it (loaded on its first status report; changed: not yet
+	// written).
+	statuses                []byte
+	statusesLoaded, changed bool
 	// What the search text stored with old was made of.
 	oldTitle, oldDescription, oldOwner string
 }
@@ -150,7 +155,7 @@ func (a *applier) resized(p *pendingInitiative) {
 	if a.hold == 0 {
 		return
 	}
-	n := memSize(&p.d)
+	n := memSize(p)
 	a.docBytes += n - p.size
 	p.size = n
 }
@@ -165,12 +170,13 @@ func (a *applier) storeKept() {
 }
 
 // memSize estimates the memory of d decoded: about 1.3 times its JSON.
-func memSize(d *InitiativeDetail) int64 {
+func memSize(p *pendingInitiative) int64 {
+	d := &p.d
 	n := 600 + len(d.Title) + len(d.Description) + len(d.Owner) + len(d.FinalReport) + 80*(len(d.SubGoals)+len(d.UserGroups))
 	for i := range d.Milestones {
 		n += 330 + len(d.Milestones[i].Title)
 	}
-	n += 400 * len(d.History)
+	n += 400*len(d.History) + len(p.statuses)
 	if d.LatestStatus != nil {
 		n += 420 + len(d.LatestStatus.Comment)
 	}
@@ -208,6 +214,16 @@ func (a *applier) flush() error {
 			}
 			if err != nil {
 				return err
+			}
+			if p.changed {
+				b, err := bucket(a.tx, BucketInitiativeStatus)
+				if err != nil {
+					return err
+				}
+				if err := b.Put([]byte(id), p.statuses); err != nil {
+					return err
+				}
+				p.changed = false
 			}
 			a.written[id] = struct{}{}
 			if a.hold > 0 {

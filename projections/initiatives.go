@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -135,7 +136,7 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 		return false, nil
 	}
 	if status != nil {
-		if err := putJSON(a.tx, BucketStatusHistory, key(id, posKey(r.Position)), *status); err != nil {
+		if err := a.addStatus(pi, id, r.Position, *status); err != nil {
 			return false, err
 		}
 		if err := putRoundStatus(a.tx, id, *status); err != nil {
@@ -156,6 +157,59 @@ func (a *applier) applyInitiative(id string, r domain.Recorded) (bool, error) {
 	pi.exists = true
 	a.resized(pi)
 	return true, nil
+}
+
+// addStatus appends a status report to BucketStatusHistory and its
+// position to the initiative's (written with its document).
+func (a *applier) addStatus(p *pendingInitiative, id string, pos uint64, s StatusView) error {
+	if !p.statusesLoaded {
+		b, err := bucket(a.tx, BucketInitiativeStatus)
+		if err != nil {
+			return err
+		}
+		p.statuses = bytes.Clone(b.Get([]byte(id)))
+		p.statusesLoaded = true
+	}
+	b, err := bucket(a.tx, BucketStatusHistory)
+	if err != nil {
+		return err
+	}
+	b.FillPercent = 1 // appended in log order: no room for inserts needed
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("projections: encode %s: %w", BucketStatusHistory, err)
+	}
+	if err := b.Put(u64(pos), data); err != nil {
+		return err
+	}
+	p.statuses = append(p.statuses, u64(pos)...)
+	p.changed = true
+	return nil
+}
+
+// statusHistory reads an initiative's status reports, in log order.
+func statusHistory(tx *bolt.Tx, id string) ([]StatusView, error) {
+	out := []StatusView{}
+	idx, err := bucket(tx, BucketInitiativeStatus)
+	if err != nil {
+		return nil, err
+	}
+	positions := idx.Get([]byte(id))
+	if len(positions)%8 != 0 {
+		return nil, corrupt(BucketInitiativeStatus, []byte(id), fmt.Errorf("%d bytes, not positions of 8", len(positions)))
+	}
+	for i := 0; i < len(positions); i += 8 {
+		var s StatusView
+		found, err := getJSON(tx, BucketStatusHistory, positions[i:i+8], &s)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, corrupt(BucketStatusHistory, positions[i:i+8], errors.New("the status report is missing"))
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // evolveInitiative applies one initiative event to the initiative's view d
@@ -455,12 +509,7 @@ func (m *ReadModels) initiativeQuery(id string) (InitiativeDetail, error) {
 		if err != nil {
 			return err
 		}
-		d.StatusHistory = []StatusView{}
-		err = scanJSON(tx, BucketStatusHistory, key(id, ""), func(k []byte, s StatusView) error {
-			d.StatusHistory = append(d.StatusHistory, s)
-			return nil
-		})
-		if err != nil {
+		if d.StatusHistory, err = statusHistory(tx, id); err != nil {
 			return err
 		}
 		d.Cases = []InitiativeCase{}

@@ -17,8 +17,10 @@ import (
 
 // SchemaVersion is the version of the read models' layout. A file written
 // with another version is rebuilt. 2: lists are stored as [] and never as
-// null (the HTTP layer no longer patches them).
-const SchemaVersion = 2
+// null (the HTTP layer no longer patches them). 3: status reports are
+// keyed by position, with each initiative's positions beside them
+// (BucketInitiativeStatus).
+const SchemaVersion = 3
 
 // Bucket names. Document buckets hold JSON values; index buckets (Idx…)
 // hold keys "value\x00id" with empty values.
@@ -39,8 +41,15 @@ const (
 	BucketInitiativeCards = "initiative_cards"
 	// BucketInitiativeSearch: id → folded "title\ndescription\nowner".
 	BucketInitiativeSearch = "initiative_search"
-	// BucketStatusHistory: "initiativeId\x00position" → StatusView.
-	BucketStatusHistory = "initiative_status"
+	// BucketStatusHistory: position (8 bytes, big-endian) → StatusView:
+	// every initiative's status reports in log order, so that they are
+	// appended and never inserted among others (a rebuild writes each
+	// page once).
+	BucketStatusHistory = "status_reports"
+	// BucketInitiativeStatus: id → the positions of the initiative's
+	// status reports in BucketStatusHistory, in log order (8 bytes each,
+	// big-endian).
+	BucketInitiativeStatus = "initiative_status_positions"
 	// BucketInitiativeCases: "initiativeId\x00caseId" → empty.
 	BucketInitiativeCases = "initiative_cases"
 	// IdxInitiativeGoal: "primaryGoal\x00id".
@@ -84,7 +93,7 @@ var AllBuckets = []string{
 	BucketMeta,
 	BucketGoals, BucketSubGoals,
 	BucketInitiatives, BucketInitiativeCards, BucketInitiativeSearch,
-	BucketStatusHistory, BucketInitiativeCases,
+	BucketStatusHistory, BucketInitiativeStatus, BucketInitiativeCases,
 	IdxInitiativeGoal, IdxInitiativeSubGoal, IdxInitiativeOwner,
 	IdxInitiativePhase, IdxInitiativeState, IdxInitiativeUserGroup,
 	BucketMeetings, IdxMeetingForumYear, BucketAgenda, BucketCases,
