@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -25,6 +26,20 @@ import (
 // internal) for a message that is not an event, or ErrUnavailable when the
 // consumer cannot be created.
 func (s *Store) Consume(ctx context.Context, afterPosition uint64, fn func(eventlog.Record) error, filters ...string) error {
+	return s.consume(ctx, afterPosition, nil, fn, filters)
+}
+
+// ConsumeSelected is Consume for a consumer that acts on few of the
+// events: an event of an aggregate that want rejects is neither decoded
+// nor checked, and fn gets it as a Record with only Position, Subject,
+// AggregateType, AggregateID, Type (all from the subject) and Time (when
+// the stream stored it). want is called in the goroutine that calls fn,
+// after fn has returned for every earlier event.
+func (s *Store) ConsumeSelected(ctx context.Context, afterPosition uint64, want func(aggType, aggID string) bool, fn func(eventlog.Record) error) error {
+	return s.consume(ctx, afterPosition, want, fn, nil)
+}
+
+func (s *Store) consume(ctx context.Context, afterPosition uint64, want func(aggType, aggID string) bool, fn func(eventlog.Record) error, filters []string) error {
 	cctx, cancel := s.withTimeout(ctx)
 	cons, err := s.js.OrderedConsumer(cctx, s.cfg.Stream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: filters,
@@ -61,6 +76,14 @@ func (s *Store) Consume(ctx context.Context, afterPosition uint64, fn func(event
 		if err != nil {
 			return internal("eventstore: consume", err)
 		}
+		if want != nil {
+			if r, ok := undecoded(msg.Subject(), md.Sequence.Stream, md.Timestamp); ok && !want(r.AggregateType, r.AggregateID) {
+				if err := fn(r); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		rec, err := strictDecode(msg.Subject(), md.Sequence.Stream, msg.Data(), msg.Headers().Get(audit.SignatureHeader))
 		if err != nil {
 			return err
@@ -69,4 +92,20 @@ func (s *Store) Consume(ctx context.Context, afterPosition uint64, fn func(event
 			return err
 		}
 	}
+}
+
+// undecoded is the Record ConsumeSelected passes for an event it does not
+// decode; false when the subject is not an event subject (the event is
+// then decoded, which reports it).
+func undecoded(subject string, seq uint64, stored time.Time) (eventlog.Record, bool) {
+	rest, ok := strings.CutPrefix(subject, eventlog.SubjectPrefix+".")
+	if !ok {
+		return eventlog.Record{}, false
+	}
+	aggType, rest, ok1 := strings.Cut(rest, ".")
+	aggID, typ, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || aggType == "" || aggID == "" || typ == "" || strings.Contains(typ, ".") {
+		return eventlog.Record{}, false
+	}
+	return eventlog.Record{Position: seq, Subject: subject, AggregateType: aggType, AggregateID: aggID, Type: typ, Time: stored}, true
 }

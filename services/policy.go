@@ -151,7 +151,34 @@ func (p *DependencyPolicy) Run(ctx context.Context) error {
 	defer func() { _ = p.save(true) }()
 	// Every event, not only the initiatives' and dependencies': Position
 	// then covers the whole log, so WaitFor(any position) returns.
-	return p.cfg.Log.Consume(ctx, 0, func(r eventlog.Record) error { return p.handle(ctx, r) })
+	handle := func(r eventlog.Record) error { return p.handle(ctx, r) }
+	if sl, ok := p.cfg.Log.(selectiveLog); ok {
+		// Most events are of initiatives no dependency names, or of other
+		// aggregates: handle needs only their position and time, so they
+		// are not decoded (≈ 14 µs of JSON each, on every command).
+		return sl.ConsumeSelected(ctx, 0, p.folds, handle)
+	}
+	return p.cfg.Log.Consume(ctx, 0, handle)
+}
+
+// selectiveLog is a PolicyLog that can leave the events the policy does
+// not fold undecoded (*eventstore.Store).
+type selectiveLog interface {
+	ConsumeSelected(ctx context.Context, afterPosition uint64, want func(aggType, aggID string) bool, fn func(eventlog.Record) error) error
+}
+
+// folds reports whether the policy folds the events of an aggregate: every
+// dependency, and the initiatives a dependency names. It is asked before
+// each event is handled, so a DependencyDeclared's initiative is folded
+// from the next event on (track folds the ones before).
+func (p *DependencyPolicy) folds(aggType, aggID string) bool {
+	switch aggType {
+	case string(domain.Dependency):
+		return true
+	case string(domain.Initiative):
+		return p.inits[aggID] != nil
+	}
+	return false
 }
 
 // handle folds one record and, past the checkpoint, acts on it.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -307,29 +308,28 @@ func decodeStrict(body []byte, cmd domain.Command) error {
 		return errMalformed("the body must be a JSON object")
 	}
 	known := fieldNames(reflect.TypeOf(cmd))
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if _, err := dec.Token(); err != nil { // '{'
+	keys, err := topLevelKeys(trimmed)
+	if err != nil {
 		return errMalformed("the body is not valid JSON: %v", err)
 	}
-	seen := map[string]bool{}
+	var seen map[string]bool // with many members: keep the check linear
+	if len(keys) > 32 {
+		seen = make(map[string]bool, len(keys))
+	}
 	var fields []domain.FieldError
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return errMalformed("the body is not valid JSON: %v", err)
-		}
-		key, _ := t.(string)
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return errMalformed("the body is not valid JSON: %v", err)
+	for i, key := range keys {
+		repeated := seen[key]
+		if seen != nil {
+			seen[key] = true
+		} else {
+			repeated = slices.Contains(keys[:i], key)
 		}
 		switch {
-		case seen[key]:
+		case repeated:
 			fields = append(fields, domain.FieldError{Field: key, Detail: "is given twice"})
 		case !known[key]:
 			fields = append(fields, domain.FieldError{Field: key, Detail: "is not a field of " + cmd.CommandName()})
 		}
-		seen[key] = true
 	}
 	if len(fields) > 0 {
 		return &domain.Error{Kind: domain.KindMalformed, Message: "the body has unknown or repeated fields", Fields: fields}
@@ -350,6 +350,86 @@ func decodeStrict(body []byte, cmd domain.Command) error {
 		return errMalformed("the body does not fit %s: %v", cmd.CommandName(), err)
 	}
 	return nil
+}
+
+// topLevelKeys returns the names of the members of data, a valid JSON
+// object, in order and unescaped. One pass over the bytes, without the
+// json.Decoder token stream (which allocated a token, a copy of every
+// value and a scanner error per member).
+func topLevelKeys(data []byte) ([]string, error) {
+	keys := make([]string, 0, 16)
+	i := skipSpace(data, 1) // past '{'
+	for i < len(data) && data[i] == '"' {
+		end := endOfString(data, i)
+		raw := data[i:end]
+		var key string
+		if bytes.IndexByte(raw, '\\') < 0 {
+			key = string(raw[1 : len(raw)-1])
+		} else if err := json.Unmarshal(raw, &key); err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // past ':'
+		i = skipSpace(data, endOfValue(data, i))
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return keys, nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfString returns the index just past the JSON string starting at
+// data[i] == '"'.
+func endOfString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// endOfValue returns the index just past the JSON value starting at
+// data[i] (data is valid JSON).
+func endOfValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return endOfString(data, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				i = endOfString(data, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for i < len(data) && data[i] != ',' && data[i] != '}' && data[i] != ']' && data[i] != ' ' && data[i] != '\t' && data[i] != '\n' && data[i] != '\r' {
+		i++
+	}
+	return i
 }
 
 var fieldNameCache sync.Map // reflect.Type → map[string]bool
