@@ -596,6 +596,7 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 	if err := b.finish(); err != nil {
 		return err
 	}
+	b.db.NoSync = m.noSync // see unsynced.go
 	live := filepath.Join(m.cfg.Dir, FileName)
 	if err := os.Rename(path, live); err != nil {
 		return fmt.Errorf("projections: rebuild: rename %s: %w", path, err)

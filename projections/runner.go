@@ -55,6 +55,7 @@ type ReadModels struct {
 	db      *bolt.DB
 	invalid string // why the read models are not served; "" when they are
 	closed  bool
+	noSync  bool // commits are not fsynced (unsynced.go)
 
 	// applyMu is held while a batch is applied, and by Rebuild for its
 	// final catch-up and the switch, so that no batch goes to the old file
@@ -136,7 +137,11 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ReadModels,
 		}
 	}
 	path := filepath.Join(cfg.Dir, FileName)
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
+	noSync, lost, err := guardUnsynced(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second, NoSync: noSync})
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
@@ -150,8 +155,10 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ReadModels,
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
 	m := &ReadModels{js: js, cfg: cfg, log: cfg.Logger, keys: cfg.keyring(), db: db, notify: make(chan struct{}),
-		pace: defaultPacing, now: time.Now}
+		pace: defaultPacing, now: time.Now, noSync: noSync}
 	switch {
+	case lost != "":
+		m.invalid = lost
 	case cp.Position > 0 && cp.Schema != SchemaVersion:
 		m.invalid = fmt.Sprintf("file has schema version %d, want %d", cp.Schema, SchemaVersion)
 	case cp.StreamName != "" && cp.StreamName != cfg.Stream:
@@ -178,8 +185,17 @@ func (m *ReadModels) Close() error {
 	}
 	m.closed = true
 	m.broadcast()
+	if m.noSync {
+		if err := m.db.Sync(); err != nil {
+			_ = m.db.Close()
+			return fmt.Errorf("projections: close: sync: %w", err)
+		}
+	}
 	if err := m.db.Close(); err != nil {
 		return fmt.Errorf("projections: close: %w", err)
+	}
+	if m.noSync {
+		return releaseUnsynced(filepath.Join(m.cfg.Dir, FileName))
 	}
 	return nil
 }

@@ -464,7 +464,7 @@ func (b *bench) daemonFigures(ctx context.Context, p profile, c ceilings) error 
 		ratio := r / c.append16
 		b.emit(result{id: "P2", profile: p.name, what: fmt.Sprintf("HTTP commands/s %d concurrent clients", cfg.workers), value: rate(r),
 			ceiling: rate(c.append16), ratio: fmt.Sprintf("%.2f", ratio), goal: ">=0.70", verdict: verdict(ratio >= 0.70),
-			note: fmt.Sprintf("POST /v1/commands/ReportStatus on loopback, keep-alive, no Idempotency-Key; read models follow in the same process; process CPU %.0f µs per command (load generator included); the same commands in-process (CommandService.Execute, no HTTP) in this daemon right after: %s, %.0f µs per command; runner during P2: %d commits, %.1f events/commit (each commit two fdatasyncs beside the log's fsync per event)",
+			note: fmt.Sprintf("POST /v1/commands/ReportStatus on loopback, keep-alive, no Idempotency-Key; read models follow in the same process; process CPU %.0f µs per command (load generator included); the same commands in-process (CommandService.Execute, no HTTP) in this daemon right after: %s, %.0f µs per command; runner during P2: %d commits, %.1f events/commit (not fsynced: projections/unsynced.go)",
 				cpu, rate(inproc), inprocCPU, commits, float64(events)/float64(max(commits, 1)))})
 	}
 
