@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ehelse/portfolio/audit"
@@ -39,9 +40,10 @@ var (
 	// ahead.
 	rebuildPull = 2000
 	// maxMappedFile: when the file-backed pages mapped into the process
-	// have grown by more than this since the file was (re)opened, the
-	// builder closes and reopens it (see reopen).
-	maxMappedFile int64 = 128 << 20
+	// have grown by more than this since the file was (re)opened or its
+	// pages dropped, the builder drops them (dropMapped) or, where it
+	// cannot, closes and reopens it (see reopen).
+	maxMappedFile int64 = 64 << 20
 	// reopenEvery, when > 0, reopens the file after every reopenEvery
 	// transactions instead (tests).
 	reopenEvery = 0
@@ -71,8 +73,11 @@ type builder struct {
 	feed       chan prepared // prepared batches, in stream order
 	stopReader func()
 	txs        int
-	mappedBase int64    // mappedFileBytes when the file was (re)opened
-	cache      *applier // initiative documents kept decoded between transactions
+	mappedBase int64 // mappedFileBytes when the file was (re)opened
+	// reopenMapped: the mapped pages cannot be dropped (watchMapped), the
+	// file is reopened instead.
+	reopenMapped atomic.Bool
+	cache        *applier // initiative documents kept decoded between transactions
 
 	// prior is the verified prefix of the file being replaced (nil: every
 	// signature is checked); confirmed: the log matched it. Until then the
@@ -153,6 +158,11 @@ func (b *builder) startReader() {
 		v = b.prior
 	}
 	msgs := m.startFeed(it, rebuildReadSize)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		b.watchMapped(ctx)
+	}()
 	go func() {
 		defer close(done)
 		for {
@@ -184,9 +194,36 @@ func (b *builder) startReader() {
 	b.stopReader = func() {
 		cancel()
 		<-done
+		<-watched
 		msgs.stop()
 		it.Stop()
 		<-msgs.gone
+	}
+}
+
+// watchMapped drops the file's pages mapped into the process whenever
+// they have grown by maxMappedFile (see dropMapped), at any moment of the
+// build — a transaction, the reader's prefetching, writing what the apply
+// held — until ctx is done. Where it cannot, it sets reopenMapped and
+// returns: runTo reopens the file between transactions instead.
+func (b *builder) watchMapped(ctx context.Context) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	base := mappedFileBytes()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if mappedFileBytes() <= base+maxMappedFile {
+			continue
+		}
+		if !dropMapped(b.path) {
+			b.reopenMapped.Store(true)
+			return
+		}
+		base = mappedFileBytes()
 	}
 }
 
@@ -286,7 +323,12 @@ func (b *builder) runTo(ctx context.Context, target uint64, progress func(done, 
 		} else if b.cache.evictions.Load() > 0 {
 			b.cache.storeKept()
 		}
-		if (reopenEvery > 0 && b.txs%reopenEvery == 0) || (reopenEvery == 0 && mappedFileBytes() > b.mappedBase+maxMappedFile) {
+		switch {
+		case reopenEvery > 0 && b.txs%reopenEvery == 0:
+			if err := b.reopen(); err != nil {
+				return fmt.Errorf("projections: rebuild: %w", err)
+			}
+		case reopenEvery == 0 && b.reopenMapped.Load() && mappedFileBytes() > b.mappedBase+maxMappedFile:
 			if err := b.reopen(); err != nil {
 				return fmt.Errorf("projections: rebuild: %w", err)
 			}
