@@ -97,19 +97,22 @@ type pendingInitiative struct {
 // out, and maxHeldBytes the memory (estimated, generously) of the
 // documents a rebuild holds: 128 MiB holds every document of a portfolio
 // of 10,000 initiatives with 100 events each (about 50 MiB in fact), but
-// no more than a sixth of the process's Go memory limit (heldBudget).
+// no more than half the process's Go memory limit (heldBudget).
 var (
 	maxPendingInitiatives       = 2048
 	maxHeldBytes          int64 = 128 << 20
 )
 
-// heldBudget is maxHeldBytes, or a sixth of the Go memory limit when that
-// is less (at least 4 MiB): under a small limit, documents held beyond it
-// cost more in garbage collection than their writes would.
+// heldBudget is maxHeldBytes, or half the Go memory limit when that is
+// less (at least 4 MiB). Dropping the documents costs more than holding
+// them, also under a small limit: a 1M-event rebuild (10,000 initiatives,
+// about 50 MiB held) under a 256 MiB limit took 102 s and peaked at 409
+// MiB RSS with a sixth of it (42 MiB: the documents written and read
+// again over and over), 50 s and 306 MiB with half.
 func heldBudget() int64 {
 	budget := maxHeldBytes
 	if limit := debug.SetMemoryLimit(-1); limit > 0 && limit < math.MaxInt64 {
-		budget = min(budget, max(limit/6, 4<<20))
+		budget = min(budget, max(limit/2, 4<<20))
 	}
 	return budget
 }
