@@ -709,7 +709,9 @@ func (c Config) BuildFile(ctx context.Context, js jetstream.JetStream, path stri
 		_ = os.Remove(tmp)
 		return fmt.Errorf("projections: build: rename %s: %w", tmp, err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	// A marker of unsynced commits (unsynced.go) was about the file
+	// replaced; this one is fsynced whole.
+	if err := releaseUnsynced(path); err != nil {
 		return fmt.Errorf("projections: build: %w", err)
 	}
 	c.Logger.Info("projections: built read models", "path", path, "position", b.pos)

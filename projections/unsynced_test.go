@@ -86,6 +86,18 @@ func TestUnsyncedCommitsAfterAMachineRestart(t *testing.T) {
 	}
 	r.stop(t)
 
+	// A file built offline is fsynced whole: the marker of the file it
+	// replaced goes with it.
+	if err := os.WriteFile(marker, []byte("boot-0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildFile(context.Background(), js, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Fatalf("the marker stays after BuildFile: %v", err)
+	}
+
 	// No boot id: every commit is fsynced and no marker is written.
 	bootID = func() string { return "" }
 	r = startModels(t, js, Config{Dir: dir})
