@@ -47,7 +47,7 @@ func Apply(tx *bolt.Tx, aggType, aggID string, r domain.Recorded) (bool, error) 
 // transaction. They stay decoded and unwritten across transactions — each
 // is encoded and written once, at finish, instead of once per transaction
 // that changes it — until they outgrow hold bytes (estimated in memory);
-// then end writes them and drops them all.
+// then the builder writes them and drops them all (builder.evict).
 type applier struct {
 	tx    *bolt.Tx
 	inits map[string]*pendingInitiative
