@@ -35,6 +35,10 @@ Apply applies one event within a bbolt transaction, for tools and tests.
     however it is divided into transactions.
   - Nothing is applied twice or skipped across a crash: the checkpoint is
     written in the transaction of the data it covers.
+  - A crash of the process loses nothing the runner committed. Where the
+    machine's boot id is known (Linux) commits are not fsynced; a file
+    left open when the machine stopped (the boot id beside it is of
+    another boot) is removed and rebuilt from the log (unsynced.go).
   - An event of an unknown or newer type, or about something the read
     models do not hold, is skipped and counted (Stats.Skipped), never an
     error.
