@@ -108,7 +108,7 @@ var (
 // them, also under a small limit: a 1M-event rebuild (10,000 initiatives,
 // about 50 MiB held) under a 256 MiB limit took 102 s and peaked at 409
 // MiB RSS with a sixth of it (42 MiB: the documents written and read
-// again over and over), 50 s and 306 MiB with half.
+// again over and over), 53 s and 307 MiB with half.
 func heldBudget() int64 {
 	budget := maxHeldBytes
 	if limit := debug.SetMemoryLimit(-1); limit > 0 && limit < math.MaxInt64 {

@@ -18,11 +18,7 @@ func TestDropMappedKeepsWhatIsRead(t *testing.T) {
 	if err := os.Symlink(dir, filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
-	wd, _ := os.Getwd()
-	t.Cleanup(func() { _ = os.Chdir(wd) })
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
+	t.Chdir(dir)
 	path := filepath.Join("link", "f.db")
 	db, err := bolt.Open(path, 0o644, &bolt.Options{NoSync: true})
 	if err != nil {
