@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -74,6 +73,10 @@ type applier struct {
 	// last transaction, for a rebuild's reader (which need not prefetch
 	// them).
 	kept atomic.Pointer[map[string]struct{}]
+	// docs, when set (the runner's, with hold == 0), takes the documents
+	// flush wrote, and gives them back while the file holds what was
+	// written (see docCache).
+	docs *docCache
 }
 
 // pendingInitiative is an initiative document as the batch left it so far.
@@ -187,7 +190,7 @@ func memSize(p *pendingInitiative) int64 {
 }
 
 // flush writes the changed initiative documents, in key order. Many of
-// them are encoded on GOMAXPROCS goroutines first, a chunk at a time (so
+// them are encoded on workers() goroutines first, a chunk at a time (so
 // that few encoded documents wait to be written).
 func (a *applier) flush() error {
 	dirty := make([]string, 0, a.dirty)
@@ -209,13 +212,16 @@ func (a *applier) flush() error {
 		for i, id := range chunk {
 			p := a.inits[id]
 			same := p.old != nil && p.d.Title == p.oldTitle && p.d.Description == p.oldDescription && p.d.Owner == p.oldOwner
-			var err error
+			var e encodedInitiative
 			if enc != nil {
-				err = writeEncodedInitiative(a.tx, &p.d, enc[i], p.old, same)
+				e = enc[i]
 			} else {
-				err = writeInitiative(a.tx, p.d, p.old, same)
+				var err error
+				if e, err = encodeInitiative(&p.d); err != nil {
+					return err
+				}
 			}
-			if err != nil {
+			if err := writeEncodedInitiative(a.tx, &p.d, e, p.old, same); err != nil {
 				return err
 			}
 			if p.changed {
@@ -229,10 +235,13 @@ func (a *applier) flush() error {
 				p.changed = false
 			}
 			a.written[id] = struct{}{}
-			if a.hold > 0 {
+			if a.hold > 0 || a.docs != nil {
 				p.stored()
 			}
 			p.dirty = false
+			if a.hold == 0 {
+				a.docs.put(id, e.doc, p)
+			}
 		}
 	}
 	a.dirty = 0
@@ -250,7 +259,7 @@ const (
 	encodeChunk       = 256
 )
 
-// encodeAll encodes the documents of ids on up to GOMAXPROCS goroutines.
+// encodeAll encodes the documents of ids on up to workers() goroutines.
 func encodeAll(inits map[string]*pendingInitiative, ids []string) ([]encodedInitiative, error) {
 	out := make([]encodedInitiative, len(ids))
 	docs := make([]*InitiativeDetail, len(ids))
@@ -260,7 +269,7 @@ func encodeAll(inits map[string]*pendingInitiative, ids []string) ([]encodedInit
 	errs := make([]error, len(ids))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(ids)/16+1) {
+	for range min(workers(), len(ids)/16+1) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1

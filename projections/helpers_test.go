@@ -88,7 +88,7 @@ func modelsOn(t testing.TB, db *bolt.DB) *ReadModels {
 	t.Helper()
 	var cp checkpoint
 	_ = db.View(func(tx *bolt.Tx) error { cp = readCheckpoint(tx); return nil })
-	m := &ReadModels{db: db, log: quietLogger(), notify: make(chan struct{})}
+	m := &ReadModels{db: db, log: quietLogger(), notify: make(chan struct{}), docs: newDocCache(maxCachedDocs)}
 	m.state.Store(loadState(db, cp.Position))
 	return m
 }

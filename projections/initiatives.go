@@ -39,6 +39,12 @@ func (a *applier) pending(id string) (*pendingInitiative, error) {
 	if p := a.inits[id]; p != nil {
 		return p, nil
 	}
+	if p, err := a.docs.take(a.tx, id); err != nil || p != nil {
+		if p != nil {
+			a.inits[id] = p
+		}
+		return p, err
+	}
 	p := &pendingInitiative{}
 	var found bool
 	var err error
@@ -409,19 +415,11 @@ func encodeInitiative(d *InitiativeDetail) (encodedInitiative, error) {
 	return encodedInitiative{doc: doc, card: card}, nil
 }
 
-// writeInitiative stores the document, card, search text and index entries,
-// replacing the old card's index entries. sameSearch says that the search
-// text stored with the old card is d's; the search text and the index
-// entries are written only when they change.
-func writeInitiative(tx *bolt.Tx, d InitiativeDetail, old *initiativeCard, sameSearch bool) error {
-	enc, err := encodeInitiative(&d)
-	if err != nil {
-		return err
-	}
-	return writeEncodedInitiative(tx, &d, enc, old, sameSearch)
-}
-
-// writeEncodedInitiative is writeInitiative with d already encoded.
+// writeEncodedInitiative stores the document, card, search text and index
+// entries of d, encoded as enc, replacing the old card's index entries.
+// sameSearch says that the search text stored with the old card is d's;
+// the search text and the index entries are written only when they
+// change.
 func writeEncodedInitiative(tx *bolt.Tx, d *InitiativeDetail, enc encodedInitiative, old *initiativeCard, sameSearch bool) error {
 	id := []byte(d.InitiativeID)
 	docs, err := bucket(tx, BucketInitiatives)

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -14,7 +13,7 @@ import (
 // for the envelope, domain.DecodeEvent for the data) and, with trusted
 // keys, inspected (audit.Inspect: envelope and signature) before the batch
 // is applied. Both are pure functions of the message, so they run on up to
-// GOMAXPROCS goroutines, outside the bbolt transaction. What depends on
+// workers() goroutines, outside the bbolt transaction. What depends on
 // earlier events — the per-aggregate chain in BucketChains — is checked
 // while the batch is applied, in stream order (verifyItem).
 //
@@ -142,11 +141,11 @@ func prepareChunkOf(items []item, keys audit.Keyring, v voucher) {
 }
 
 // prepare decodes the items and, with keys, inspects them, on up to
-// GOMAXPROCS goroutines. v (may be nil) vouches for signatures that need
+// workers() goroutines. v (may be nil) vouches for signatures that need
 // no check.
 func prepare(items []item, keys audit.Keyring, v voucher) {
 	n := len(items)
-	workers := min(runtime.GOMAXPROCS(0), (n+prepareChunk-1)/prepareChunk)
+	workers := min(workers(), (n+prepareChunk-1)/prepareChunk)
 	if workers <= 1 {
 		for start := 0; start < n; start += prepareChunk {
 			prepareChunkOf(items[start:min(start+prepareChunk, n)], keys, v)

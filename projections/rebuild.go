@@ -54,7 +54,7 @@ var (
 //
 // It is a pipeline: a reader goroutine takes the next batch from the stream
 // and prepares it (decodes every message once and checks its envelope and
-// signature, on GOMAXPROCS goroutines) while the previous batch is applied;
+// signature, on workers() goroutines) while the previous batch is applied;
 // batches are applied one after the other, in stream order, and the
 // per-aggregate chain check stays in the apply.
 type builder struct {
@@ -654,6 +654,7 @@ func (m *ReadModels) rebuild(ctx context.Context, progress func(done, total uint
 	closed := m.closed
 	if !closed {
 		m.db = b.db
+		m.docs.clear() // the new file's documents are its own
 		m.invalid = ""
 		m.applied.Add(b.m.applied.Load())
 		m.skipped.Add(b.m.skipped.Load())

@@ -61,6 +61,9 @@ type ReadModels struct {
 	// final catch-up and the switch, so that no batch goes to the old file
 	// after the new one caught up.
 	applyMu sync.Mutex
+	// docs keeps the documents the last commits wrote (guarded by
+	// applyMu).
+	docs *docCache
 	// rebuildMu serialises rebuilds.
 	rebuildMu sync.Mutex
 
@@ -154,7 +157,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ReadModels,
 		_ = db.Close()
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
-	m := &ReadModels{js: js, cfg: cfg, log: cfg.Logger, keys: cfg.keyring(), db: db, notify: make(chan struct{}),
+	m := &ReadModels{js: js, cfg: cfg, log: cfg.Logger, keys: cfg.keyring(), db: db, notify: make(chan struct{}), docs: newDocCache(maxCachedDocs),
 		pace: defaultPacing, now: time.Now, noSync: noSync}
 	switch {
 	case lost != "":
@@ -892,8 +895,16 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 	var next *readState
 	err := db.Update(func(tx *bolt.Tx) error {
 		var err error
-		res, err = applyVerified(tx, batch, id, m.hook, m.keys)
+		a := newApplier(tx)
+		a.docs = m.docs
+		t, err := beginApply(tx, id, m.hook, m.keys, a)
 		if err != nil {
+			return err
+		}
+		if err := t.add(batch); err != nil {
+			return err
+		}
+		if res, err = t.end(); err != nil {
 			return err
 		}
 		// The card index as of this commit: the published one with the
@@ -910,6 +921,9 @@ func (m *ReadModels) commit(batch []item, id identity) error {
 		return nil
 	})
 	if err != nil {
+		// What the failed transaction wrote is not in the file; the
+		// entries would not be used, but need not be kept either.
+		m.docs.clear()
 		return err
 	}
 	m.applied.Add(res.Applied)

@@ -56,8 +56,10 @@ type config struct {
 	logLevel slog.Level
 	// memoryLimit is the resolved --memory-limit, applied by run.
 	memoryLimit daemon.MemoryLimit
-	stdout      io.Writer
-	stderr      io.Writer
+	// procs is the resolved --procs (GOMAXPROCS), applied by run.
+	procs  daemon.Procs
+	stdout io.Writer
+	stderr io.Writer
 }
 
 // envName is the environment variable that sets the flag name.
@@ -96,6 +98,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	oidcClaims := fs.String("oidc-claims-map", "", "JSON file mapping ID-token claims to role and organisation (docs/OPERATIONS.md)")
 	oidcScopes := fs.String("oidc-scopes", "profile,email", "OpenID Connect scopes besides openid, comma-separated")
 	memoryLimit := fs.String("memory-limit", "auto", "the Go runtime's memory limit (heap and stacks; the read models' mapped file comes on top): a size such as 256MiB or 1GiB, off, or auto: GOMEMLIMIT if set, else 3/4 of the cgroup's memory limit, else 1/4 of the machine's memory, at least 192MiB")
+	procs := fs.String("procs", "auto", "how many goroutines run Go code at once (GOMAXPROCS): a number, or auto: GOMAXPROCS if set, else the CPUs the process may use plus 2, so that the goroutines coming back from fsync find a free one (docs/OPERATIONS.md \"CPUs\")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -146,6 +149,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return config{}, fmt.Errorf("%s: %w", source("memory-limit"), err)
 	}
+	procsSet, err := daemon.ResolveProcs(*procs, getenv, daemon.DefaultProcs())
+	if err != nil {
+		return config{}, fmt.Errorf("%s: %w", source("procs"), err)
+	}
 	var scopes []string
 	for _, sc := range strings.Split(*oidcScopes, ",") {
 		if sc = strings.TrimSpace(sc); sc != "" && sc != "openid" && *oidcIssuer != "" {
@@ -163,6 +170,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		},
 		logLevel:    level,
 		memoryLimit: memLimit,
+		procs:       procsSet,
 		stdout:      os.Stdout,
 		stderr:      stderr,
 	}, nil
@@ -173,6 +181,8 @@ func run(ctx context.Context, cfg config) error {
 	logger := slog.New(slog.NewJSONHandler(cfg.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	cfg.memoryLimit.Apply()
 	logger.Info("memory limit", "limit", cfg.memoryLimit.String())
+	cfg.procs.Apply()
+	logger.Info("procs", "gomaxprocs", cfg.procs.String())
 	dcfg := cfg.daemon
 	dcfg.Logger, dcfg.Out = logger, cfg.stdout
 	d, err := daemon.Start(ctx, dcfg)

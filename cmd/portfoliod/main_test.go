@@ -30,8 +30,9 @@ func TestParseConfig(t *testing.T) {
 		want    daemon.Config
 		level   slog.Level
 		wantErr string // substring; empty: no error
-		// mem, when set, is the memory limit wanted.
-		mem *daemon.MemoryLimit
+		// mem, when set, is the memory limit wanted; procs the GOMAXPROCS.
+		mem   *daemon.MemoryLimit
+		procs *daemon.Procs
 	}{
 		{name: "defaults", want: defaults},
 		{name: "flags", args: []string{"--data", "/d", "--replicas", "3", "--demo=false", "--sync", "interval", "--log-level", "debug"},
@@ -61,6 +62,15 @@ func TestParseConfig(t *testing.T) {
 		{name: "GOMEMLIMIT is kept", env: map[string]string{"GOMEMLIMIT": "500MiB"}, want: defaults,
 			mem: &daemon.MemoryLimit{Source: "GOMEMLIMIT"}},
 		{name: "memory limit bad", env: map[string]string{"PORTFOLIO_MEMORY_LIMIT": "lots"}, wantErr: `PORTFOLIO_MEMORY_LIMIT: memory limit "lots"`},
+		{name: "procs flag", args: []string{"--procs", "6"}, env: map[string]string{"GOMAXPROCS": "3"}, want: defaults,
+			procs: &daemon.Procs{N: 6, Source: "--procs"}},
+		{name: "procs from environment", env: map[string]string{"PORTFOLIO_PROCS": "5"}, want: defaults,
+			procs: &daemon.Procs{N: 5, Source: "--procs"}},
+		{name: "GOMAXPROCS is kept", env: map[string]string{"GOMAXPROCS": "3"}, want: defaults,
+			procs: &daemon.Procs{Source: "GOMAXPROCS"}},
+		{name: "procs auto", want: defaults,
+			procs: &daemon.Procs{N: daemon.DefaultProcs() + daemon.ExtraProcs, Source: "auto"}},
+		{name: "procs bad", env: map[string]string{"PORTFOLIO_PROCS": "0"}, wantErr: `PORTFOLIO_PROCS: procs "0"`},
 		{name: "bad flag value", args: []string{"--replicas", "x"}, wantErr: `invalid value "x" for flag -replicas`},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "arguments", args: []string{"serve"}, wantErr: "unexpected arguments: serve"},
@@ -83,6 +93,9 @@ func TestParseConfig(t *testing.T) {
 			}
 			if tt.mem != nil && cfg.memoryLimit != *tt.mem {
 				t.Errorf("memory limit %+v, want %+v", cfg.memoryLimit, *tt.mem)
+			}
+			if tt.procs != nil && cfg.procs != *tt.procs {
+				t.Errorf("procs %+v, want %+v", cfg.procs, *tt.procs)
 			}
 			if cfg.logLevel != tt.level {
 				t.Errorf("log level %v, want %v", cfg.logLevel, tt.level)

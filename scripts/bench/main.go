@@ -33,6 +33,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ehelse/portfolio/internal/daemon"
 )
 
 // profile is a durability setting of the embedded server.
@@ -60,8 +62,9 @@ type config struct {
 	memprofile  string
 	keep        bool
 	dir         string
-	memoryLimit string // the rebuild child's --memory-limit
-	dataset     string // reuse this P3 dataset instead of generating one
+	memoryLimit string       // the rebuild child's --memory-limit
+	procs       daemon.Procs // GOMAXPROCS of this process and the child, as portfoliod's --procs
+	dataset     string       // reuse this P3 dataset instead of generating one
 
 	// child mode
 	child      string
@@ -80,6 +83,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
+	// As portfoliod does before it starts anything (its --procs).
+	cfg.procs.Apply()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if cfg.child != "" {
 		err = runChild(ctx, cfg)
@@ -114,6 +119,7 @@ func parseFlags(args []string) (*config, error) {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of each figure's measuring window to <prefix>.<figure>-<profile>.prof (the rebuild child's too)")
 	memprofile := fs.String("memprofile", "", "write a heap profile of the rebuild child (P3/P7) to <prefix>.P7-<profile>.heap (go tool pprof -sample_index=alloc_space)")
 	memoryLimit := fs.String("memory-limit", "auto", "the rebuild child's Go memory limit, as portfoliod's --memory-limit (auto: GOMEMLIMIT if set, else 3/4 of the cgroup limit, else 1/4 of the machine's memory, at least 192MiB; off; or a size)")
+	procs := fs.String("procs", "auto", "GOMAXPROCS of the bench and its rebuild child, as portfoliod's --procs (auto: GOMAXPROCS if set, else the CPUs plus 2; or a number): the product's figures and their ceilings run with what portfoliod would set")
 	datasetDir := fs.String("dataset", "", "reuse the P3 dataset in this directory (<kept dir>/dataset of an earlier -keep run) instead of generating one; the figures may add to it")
 	keep := fs.Bool("keep", false, "keep the temporary directory (for inspection)")
 	dir := fs.String("dir", "", "parent of the temporary directory (default $TMPDIR)")
@@ -136,6 +142,10 @@ func parseFlags(args []string) (*config, error) {
 	}
 	if c.workers < 1 {
 		return nil, errors.New("-workers must be at least 1")
+	}
+	var err error
+	if c.procs, err = daemon.ResolveProcs(*procs, os.Getenv, daemon.DefaultProcs()); err != nil {
+		return nil, fmt.Errorf("-procs: %w", err)
 	}
 	for _, p := range strings.Split(*profiles, ",") {
 		p = strings.TrimSpace(p)
@@ -220,7 +230,7 @@ func run(ctx context.Context, cfg *config, out io.Writer) error {
 		names[i] = p.name
 	}
 	start := time.Now()
-	fmt.Fprintf(out, "# portfolio bench %s, %s %s/%s, nproc=%d, %s\n", start.Format(time.RFC3339), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), machine())
+	fmt.Fprintf(out, "# portfolio bench %s, %s %s/%s, nproc=%d, GOMAXPROCS=%s, %s\n", start.Format(time.RFC3339), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cfg.procs, machine())
 	fmt.Fprintf(out, "# scale=%g window=%s warmup=%s workers=%d profiles=%s events=%d initiatives=%d p5samples=%d\n",
 		cfg.scale, cfg.window, cfg.warmup, cfg.workers, strings.Join(names, ","), cfg.events, cfg.initiatives, cfg.samples)
 

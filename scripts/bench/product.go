@@ -618,7 +618,7 @@ func (b *bench) rebuildFigures(ctx context.Context, p profile, c ceilings) error
 	}
 	child := func(figure string, prior bool) (childResult, error) {
 		args := []string{"-child=rebuild", "-child-dir=" + b.data.dir, "-child-sync=" + strconv.FormatBool(p.syncAlways),
-			"-child-prior=" + strconv.FormatBool(prior), "-memory-limit=" + b.cfg.memoryLimit}
+			"-child-prior=" + strconv.FormatBool(prior), "-memory-limit=" + b.cfg.memoryLimit, "-procs=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
 		if b.cfg.cpuprofile != "" {
 			args = append(args, fmt.Sprintf("-cpuprofile=%s.%s-%s.prof", b.cfg.cpuprofile, figure, p.name))
 		}
