@@ -482,21 +482,35 @@ func (b *bench) daemonFigures(ctx context.Context, p profile, c ceilings) error 
 		}
 		before := d.Reads.Stats()
 		stop := b.profileFigure("P4", p)
-		res, err := paced(ctx, d, ids[cfg.workers:], 1000, cfg.window)
+		res, err := paced(ctx, d, ids[cfg.workers:], deliveryRate, cfg.window)
 		stop()
 		after := d.Reads.Stats()
 		if err != nil {
 			return fmt.Errorf("P4: %w", err)
 		}
 		p99 := res.visible.pct(99)
-		b.emit(result{id: "P4", profile: p.name, what: "append → visible in the read models at 1000 commands/s",
+		r := result{id: "P4", profile: p.name, what: fmt.Sprintf("append → visible in the read models at %d commands/s", deliveryRate),
 			value: fmt.Sprintf("p50=%s p99=%s", ms(res.visible.pct(50)), ms(p99)),
-			goal:  "(p99)<=10ms", verdict: verdict(p99 <= 10*time.Millisecond && res.achieved >= 900),
-			note: fmt.Sprintf("from Execute returning to ReadModels.WaitFor returning; achieved %s of 1000/s, %d samples, %d not sent (all %d workers busy), Execute p50=%s p99=%s; runner: %d commits, %.1f events/commit",
-				rate(res.achieved), len(res.visible), res.missed, cfg.workers, ms(res.exec.pct(50)), ms(res.exec.pct(99)),
-				after.Batches-before.Batches, float64(after.Applied+after.Skipped-before.Applied-before.Skipped)/float64(max(after.Batches-before.Batches, 1)))})
+			goal:  "(p99)<=10ms", verdict: verdict(p99 <= 10*time.Millisecond && res.achieved >= 0.9*deliveryRate),
+			note: fmt.Sprintf("from Execute returning to ReadModels.WaitFor returning; achieved %s of %d/s, %d samples, %d not sent (all %d workers busy), Execute p50=%s p99=%s; runner: %d commits, %.1f events/commit",
+				rate(res.achieved), deliveryRate, len(res.visible), res.missed, cfg.workers, ms(res.exec.pct(50)), ms(res.exec.pct(99)),
+				after.Batches-before.Batches, float64(after.Applied+after.Skipped-before.Applied-before.Skipped)/float64(max(after.Batches-before.Batches, 1)))}
+		b.emit(withDelivery(r, p99, c.delivery, "P4"))
 	}
 	return nil
+}
+
+// withDelivery fills r's ceiling and ratio with C10's p99 (the raw
+// delivery latency measured in this run), when it was measured.
+func withDelivery(r result, p99 time.Duration, c10 latencies, id string) result {
+	if len(c10) == 0 {
+		return r
+	}
+	ceil := c10.pct(99)
+	r.ceiling = "p99=" + ms(ceil)
+	r.ratio = fmt.Sprintf("%.2f", float64(p99)/float64(max(ceil, time.Microsecond)))
+	r.note += "; ratio = " + id + " p99 / C10 p99 (raw publish → ordered consumer delivery at the same pace)"
+	return r
 }
 
 type pacedResult struct {
