@@ -1,6 +1,7 @@
 // Command bench measures the ceilings of the building blocks (raw
-// JetStream appends and ordered reads, bbolt batched puts, a projection
-// without domain logic) and the product's figures P1–P8 and the web
+// JetStream appends, ordered reads and delivery latency, bbolt batched
+// puts and raw transactions on the read-model file, a projection without
+// domain logic) and the product's figures P1–P8 and the web
 // site's W1–W3 against them, with
 // the product's own durability settings: the embedded NATS server with
 // SyncAlways (fsync before every acknowledgement, profile "always") and
