@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -26,12 +28,13 @@ import (
 
 // ceilings are the raw building blocks' figures of one profile.
 type ceilings struct {
-	append1, append16 float64 // C1, C2: events/s
-	batch16           float64 // C7: events/s in atomic batches of 16
-	orderedRead       float64 // C3: events/s
-	boltSync          float64 // C4: puts/s
-	boltNoSync        float64 // C5: puts/s
-	projection        float64 // C6: events/s
+	append1, append16 float64   // C1, C2: events/s
+	batch16           float64   // C7: events/s in atomic batches of 16
+	orderedRead       float64   // C3: events/s
+	boltSync          float64   // C4: puts/s
+	boltNoSync        float64   // C5: puts/s
+	projection        float64   // C6: events/s
+	delivery          latencies // C10: publish acknowledged → ordered consumer received
 }
 
 // startServer starts the product's embedded server on dir with the
@@ -203,56 +206,274 @@ func rawBatches(ctx context.Context, js jetstream.JetStream, stream string, n in
 	return batches * float64(n), err
 }
 
+// rawPub is one raw publisher: one aggregate, its next event sent with
+// the headers eventstore.Append sends (Nats-Msg-Id, expected stream,
+// expected last subject sequence on the aggregate's wildcard subject).
+type rawPub struct {
+	id, subject, filter string
+	last, seq           uint64
+	payload             []byte
+}
+
+// newRawPub returns a publisher of a new aggregate.
+func newRawPub() *rawPub {
+	id := services.NewID()
+	return &rawPub{id: id, subject: eventlog.Subject("initiative", id, "StatusReported"),
+		filter: eventlog.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
+}
+
+// publish sends the aggregate's next event as a request on nc and returns
+// the stream sequence the server acknowledged.
+func (p *rawPub) publish(ctx context.Context, nc *nats.Conn, stream string) (uint64, error) {
+	p.seq++
+	m := nats.NewMsg(p.subject)
+	m.Data = p.payload
+	m.Header.Set("Nats-Msg-Id", p.id+":"+strconv.FormatUint(p.seq, 10))
+	m.Header.Set("Nats-Expected-Stream", stream)
+	m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(p.last, 10))
+	m.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", p.filter)
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	resp, err := nc.RequestMsgWithContext(rctx, m)
+	cancel()
+	if err != nil {
+		return 0, err
+	}
+	var ack struct {
+		Seq   uint64 `json:"seq"`
+		Error *struct {
+			Code        int    `json:"code"`
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if len(resp.Data) == 0 {
+		return 0, fmt.Errorf("status-only publish reply %q", resp.Header.Get("Status"))
+	}
+	if err := json.Unmarshal(resp.Data, &ack); err != nil {
+		return 0, err
+	}
+	if ack.Error != nil {
+		return 0, fmt.Errorf("publish refused: %d/%d %s", ack.Error.Code, ack.Error.ErrCode, ack.Error.Description)
+	}
+	p.last = ack.Seq
+	return ack.Seq, nil
+}
+
 // rawAppend publishes with n publishers for warmup+window and returns the
 // acknowledged events per second.
 func rawAppend(ctx context.Context, nc *nats.Conn, stream string, n int, warmup, window time.Duration) (float64, error) {
-	type pub struct {
-		id, subject, filter string
-		last, seq           uint64
-		payload             []byte
-	}
-	pubs := make([]*pub, n)
+	pubs := make([]*rawPub, n)
 	for i := range pubs {
-		id := services.NewID()
-		pubs[i] = &pub{id: id, subject: eventlog.Subject("initiative", id, "StatusReported"),
-			filter: eventlog.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
+		pubs[i] = newRawPub()
 	}
 	r, _, err := throughput(ctx, n, warmup, window, func(ctx context.Context, w int) error {
-		p := pubs[w]
-		p.seq++
-		m := nats.NewMsg(p.subject)
-		m.Data = p.payload
-		m.Header.Set("Nats-Msg-Id", p.id+":"+strconv.FormatUint(p.seq, 10))
-		m.Header.Set("Nats-Expected-Stream", stream)
-		m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(p.last, 10))
-		m.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", p.filter)
-		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		resp, err := nc.RequestMsgWithContext(rctx, m)
-		cancel()
-		if err != nil {
-			return err
-		}
-		var ack struct {
-			Seq   uint64 `json:"seq"`
-			Error *struct {
-				Code        int    `json:"code"`
-				ErrCode     int    `json:"err_code"`
-				Description string `json:"description"`
-			} `json:"error"`
-		}
-		if len(resp.Data) == 0 {
-			return fmt.Errorf("status-only publish reply %q", resp.Header.Get("Status"))
-		}
-		if err := json.Unmarshal(resp.Data, &ack); err != nil {
-			return err
-		}
-		if ack.Error != nil {
-			return fmt.Errorf("publish refused: %d/%d %s", ack.Error.Code, ack.Error.ErrCode, ack.Error.Description)
-		}
-		p.last = ack.Seq
-		return nil
+		_, err := pubs[w].publish(ctx, nc, stream)
+		return err
 	})
 	return r, err
+}
+
+// deliveryRate is the pace of C10, P4 and R2: commands (or raw
+// publishes) per second.
+const deliveryRate = 1000
+
+// deliveryCeiling measures C10: the raw path under P4 and R2. Publishers
+// send to the product's stream at P4's pace with C1's headers while an
+// ordered consumer in the same process reads the stream; the figure is
+// the time from a publish's acknowledgement returning to the consumer
+// receiving that message.
+func (b *bench) deliveryCeiling(ctx context.Context, p profile, c *ceilings) error {
+	dir := filepath.Join(b.root, p.name, "delivery")
+	defer os.RemoveAll(dir)
+	srv, js, err := startServer(ctx, dir, p.syncAlways)
+	if err != nil {
+		return err
+	}
+	defer shutdown(srv)
+	store, err := eventstore.Open(ctx, js, eventstore.Config{Logger: b.log})
+	if err != nil {
+		return err
+	}
+	stop := b.profileFigure("C10", p)
+	r, err := rawDelivery(ctx, srv.Conn, js, store.StreamName(), b.cfg.workers, deliveryRate, b.cfg.warmup, b.cfg.window)
+	stop()
+	if err != nil {
+		return fmt.Errorf("C10: %w", err)
+	}
+	c.delivery = r.lat
+	b.emit(result{id: "C10", profile: p.name, what: fmt.Sprintf("raw delivery latency at %d publishes/s: publish acknowledged → ordered consumer received", deliveryRate),
+		value: fmt.Sprintf("p50=%s p99=%s", ms(r.lat.pct(50)), ms(r.lat.pct(99))),
+		note: fmt.Sprintf("open loop as P4 paces, %d publishers each its own aggregate with C1's headers, an ordered consumer on the stream in the same process, matched by stream sequence; achieved %s, %d samples after a %s warm-up, %d not sent (all publishers busy), %d received before their ack returned (counted as 0)",
+			b.cfg.workers, rate(r.achieved), len(r.lat), b.cfg.warmup, r.missed, r.early)})
+	return nil
+}
+
+// deliveryResult is what rawDelivery measured.
+type deliveryResult struct {
+	lat      latencies // sorted
+	achieved float64   // acknowledged publishes per second
+	missed   int       // slots that found every publisher busy
+	early    int       // messages received before their publish's ack returned
+}
+
+// rawDelivery publishes at perSecond for warmup+window (open loop, as
+// paced: a publish is due every 1/perSecond and one whose slot finds
+// every publisher busy is counted as missed) with n publishers, one
+// aggregate each, while an ordered consumer on the same stream notes when
+// each message arrives. It returns, for the publishes started after the
+// warmup, the time from the ack returning to the message's arrival (0
+// when it arrived first).
+func rawDelivery(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream string, n, perSecond int, warmup, window time.Duration) (deliveryResult, error) {
+	var res deliveryResult
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return res, err
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{projections.Subject}, DeliverPolicy: jetstream.DeliverNewPolicy})
+	if err != nil {
+		return res, err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return res, err
+	}
+	defer it.Stop()
+	var (
+		mu       sync.Mutex
+		received = map[uint64]time.Time{}
+		acked    = map[uint64]time.Time{}
+		lastSeen uint64
+		seen     = make(chan struct{}, 1)
+	)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := it.Next()
+			t := time.Now()
+			if err != nil {
+				readErr <- err
+				return
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				readErr <- err
+				return
+			}
+			mu.Lock()
+			received[md.Sequence.Stream] = t
+			lastSeen = md.Sequence.Stream
+			mu.Unlock()
+			select {
+			case seen <- struct{}{}:
+			default:
+			}
+		}
+	}()
+
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		firstErr error
+		done     atomic.Int64
+		lastSeq  uint64
+	)
+	work := make(chan bool) // true: measured
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pub := newRawPub()
+			for measured := range work {
+				seq, err := pub.publish(pctx, nc, stream)
+				t := time.Now()
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					cancel()
+				} else {
+					if measured {
+						acked[seq] = t
+						done.Add(1)
+					}
+					lastSeq = max(lastSeq, seq)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	interval := time.Second / time.Duration(perSecond)
+	total := int(float64(perSecond) * (warmup + window).Seconds())
+	warm := int(float64(perSecond) * warmup.Seconds())
+	start := time.Now()
+	var measureStart time.Time
+	for i := range total {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		if pctx.Err() != nil {
+			break
+		}
+		if i == warm {
+			measureStart = time.Now()
+		}
+		select {
+		case work <- i >= warm:
+		default:
+			if i >= warm {
+				res.missed++
+			}
+		}
+	}
+	close(work)
+	wg.Wait()
+	if !measureStart.IsZero() {
+		res.achieved = float64(done.Load()) / time.Since(measureStart).Seconds()
+	}
+	if firstErr != nil {
+		return res, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	// Wait until the consumer has seen the last acknowledged message.
+	deadline := time.After(30 * time.Second)
+	for {
+		mu.Lock()
+		caught := lastSeen >= lastSeq
+		mu.Unlock()
+		if caught {
+			break
+		}
+		select {
+		case <-seen:
+		case err := <-readErr:
+			return res, fmt.Errorf("ordered consumer: %w", err)
+		case <-deadline:
+			return res, fmt.Errorf("ordered consumer: not at sequence %d within 30s", lastSeq)
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for seq, ack := range acked {
+		got, ok := received[seq]
+		if !ok {
+			return res, fmt.Errorf("ordered consumer: sequence %d acknowledged, never received", seq)
+		}
+		d := got.Sub(ack)
+		if d < 0 {
+			d = 0
+			res.early++
+		}
+		res.lat = append(res.lat, d)
+	}
+	slices.Sort(res.lat)
+	return res, nil
 }
 
 // readCeilings measures C3 (ordered read of the whole P3 stream), C4 and

@@ -1,6 +1,7 @@
 // Command bench measures the ceilings of the building blocks (raw
-// JetStream appends and ordered reads, bbolt batched puts, a projection
-// without domain logic) and the product's figures P1–P8 and the web
+// JetStream appends, ordered reads and delivery latency, bbolt batched
+// puts and raw transactions on the read-model file, a projection without
+// domain logic) and the product's figures P1–P8 and the web
 // site's W1–W3 against them, with
 // the product's own durability settings: the embedded NATS server with
 // SyncAlways (fsync before every acknowledgement, profile "always") and
@@ -313,6 +314,9 @@ func (b *bench) runAll(ctx context.Context) error {
 		{[]string{"C3", "C4", "C5", "C6"}, "ceilings C3–C6 (ordered read, bbolt, projection)", func(ctx context.Context, p profile, c *ceilings) error {
 			return b.readCeilings(ctx, p, c)
 		}},
+		{[]string{"C10"}, "ceiling C10 (raw delivery: publish acknowledged → ordered consumer received)", func(ctx context.Context, p profile, c *ceilings) error {
+			return b.deliveryCeiling(ctx, p, c)
+		}},
 	}
 	productSections := []section{
 		{[]string{"P1", "P5"}, "P1/P5 (command service)", func(ctx context.Context, p profile, c *ceilings) error {
@@ -334,14 +338,14 @@ func (b *bench) runAll(ctx context.Context) error {
 			return b.reportFigure(ctx, p)
 		}},
 		{[]string{"R2"}, "R2 (dependency policy lag)", func(ctx context.Context, p profile, c *ceilings) error {
-			return b.policyFigure(ctx, p)
+			return b.policyFigure(ctx, p, *c)
 		}},
 		{[]string{"B1"}, "B1 (backup and restore)", func(ctx context.Context, p profile, c *ceilings) error {
 			return b.backupFigures(ctx, p)
 		}},
 	}
 	// The ceilings a selected ratio needs.
-	needs := map[string][]string{"C1": {"C", "C7", "P1", "P2"}, "C3": {"C", "P3"}}
+	needs := map[string][]string{"C1": {"C", "C7", "P1", "P2"}, "C3": {"C", "P3"}, "C10": {"C", "P4", "R2"}}
 	var failed []string
 	runSection := func(s section, p profile, selected bool) {
 		if !selected || ctx.Err() != nil {

@@ -482,21 +482,35 @@ func (b *bench) daemonFigures(ctx context.Context, p profile, c ceilings) error 
 		}
 		before := d.Reads.Stats()
 		stop := b.profileFigure("P4", p)
-		res, err := paced(ctx, d, ids[cfg.workers:], 1000, cfg.window)
+		res, err := paced(ctx, d, ids[cfg.workers:], deliveryRate, cfg.window)
 		stop()
 		after := d.Reads.Stats()
 		if err != nil {
 			return fmt.Errorf("P4: %w", err)
 		}
 		p99 := res.visible.pct(99)
-		b.emit(result{id: "P4", profile: p.name, what: "append → visible in the read models at 1000 commands/s",
+		r := result{id: "P4", profile: p.name, what: fmt.Sprintf("append → visible in the read models at %d commands/s", deliveryRate),
 			value: fmt.Sprintf("p50=%s p99=%s", ms(res.visible.pct(50)), ms(p99)),
-			goal:  "(p99)<=10ms", verdict: verdict(p99 <= 10*time.Millisecond && res.achieved >= 900),
-			note: fmt.Sprintf("from Execute returning to ReadModels.WaitFor returning; achieved %s of 1000/s, %d samples, %d not sent (all %d workers busy), Execute p50=%s p99=%s; runner: %d commits, %.1f events/commit",
-				rate(res.achieved), len(res.visible), res.missed, cfg.workers, ms(res.exec.pct(50)), ms(res.exec.pct(99)),
-				after.Batches-before.Batches, float64(after.Applied+after.Skipped-before.Applied-before.Skipped)/float64(max(after.Batches-before.Batches, 1)))})
+			goal:  "(p99)<=10ms", verdict: verdict(p99 <= 10*time.Millisecond && res.achieved >= 0.9*deliveryRate),
+			note: fmt.Sprintf("from Execute returning to ReadModels.WaitFor returning; achieved %s of %d/s, %d samples, %d not sent (all %d workers busy), Execute p50=%s p99=%s; runner: %d commits, %.1f events/commit",
+				rate(res.achieved), deliveryRate, len(res.visible), res.missed, cfg.workers, ms(res.exec.pct(50)), ms(res.exec.pct(99)),
+				after.Batches-before.Batches, float64(after.Applied+after.Skipped-before.Applied-before.Skipped)/float64(max(after.Batches-before.Batches, 1)))}
+		b.emit(withDelivery(r, p99, c.delivery, "P4"))
 	}
 	return nil
+}
+
+// withDelivery fills r's ceiling and ratio with C10's p99 (the raw
+// delivery latency measured in this run), when it was measured.
+func withDelivery(r result, p99 time.Duration, c10 latencies, id string) result {
+	if len(c10) == 0 {
+		return r
+	}
+	ceil := c10.pct(99)
+	r.ceiling = "p99=" + ms(ceil)
+	r.ratio = fmt.Sprintf("%.2f", float64(p99)/float64(max(ceil, time.Microsecond)))
+	r.note += "; ratio = " + id + " p99 / C10 p99 (raw publish → ordered consumer delivery at the same pace)"
+	return r
 }
 
 type pacedResult struct {
@@ -777,6 +791,8 @@ func (b *bench) restartFigures(ctx context.Context, p profile) error {
 	}
 	first := time.Since(t0)
 
+	var p6 *result
+	var p6lat latencies
 	if cfg.sel("P6") {
 		var lat latencies
 		shown := map[string]bool{}
@@ -806,11 +822,27 @@ func (b *bench) restartFigures(ctx context.Context, p profile) error {
 			mismatch = fmt.Sprintf("; WARNING: the stream has %d initiatives, the roadmap shows %d (rejected events?)", b.data.initiatives, len(shown))
 		}
 		p99 := lat.pct(99)
-		b.emit(result{id: "P6", profile: p.name, what: fmt.Sprintf("roadmap query with %d initiatives", len(shown)),
+		p6, p6lat = &result{id: "P6", profile: p.name, what: fmt.Sprintf("roadmap query with %d initiatives", len(shown)),
 			value: fmt.Sprintf("p50=%s p99=%s", ms(lat.pct(50)), ms(p99)), goal: "(p99)<=5ms", verdict: verdict(p99 <= 5*time.Millisecond),
-			note: fmt.Sprintf("ReadModels.Roadmap(no filter) in-process, %d sequential queries%s", len(lat), mismatch)})
+			note: fmt.Sprintf("ReadModels.Roadmap(no filter) in-process, %d sequential queries%s", len(lat), mismatch)}, lat
 	}
 	closeDaemon(d)
+
+	if p6 != nil {
+		// C12 opens the file the daemon held locked: after it stopped.
+		raw, n, err := rawCardScans(ctx, filepath.Join(b.data.dir, "readmodels", projections.FileName), len(p6lat))
+		if err != nil {
+			return fmt.Errorf("C12: %w", err)
+		}
+		b.emit(result{id: "C12", profile: p.name, what: fmt.Sprintf("bbolt read transaction iterating %q (no decoding)", projections.BucketInitiativeCards),
+			value: fmt.Sprintf("p50=%s p99=%s", ms(raw.pct(50)), ms(raw.pct(99))),
+			note:  fmt.Sprintf("the read-model file P6's daemon used, opened read-only; %d cards; %d sequential transactions, as many as P6's queries", n, len(raw))})
+		ceil := raw.pct(99)
+		p6.ceiling = "p99=" + ms(ceil)
+		p6.ratio = fmt.Sprintf("%.2f", float64(p6lat.pct(99))/float64(max(ceil, time.Microsecond)))
+		p6.note += "; ratio = P6 p99 / C12 p99, below 1 expected: the roadmap reads an in-memory index, not the file"
+		b.emit(*p6)
+	}
 
 	if cfg.sel("P8") {
 		stop := b.profileFigure("P8", p)
@@ -838,6 +870,51 @@ func (b *bench) restartFigures(ctx context.Context, p profile) error {
 			note: fmt.Sprintf("daemon.Start on the same DataDir until /readyz is 200, N=%d events, intact read models; first start after the rebuild took %.3fs; ratio = P8 / C9", b.data.events, first.Seconds())})
 	}
 	return nil
+}
+
+// rawCardScans is C12, the building block under P6 if the roadmap read
+// the file: reps bbolt read transactions on the read-model file at path
+// (opened read-only), each iterating every value of the initiative cards
+// bucket without decoding it. It returns each transaction's time and the
+// number of cards.
+func rawCardScans(ctx context.Context, path string, reps int) (latencies, int, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer db.Close()
+	var (
+		lat   latencies
+		cards int
+		sink  int
+	)
+	for range reps {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		cards = 0
+		t := time.Now()
+		err := db.View(func(tx *bolt.Tx) error {
+			bk := tx.Bucket([]byte(projections.BucketInitiativeCards))
+			if bk == nil {
+				return fmt.Errorf("no bucket %q", projections.BucketInitiativeCards)
+			}
+			c := bk.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				cards++
+				sink += len(v)
+			}
+			return nil
+		})
+		lat = append(lat, time.Since(t))
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	if sink == 0 {
+		return nil, 0, errors.New("the initiative cards are empty")
+	}
+	return lat, cards, nil
 }
 
 // rawRestart is C9: how long the embedded server takes to start on dir
