@@ -508,7 +508,7 @@ func (d *decider) consultation(id string) (*ConsultationState, error) {
 	}
 	if c.Closed {
 		return nil, Refuse("consultation %s is closed: nothing more can be recorded on it", id).
-			WithNorsk("Høringen %s er avsluttet: ingenting mer kan registreres på den.", id)
+			WithNorsk("Høringen %s er ferdig behandlet: ingenting mer kan registreres på den.", id)
 	}
 	return c, nil
 }
@@ -669,7 +669,7 @@ func (d *decider) closeConsultation(c CloseConsultation) ([]Change, error) {
 	}
 	if t := today(d.now); t <= s.Deadline {
 		return nil, Refuse("consultation %s is open until %s: it cannot be closed before the deadline has passed", s.ID, s.Deadline).
-			WithNorsk("Høringen %s er åpen til %s: den kan ikke avsluttes før fristen er ute.", s.ID, dateNB(s.Deadline))
+			WithNorsk("Høringen %s er åpen til %s: den kan ikke registreres som ferdig behandlet før fristen er ute.", s.ID, dateNB(s.Deadline))
 	}
 	if c.ResultingCaseID != "" {
 		if _, err := d.caseOf(c.ResultingCaseID); err != nil {

@@ -336,7 +336,7 @@ func (d *decider) defineIndicator(c DefineIndicator) ([]Change, error) {
 	}
 	if _, ok := cat.Goals[c.GoalID]; !ok {
 		return nil, Refuse("goal %s is not defined", c.GoalID).
-			WithNorsk("Hovedmålet %s er ikke definert.", c.GoalID)
+			WithNorsk("Det strategiske målet %s er ikke definert.", c.GoalID)
 	}
 	if c.SubGoalID != "" {
 		sg, ok := cat.SubGoals[c.SubGoalID]
@@ -346,7 +346,7 @@ func (d *decider) defineIndicator(c DefineIndicator) ([]Change, error) {
 		}
 		if sg.GoalID != c.GoalID {
 			return nil, Refuse("sub-goal %s belongs to goal %s, not %s", c.SubGoalID, sg.GoalID, c.GoalID).
-				WithNorsk("Delmålet %s hører til hovedmålet %s, ikke %s.", c.SubGoalID, sg.GoalID, c.GoalID)
+				WithNorsk("Delmålet %s hører til det strategiske målet %s, ikke %s.", c.SubGoalID, sg.GoalID, c.GoalID)
 		}
 	}
 	return []Change{{ind.StateRef(), IndicatorDefined(c)}}, nil
@@ -367,13 +367,13 @@ func (d *decider) recordIndicatorValue(c RecordIndicatorValue) ([]Change, error)
 		return nil, Refuse("indicator %s already has the value %s for %s: a new value for the period is a correction with a reason",
 			ind.ID, formatValue(old), c.Period).
 			WithNorsk("Målindikatoren %s har allerede verdien %s for %s: en ny verdi for perioden er en rettelse med begrunnelse.",
-				ind.ID, formatValue(old), c.Period)
+				ind.ID, valueNB(old), c.Period)
 	case !has && c.Correction != nil:
 		return nil, Refuse("indicator %s has no value for %s to correct", ind.ID, c.Period).
 			WithNorsk("Målindikatoren %s har ingen verdi for %s som kan rettes.", ind.ID, c.Period)
 	case has && old == c.Value:
 		return nil, Refuse("indicator %s already has the value %s for %s", ind.ID, formatValue(old), c.Period).
-			WithNorsk("Målindikatoren %s har allerede verdien %s for %s.", ind.ID, formatValue(old), c.Period)
+			WithNorsk("Målindikatoren %s har allerede verdien %s for %s.", ind.ID, valueNB(old), c.Period)
 	case has:
 		return []Change{{ind.StateRef(), IndicatorValueCorrected{
 			IndicatorID: ind.ID, Period: c.Period, PeriodEnd: end, Value: c.Value, PreviousValue: old,

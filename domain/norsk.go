@@ -1,6 +1,9 @@
 package domain
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // The Norwegian (bokmål) words the refusals' Norwegian texts use for the
 // values they name, in lower case for use inside a sentence. They are the
@@ -82,3 +85,6 @@ func dateNB(d Date) string {
 	t := d.Time()
 	return strconv.Itoa(t.Day()) + ". " + monthsNB[t.Month()-1] + " " + strconv.Itoa(t.Year())
 }
+
+// valueNB writes an indicator value with a decimal comma, as the pages do.
+func valueNB(f float64) string { return strings.Replace(formatValue(f), ".", ",", 1) }

@@ -148,6 +148,9 @@ func TestNorwegianNames(t *testing.T) {
 			t.Errorf("aggregate %s has no Norwegian name", a)
 		}
 	}
+	if got := valueNB(12.5); got != "12,5" {
+		t.Errorf("valueNB(12.5) = %q, want 12,5", got)
+	}
 	for _, tc := range []struct {
 		d    Date
 		want string
