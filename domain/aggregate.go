@@ -180,7 +180,8 @@ func existing[T State](d *decider, ref Ref, what string) (T, error) {
 		return t, err
 	}
 	if t.StateVersion() == 0 {
-		return t, Errorf(KindNotFound, "%s %s does not exist", what, ref.ID)
+		return t, Errorf(KindNotFound, "%s %s does not exist", what, ref.ID).
+			WithNorsk("%s %s finnes ikke.", aggregateNB(ref.Type), ref.ID)
 	}
 	return t, nil
 }
@@ -197,7 +198,8 @@ func fresh[T State](d *decider, ref Ref, what string) (T, error) {
 		return t, err
 	}
 	if t.StateVersion() != 0 {
-		return t, Refuse("%s %s already exists", what, ref.ID)
+		return t, Refuse("%s %s already exists", what, ref.ID).
+			WithNorsk("%s %s finnes allerede.", aggregateNB(ref.Type), ref.ID)
 	}
 	return t, nil
 }

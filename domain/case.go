@@ -704,11 +704,11 @@ func (d *decider) registerCase(c RegisterCase) ([]Change, error) {
 		}
 		switch c.Purpose {
 		case PurposeAdmission:
-			if err := ini.in("an admission case is only for a proposed initiative", LifecycleProposed); err != nil {
+			if err := ini.in("an admission case is only for a proposed initiative", "en sak om opptak i porteføljen gjelder bare et tiltak som er meldt inn", LifecycleProposed); err != nil {
 				return nil, err
 			}
 		case PurposePhaseGate:
-			if err := ini.in("a phase_gate case is only for an initiative in the portfolio",
+			if err := ini.in("a phase_gate case is only for an initiative in the portfolio", "en sak om faseovergang gjelder bare et tiltak i porteføljen",
 				LifecycleInPortfolio, LifecyclePaused); err != nil {
 				return nil, err
 			}
@@ -726,7 +726,9 @@ func phaseStep(ini *InitiativeState, target Phase) error {
 	next, ok := ini.Phase.Next()
 	if !ok || next != target {
 		return Refuse("initiative %s is in phase %s: a phase gate moves it one step forward (to %s), not to %s",
-			ini.ID, ini.Phase, orNone(next), target)
+			ini.ID, ini.Phase, orNone(next), target).
+			WithNorsk("Tiltaket %s er i fasen %s: en faseovergang flytter det ett steg fram (til %s), ikke til %s.",
+				ini.ID, phaseNB(ini.Phase), phaseNB(next), phaseNB(target))
 	}
 	return nil
 }
@@ -761,22 +763,29 @@ func (d *decider) placeCaseOnAgenda(c PlaceCaseOnAgenda) ([]Change, error) {
 		return nil, err
 	}
 	if m.Held {
-		return nil, Refuse("meeting %s %s was held: its agenda is closed", m.Forum, m.Label)
+		return nil, Refuse("meeting %s %s was held: its agenda is closed", m.Forum, m.Label).
+			WithNorsk("Møtet %s %s er avholdt: sakskartet er lukket.", m.Forum, m.Label)
 	}
 	sentBack := m.Forum == NUIT && cs.mayGoBackToNUIT()
 	if !sentBack && m.Forum.Index() < cs.Forum.Index() {
 		return nil, Refuse("case %s belongs to %s: it may be forwarded (NUFA → NUIT → EHR) but not placed before %s",
-			cs.ID, cs.Forum, m.Forum)
+			cs.ID, cs.Forum, m.Forum).
+			WithNorsk("Saken %s hører til %s: den kan sendes videre (NUFA → NUIT → EHR), men ikke legges fram for %s.",
+				cs.ID, cs.Forum, m.Forum)
 	}
 	if f := cs.furthestForum(); !sentBack && m.Forum.Index() < f.Index() {
 		if m.Forum == NUIT {
 			return nil, Refuse("case %s was forwarded to %s and NUIT recommended it: it goes back to NUIT only if EHR defers it",
-				cs.ID, f)
+				cs.ID, f).
+				WithNorsk("Saken %s er sendt videre til %s, og NUIT har anbefalt den: den går tilbake til NUIT bare hvis EHR utsetter den.",
+					cs.ID, f)
 		}
-		return nil, Refuse("case %s was forwarded to %s: it does not go back to %s", cs.ID, f, m.Forum)
+		return nil, Refuse("case %s was forwarded to %s: it does not go back to %s", cs.ID, f, m.Forum).
+			WithNorsk("Saken %s er sendt videre til %s: den går ikke tilbake til %s.", cs.ID, f, m.Forum)
 	}
 	if p, ok := cs.Placement(m.ID); ok {
-		return nil, Refuse("case %s is already on the agenda of %s %s as %s", cs.ID, m.Forum, m.Label, p.CaseNumber)
+		return nil, Refuse("case %s is already on the agenda of %s %s as %s", cs.ID, m.Forum, m.Label, p.CaseNumber).
+			WithNorsk("Saken %s står allerede på sakskartet til møtet %s %s, som sak %s.", cs.ID, m.Forum, m.Label, p.CaseNumber)
 	}
 	ser, err := d.series(m.Forum, m.Year)
 	if err != nil {
@@ -798,9 +807,11 @@ func (d *decider) placeCaseOnAgenda(c PlaceCaseOnAgenda) ([]Change, error) {
 func notFinal(cs *CaseState) error {
 	switch {
 	case cs.Approved:
-		return Refuse("case %s was approved: it is finally decided", cs.ID)
+		return Refuse("case %s was approved: it is finally decided", cs.ID).
+			WithNorsk("Saken %s er godkjent: den er endelig avgjort.", cs.ID)
 	case cs.Rejected:
-		return Refuse("case %s was rejected by EHR: it is finally decided", cs.ID)
+		return Refuse("case %s was rejected by EHR: it is finally decided", cs.ID).
+			WithNorsk("Saken %s er avvist av EHR: den er endelig avgjort.", cs.ID)
 	}
 	return nil
 }
@@ -820,29 +831,35 @@ func (d *decider) council(caseID, meetingID string, outcome Outcome) (*CaseState
 		return nil, nil, Decision{}, err
 	}
 	if outcome == OutcomeApproved && cs.Approved {
-		return nil, nil, Decision{}, Refuse("case %s was already approved: a case is approved once", cs.ID)
+		return nil, nil, Decision{}, Refuse("case %s was already approved: a case is approved once", cs.ID).
+			WithNorsk("Saken %s er allerede godkjent: en sak godkjennes bare én gang.", cs.ID)
 	}
 	if err := notFinal(cs); err != nil {
 		return nil, nil, Decision{}, err
 	}
 	if !m.Held {
 		return nil, nil, Decision{}, Refuse("meeting %s %s has not been held: decisions are recorded only for held meetings",
-			m.Forum, m.Label)
+			m.Forum, m.Label).
+			WithNorsk("Møtet %s %s er ikke avholdt: vedtak registreres bare for møter som er avholdt.",
+				m.Forum, m.Label)
 	}
 	p, ok := cs.Placement(m.ID)
 	if !ok {
-		return nil, nil, Decision{}, Refuse("case %s is not on the agenda of %s %s", cs.ID, m.Forum, m.Label)
+		return nil, nil, Decision{}, Refuse("case %s is not on the agenda of %s %s", cs.ID, m.Forum, m.Label).
+			WithNorsk("Saken %s står ikke på sakskartet til møtet %s %s.", cs.ID, m.Forum, m.Label)
 	}
 	if !m.Forum.MayRecord(outcome) {
-		may := make([]string, 0, 5)
+		may, mayNB := make([]string, 0, 5), make([]string, 0, 5)
 		for _, o := range m.Forum.Outcomes() {
-			may = append(may, string(o))
+			may, mayNB = append(may, string(o)), append(mayNB, outcomeNB(o))
 		}
-		return nil, nil, Decision{}, Refuse("%s may not record %s (it records %s)", m.Forum, outcome, strings.Join(may, ", "))
+		return nil, nil, Decision{}, Refuse("%s may not record %s (it records %s)", m.Forum, outcome, strings.Join(may, ", ")).
+			WithNorsk("%s kan ikke registrere utfallet %s (bare %s).", m.Forum, outcomeNB(outcome), strings.Join(mayNB, ", "))
 	}
 	for _, dec := range cs.Decisions {
 		if dec.MeetingID == m.ID && dec.Outcome == outcome {
-			return nil, nil, Decision{}, Refuse("case %s already has a decision %s at %s %s", cs.ID, outcome, m.Forum, m.Label)
+			return nil, nil, Decision{}, Refuse("case %s already has a decision %s at %s %s", cs.ID, outcome, m.Forum, m.Label).
+				WithNorsk("Saken %s har allerede utfallet %s i møtet %s %s.", cs.ID, outcomeNB(outcome), m.Forum, m.Label)
 		}
 	}
 	return cs, m, Decision{
@@ -896,13 +913,16 @@ func (d *decider) approveInCouncil(c ApproveInCouncil) ([]Change, error) {
 		return nil, err
 	}
 	if cs.CaseType != CaseApproval {
-		return nil, Refuse("case %s is a %s case: only an approval case is approved", cs.ID, cs.CaseType)
+		return nil, Refuse("case %s is a %s case: only an approval case is approved", cs.ID, cs.CaseType).
+			WithNorsk("Saken %s har sakstypen %s: bare en sak til godkjenning kan godkjennes.", cs.ID, caseTypeNB(cs.CaseType))
 	}
 	if !cs.NUITRecommended {
 		if cs.NUITStance == OutcomeRejected {
-			return nil, Refuse("case %s is not supported by NUIT: EHR approves only what NUIT recommended", cs.ID)
+			return nil, Refuse("case %s is not supported by NUIT: EHR approves only what NUIT recommended", cs.ID).
+				WithNorsk("Saken %s er ikke støttet av NUIT: EHR godkjenner bare det NUIT har anbefalt.", cs.ID)
 		}
-		return nil, Refuse("case %s has no NUIT recommendation: EHR approves only what NUIT recommended", cs.ID)
+		return nil, Refuse("case %s has no NUIT recommendation: EHR approves only what NUIT recommended", cs.ID).
+			WithNorsk("Saken %s har ingen anbefaling fra NUIT: EHR godkjenner bare det NUIT har anbefalt.", cs.ID)
 	}
 	changes := []Change{{cs.StateRef(), CaseApproved{dec, c.Resolution}}}
 	switch cs.Purpose {
@@ -911,7 +931,7 @@ func (d *decider) approveInCouncil(c ApproveInCouncil) ([]Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := ini.in("only a proposed initiative is admitted", LifecycleProposed); err != nil {
+		if err := ini.in("only a proposed initiative is admitted", "bare et tiltak som er meldt inn, kan tas opp i porteføljen", LifecycleProposed); err != nil {
 			return nil, err
 		}
 		changes = append(changes, Change{ini.StateRef(), InitiativeAdmitted{
@@ -923,9 +943,10 @@ func (d *decider) approveInCouncil(c ApproveInCouncil) ([]Change, error) {
 			return nil, err
 		}
 		if ini.Lifecycle == LifecyclePaused {
-			return nil, Refuse("initiative %s is paused: it passes no phase gate until resumed", ini.ID)
+			return nil, Refuse("initiative %s is paused: it passes no phase gate until resumed", ini.ID).
+				WithNorsk("Tiltaket %s er midlertidig stanset: det får ingen faseovergang før det er gjenopptatt.", ini.ID)
 		}
-		if err := ini.in("only an initiative in the portfolio changes phase", LifecycleInPortfolio); err != nil {
+		if err := ini.in("only an initiative in the portfolio changes phase", "bare et tiltak i porteføljen kan gå over til ny fase", LifecycleInPortfolio); err != nil {
 			return nil, err
 		}
 		if err := phaseStep(ini, cs.TargetPhase); err != nil {
@@ -953,7 +974,7 @@ func (d *decider) rejectInCouncil(c RejectInCouncil) ([]Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := ini.in("only a proposed initiative is rejected", LifecycleProposed); err != nil {
+		if err := ini.in("only a proposed initiative is rejected", "bare et tiltak som er meldt inn, kan avvises", LifecycleProposed); err != nil {
 			return nil, err
 		}
 		changes = append(changes, Change{ini.StateRef(), InitiativeRejected{
@@ -974,7 +995,8 @@ func (d *decider) correctDecision(c CorrectDecision) ([]Change, error) {
 	}
 	dec, ok := cs.Decision(c.CorrectsEventID)
 	if !ok {
-		return nil, Refuse("event %s is not a decision of case %s", c.CorrectsEventID, cs.ID)
+		return nil, Refuse("event %s is not a decision of case %s", c.CorrectsEventID, cs.ID).
+			WithNorsk("Hendelsen %s er ikke et vedtak i saken %s.", c.CorrectsEventID, cs.ID)
 	}
 	return []Change{{cs.StateRef(), DecisionCorrected{
 		CaseID: cs.ID, CorrectsEventID: c.CorrectsEventID, CorrectedType: dec.Type, Forum: dec.Forum,

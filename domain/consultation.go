@@ -507,7 +507,8 @@ func (d *decider) consultation(id string) (*ConsultationState, error) {
 		return nil, err
 	}
 	if c.Closed {
-		return nil, Refuse("consultation %s is closed: nothing more can be recorded on it", id)
+		return nil, Refuse("consultation %s is closed: nothing more can be recorded on it", id).
+			WithNorsk("Høringen %s er ferdig behandlet: ingenting mer kan registreres på den.", id)
 	}
 	return c, nil
 }
@@ -543,10 +544,12 @@ func (d *decider) openConsultation(c OpenConsultation) ([]Change, error) {
 		opened = today(d.now)
 	}
 	if t := today(d.now); opened > t {
-		return nil, Refuse("a consultation cannot be opened on %s, after today (%s)", opened, t)
+		return nil, Refuse("a consultation cannot be opened on %s, after today (%s)", opened, t).
+			WithNorsk("En høring kan ikke åpnes %s, etter dagens dato (%s).", dateNB(opened), dateNB(t))
 	}
 	if opened > c.Deadline {
-		return nil, Refuse("the deadline %s is before the consultation opens (%s)", c.Deadline, opened)
+		return nil, Refuse("the deadline %s is before the consultation opens (%s)", c.Deadline, opened).
+			WithNorsk("Høringsfristen %s er før høringen åpner (%s).", dateNB(c.Deadline), dateNB(opened))
 	}
 	questions := make([]string, len(c.Questions))
 	for i, q := range c.Questions {
@@ -568,7 +571,8 @@ func (d *decider) inviteToConsultation(c InviteToConsultation) ([]Change, error)
 	}
 	bodies := distinctBodies(c.Bodies, s.Invited)
 	if len(bodies) == 0 {
-		return nil, Refuse("every one of the %d bodies is already invited to consultation %s", len(c.Bodies), s.ID)
+		return nil, Refuse("every one of the %d bodies is already invited to consultation %s", len(c.Bodies), s.ID).
+			WithNorsk("Alle de %d høringsinstansene er allerede invitert til høringen %s.", len(c.Bodies), s.ID)
 	}
 	return []Change{{s.StateRef(), BodiesInvited{ConsultationID: s.ID, Bodies: bodies}}}, nil
 }
@@ -587,27 +591,34 @@ func (d *decider) registerConsultationResponse(c RegisterConsultationResponse) (
 		return nil, Errorf(KindInternal, "decide: a response without an id (AssignID first)")
 	}
 	if _, ok := s.Response(c.ResponseID); ok {
-		return nil, Refuse("consultation %s already has response %s", s.ID, c.ResponseID)
+		return nil, Refuse("consultation %s already has response %s", s.ID, c.ResponseID).
+			WithNorsk("Høringen %s har allerede høringssvaret %s.", s.ID, c.ResponseID)
 	}
 	for _, a := range c.Answers {
 		if a.Question > len(s.Questions) {
-			return nil, Refuse("consultation %s has %d questions, not %d", s.ID, len(s.Questions), a.Question)
+			return nil, Refuse("consultation %s has %d questions, not %d", s.ID, len(s.Questions), a.Question).
+				WithNorsk("Høringen %s har %d spørsmål, ikke %d.", s.ID, len(s.Questions), a.Question)
 		}
 	}
 	if t := today(d.now); c.ReceivedDate > t {
-		return nil, Refuse("a response cannot be received on %s, after today (%s)", c.ReceivedDate, t)
+		return nil, Refuse("a response cannot be received on %s, after today (%s)", c.ReceivedDate, t).
+			WithNorsk("Et høringssvar kan ikke være mottatt %s, etter dagens dato (%s).", dateNB(c.ReceivedDate), dateNB(t))
 	}
 	if c.ReceivedDate < s.OpenedDate {
-		return nil, Refuse("a response cannot be received on %s, before the consultation opened (%s)", c.ReceivedDate, s.OpenedDate)
+		return nil, Refuse("a response cannot be received on %s, before the consultation opened (%s)", c.ReceivedDate, s.OpenedDate).
+			WithNorsk("Et høringssvar kan ikke være mottatt %s, før høringen åpnet (%s).", dateNB(c.ReceivedDate), dateNB(s.OpenedDate))
 	}
 	org := strings.Join(strings.Fields(c.Organisation), " ")
 	prev, has := s.CurrentResponse(org)
 	switch {
 	case has && !c.Replaces:
 		return nil, Refuse("%s has already responded to consultation %s (response %s): one response per organisation; "+
-			"send replaces: true to replace it", prev.Organisation, s.ID, prev.ID)
+			"send replaces: true to replace it", prev.Organisation, s.ID, prev.ID).
+			WithNorsk("%s har allerede svart på høringen %s (høringssvar %s): hver organisasjon gir ett svar; "+
+				"et nytt svar må erstatte det forrige.", prev.Organisation, s.ID, prev.ID)
 	case !has && c.Replaces:
-		return nil, Refuse("%s has no response to consultation %s to replace", org, s.ID)
+		return nil, Refuse("%s has no response to consultation %s to replace", org, s.ID).
+			WithNorsk("%s har ikke noe svar på høringen %s som kan erstattes.", org, s.ID)
 	}
 	answers := make([]Answer, len(c.Answers))
 	copy(answers, c.Answers)
@@ -637,11 +648,14 @@ func (d *decider) publishConsultationResponse(c PublishConsultationResponse) ([]
 	r, ok := s.Response(c.ResponseID)
 	switch {
 	case !ok:
-		return nil, Refuse("consultation %s has no response %s", s.ID, c.ResponseID)
+		return nil, Refuse("consultation %s has no response %s", s.ID, c.ResponseID).
+			WithNorsk("Høringen %s har ikke høringssvaret %s.", s.ID, c.ResponseID)
 	case r.ReplacedBy != "":
-		return nil, Refuse("response %s of %s was replaced by %s; publish that one", r.ID, r.Organisation, r.ReplacedBy)
+		return nil, Refuse("response %s of %s was replaced by %s; publish that one", r.ID, r.Organisation, r.ReplacedBy).
+			WithNorsk("Høringssvaret %s fra %s er erstattet av %s; publiser det i stedet.", r.ID, r.Organisation, r.ReplacedBy)
 	case r.Published:
-		return nil, Refuse("response %s of %s is already published", r.ID, r.Organisation)
+		return nil, Refuse("response %s of %s is already published", r.ID, r.Organisation).
+			WithNorsk("Høringssvaret %s fra %s er allerede publisert.", r.ID, r.Organisation)
 	}
 	return []Change{{s.StateRef(), ConsultationResponsePublished{ConsultationID: s.ID, ResponseID: r.ID, Organisation: r.Organisation}}}, nil
 }
@@ -654,12 +668,14 @@ func (d *decider) closeConsultation(c CloseConsultation) ([]Change, error) {
 		return nil, err
 	}
 	if t := today(d.now); t <= s.Deadline {
-		return nil, Refuse("consultation %s is open until %s: it cannot be closed before the deadline has passed", s.ID, s.Deadline)
+		return nil, Refuse("consultation %s is open until %s: it cannot be closed before the deadline has passed", s.ID, s.Deadline).
+			WithNorsk("Høringen %s er åpen til %s: den kan ikke registreres som ferdig behandlet før fristen er ute.", s.ID, dateNB(s.Deadline))
 	}
 	if c.ResultingCaseID != "" {
 		if _, err := d.caseOf(c.ResultingCaseID); err != nil {
 			if IsKind(err, KindNotFound) {
-				return nil, Refuse("the resulting case %s does not exist", c.ResultingCaseID)
+				return nil, Refuse("the resulting case %s does not exist", c.ResultingCaseID).
+					WithNorsk("Saken %s som høringen skal føre til, finnes ikke.", c.ResultingCaseID)
 			}
 			return nil, err
 		}

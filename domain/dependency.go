@@ -233,7 +233,7 @@ func (d *decider) declareDependency(c DeclareDependency) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ini.in("only an initiative that is proposed or in the portfolio declares dependencies",
+	if err := ini.in("only an initiative that is proposed or in the portfolio declares dependencies", "bare et tiltak som er meldt inn eller i porteføljen, kan ha avhengigheter",
 		LifecycleProposed, LifecycleInPortfolio, LifecyclePaused); err != nil {
 		return nil, err
 	}
@@ -243,7 +243,8 @@ func (d *decider) declareDependency(c DeclareDependency) ([]Change, error) {
 	}
 	if c.MilestoneID != "" {
 		if _, ok := on.Milestone(c.MilestoneID); !ok {
-			return nil, Refuse("initiative %s has no milestone %s", on.ID, c.MilestoneID)
+			return nil, Refuse("initiative %s has no milestone %s", on.ID, c.MilestoneID).
+				WithNorsk("Tiltaket %s har ikke milepælen %s.", on.ID, c.MilestoneID)
 		}
 	}
 	return []Change{{dep.StateRef(), DependencyDeclared(c)}}, nil
@@ -256,7 +257,8 @@ func (d *decider) removeDependency(c RemoveDependency) ([]Change, error) {
 		return nil, err
 	}
 	if dep.Removed {
-		return nil, Refuse("dependency %s was already removed", dep.ID)
+		return nil, Refuse("dependency %s was already removed", dep.ID).
+			WithNorsk("Avhengigheten %s er allerede fjernet.", dep.ID)
 	}
 	return []Change{{dep.StateRef(), DependencyRemoved{DependencyID: dep.ID, InitiativeID: dep.InitiativeID, Reason: c.Reason}}}, nil
 }

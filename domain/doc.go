@@ -77,5 +77,7 @@
 // with errors.As or the helpers ErrorKind and IsKind. An aggregate a command
 // names that does not exist is KindNotFound; a creating command whose id
 // exists is KindRuleViolated; a state the caller did not load is
-// KindInternal.
+// KindInternal. A refusal's Message is English and is the API's; every
+// refusal and not-found error also says itself in Norwegian (Error.Norsk,
+// set with WithNorsk) for the web site's pages.
 package domain

@@ -45,9 +45,18 @@ type FieldError struct {
 }
 
 // Error is the one error type of the product.
+//
+// Message is English and is the API's: it is the problem+json detail and
+// part of Error(), and clients may show or match it, so it keeps its
+// wording. Norsk is the same message in Norwegian (bokmål) for people: the
+// web site's pages are Norwegian and show it in place of Message. Every
+// refusal (KindRuleViolated) and every KindNotFound error of the domain
+// has one (a test in this package checks it); elsewhere it may be empty,
+// and a page then falls back to Message. Norsk never reaches the API.
 type Error struct {
 	Kind    Kind
 	Message string
+	Norsk   string
 	Fields  []FieldError
 	Err     error // wrapped cause, if any
 }
@@ -76,9 +85,30 @@ func Errorf(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
-// Refuse returns a KindRuleViolated error.
+// Refuse returns a KindRuleViolated error. The domain's refusals say
+// themselves in Norwegian too: Refuse(...).WithNorsk(...).
 func Refuse(format string, args ...any) *Error {
 	return Errorf(KindRuleViolated, format, args...)
+}
+
+// WithNorsk sets e's Norwegian (bokmål) text for people and returns e, so
+// that it chains onto the constructor:
+//
+//	Refuse("initiative %s is already paused", id).WithNorsk("Tiltaket %s er allerede midlertidig stanset.", id)
+//
+// It leaves Message, the API's English text, as it is.
+func (e *Error) WithNorsk(format string, args ...any) *Error {
+	e.Norsk = fmt.Sprintf(format, args...)
+	return e
+}
+
+// ForPeople is e's text for a Norwegian page: Norsk, or Message when e has
+// no Norwegian text.
+func (e *Error) ForPeople() string {
+	if e.Norsk != "" {
+		return e.Norsk
+	}
+	return e.Message
 }
 
 // ErrorKind returns the kind of err, KindInternal if err is not an *Error,

@@ -324,6 +324,12 @@ func check(t *testing.T, sp spec, got []Change, err error) {
 		if sp.msg != "" && !strings.Contains(err.Error(), sp.msg) {
 			t.Fatalf("error %q does not mention %q", err, sp.msg)
 		}
+		// A refusal is shown to people on Norwegian pages.
+		if de.Kind == KindRuleViolated || de.Kind == KindNotFound {
+			if de.Norsk == "" || de.Norsk == de.Message || strings.Contains(de.Norsk, "%!") {
+				t.Fatalf("error %q: Norwegian text %q", err, de.Norsk)
+			}
+		}
 		return
 	}
 	if err != nil {

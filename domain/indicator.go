@@ -335,15 +335,18 @@ func (d *decider) defineIndicator(c DefineIndicator) ([]Change, error) {
 		return nil, err
 	}
 	if _, ok := cat.Goals[c.GoalID]; !ok {
-		return nil, Refuse("goal %s is not defined", c.GoalID)
+		return nil, Refuse("goal %s is not defined", c.GoalID).
+			WithNorsk("Det strategiske målet %s er ikke definert.", c.GoalID)
 	}
 	if c.SubGoalID != "" {
 		sg, ok := cat.SubGoals[c.SubGoalID]
 		if !ok {
-			return nil, Refuse("sub-goal %s is not defined", c.SubGoalID)
+			return nil, Refuse("sub-goal %s is not defined", c.SubGoalID).
+				WithNorsk("Delmålet %s er ikke definert.", c.SubGoalID)
 		}
 		if sg.GoalID != c.GoalID {
-			return nil, Refuse("sub-goal %s belongs to goal %s, not %s", c.SubGoalID, sg.GoalID, c.GoalID)
+			return nil, Refuse("sub-goal %s belongs to goal %s, not %s", c.SubGoalID, sg.GoalID, c.GoalID).
+				WithNorsk("Delmålet %s hører til det strategiske målet %s, ikke %s.", c.SubGoalID, sg.GoalID, c.GoalID)
 		}
 	}
 	return []Change{{ind.StateRef(), IndicatorDefined(c)}}, nil
@@ -362,11 +365,15 @@ func (d *decider) recordIndicatorValue(c RecordIndicatorValue) ([]Change, error)
 	switch {
 	case has && c.Correction == nil:
 		return nil, Refuse("indicator %s already has the value %s for %s: a new value for the period is a correction with a reason",
-			ind.ID, formatValue(old), c.Period)
+			ind.ID, formatValue(old), c.Period).
+			WithNorsk("Målindikatoren %s har allerede verdien %s for %s: en ny verdi for perioden er en rettelse med begrunnelse.",
+				ind.ID, valueNB(old), c.Period)
 	case !has && c.Correction != nil:
-		return nil, Refuse("indicator %s has no value for %s to correct", ind.ID, c.Period)
+		return nil, Refuse("indicator %s has no value for %s to correct", ind.ID, c.Period).
+			WithNorsk("Målindikatoren %s har ingen verdi for %s som kan rettes.", ind.ID, c.Period)
 	case has && old == c.Value:
-		return nil, Refuse("indicator %s already has the value %s for %s", ind.ID, formatValue(old), c.Period)
+		return nil, Refuse("indicator %s already has the value %s for %s", ind.ID, formatValue(old), c.Period).
+			WithNorsk("Målindikatoren %s har allerede verdien %s for %s.", ind.ID, valueNB(old), c.Period)
 	case has:
 		return []Change{{ind.StateRef(), IndicatorValueCorrected{
 			IndicatorID: ind.ID, Period: c.Period, PeriodEnd: end, Value: c.Value, PreviousValue: old,

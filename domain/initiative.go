@@ -729,12 +729,14 @@ func lifecycleText(l Lifecycle) string {
 }
 
 // in refuses unless the initiative's lifecycle is one of allowed; doing
-// says what was refused.
-func (s *InitiativeState) in(doing string, allowed ...Lifecycle) error {
+// says what was refused, and norsk says it in Norwegian (lower case, no
+// full stop) for the refusal's Norwegian text.
+func (s *InitiativeState) in(doing, norsk string, allowed ...Lifecycle) error {
 	if slices.Contains(allowed, s.Lifecycle) {
 		return nil
 	}
-	return Refuse("initiative %s is %s: %s", s.ID, lifecycleText(s.Lifecycle), doing)
+	return Refuse("initiative %s is %s: %s", s.ID, lifecycleText(s.Lifecycle), doing).
+		WithNorsk("Tiltaket %s er %s: %s.", s.ID, lifecycleNB(s.Lifecycle), norsk)
 }
 
 // ---- decisions ----
@@ -754,7 +756,8 @@ func (d *decider) proposeInitiative(c ProposeInitiative) ([]Change, error) {
 	}
 	primary, ok := cat.SubGoal(c.PrimarySubGoal)
 	if !ok {
-		return nil, Refuse("sub-goal %s is not in the strategy catalogue", c.PrimarySubGoal)
+		return nil, Refuse("sub-goal %s is not in the strategy catalogue", c.PrimarySubGoal).
+			WithNorsk("Delmålet %s finnes ikke i strategikatalogen.", c.PrimarySubGoal)
 	}
 	others := []string{}
 	var unknown []string
@@ -771,7 +774,8 @@ func (d *decider) proposeInitiative(c ProposeInitiative) ([]Change, error) {
 		others = append(others, id)
 	}
 	if len(unknown) > 0 {
-		return nil, Refuse("sub-goals %s are not in the strategy catalogue", strings.Join(unknown, ", "))
+		return nil, Refuse("sub-goals %s are not in the strategy catalogue", strings.Join(unknown, ", ")).
+			WithNorsk("Delmålene %s finnes ikke i strategikatalogen.", strings.Join(unknown, ", "))
 	}
 	groups := []string{}
 	for _, g := range c.UserGroups {
@@ -802,7 +806,7 @@ func (d *decider) withdrawInitiative(c WithdrawInitiative) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ini.in("only a proposed initiative can be withdrawn", LifecycleProposed); err != nil {
+	if err := ini.in("only a proposed initiative can be withdrawn", "bare et tiltak som er meldt inn, kan trekkes", LifecycleProposed); err != nil {
 		return nil, err
 	}
 	return []Change{{ini.StateRef(), InitiativeWithdrawn(c)}}, nil
@@ -816,12 +820,14 @@ func (d *decider) reportStatus(c ReportStatus) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ini.in("only an initiative in the portfolio reports status", LifecycleInPortfolio, LifecyclePaused); err != nil {
+	if err := ini.in("only an initiative in the portfolio reports status", "bare et tiltak i porteføljen rapporterer status", LifecycleInPortfolio, LifecyclePaused); err != nil {
 		return nil, err
 	}
 	if last := ini.LastStatus; last != nil && c.ReportDate < last.ReportDate {
 		return nil, Refuse("initiative %s: a status report dated %s cannot come after the one dated %s",
-			ini.ID, c.ReportDate, last.ReportDate)
+			ini.ID, c.ReportDate, last.ReportDate).
+			WithNorsk("Tiltaket %s: en statusrapport datert %s kan ikke komme etter den som er datert %s.",
+				ini.ID, dateNB(c.ReportDate), dateNB(last.ReportDate))
 	}
 	if c.RoundID != "" {
 		if err := d.roundForStatus(c.RoundID); err != nil {
@@ -842,9 +848,10 @@ func (d *decider) reportMilestone(c ReportMilestone) ([]Change, error) {
 		return nil, err
 	}
 	if ini.Lifecycle == LifecyclePaused {
-		return nil, Refuse("initiative %s is paused: it may report status but not milestones", ini.ID)
+		return nil, Refuse("initiative %s is paused: it may report status but not milestones", ini.ID).
+			WithNorsk("Tiltaket %s er midlertidig stanset: det kan rapportere status, men ikke milepæler.", ini.ID)
 	}
-	if err := ini.in("only an initiative in the portfolio reports milestones", LifecycleInPortfolio); err != nil {
+	if err := ini.in("only an initiative in the portfolio reports milestones", "bare et tiltak i porteføljen rapporterer milepæler", LifecycleInPortfolio); err != nil {
 		return nil, err
 	}
 	ref := ini.StateRef()
@@ -853,7 +860,8 @@ func (d *decider) reportMilestone(c ReportMilestone) ([]Change, error) {
 			return nil, Errorf(KindInternal, "decide: a planned milestone without an id (AssignID first)")
 		}
 		if _, ok := ini.Milestone(c.MilestoneID); ok {
-			return nil, Refuse("initiative %s already has milestone %s", ini.ID, c.MilestoneID)
+			return nil, Refuse("initiative %s already has milestone %s", ini.ID, c.MilestoneID).
+				WithNorsk("Tiltaket %s har allerede milepælen %s.", ini.ID, c.MilestoneID)
 		}
 		return []Change{{ref, MilestonePlanned{
 			InitiativeID: ini.ID, MilestoneID: c.MilestoneID, Title: c.Title, PlannedDate: c.PlannedDate,
@@ -861,10 +869,12 @@ func (d *decider) reportMilestone(c ReportMilestone) ([]Change, error) {
 	}
 	m, ok := ini.Milestone(c.MilestoneID)
 	if !ok {
-		return nil, Refuse("initiative %s has no milestone %s", ini.ID, c.MilestoneID)
+		return nil, Refuse("initiative %s has no milestone %s", ini.ID, c.MilestoneID).
+			WithNorsk("Tiltaket %s har ikke milepælen %s.", ini.ID, c.MilestoneID)
 	}
 	if m.Status == MilestoneAchievedStatus {
-		return nil, Refuse("milestone %s was achieved on %s", m.ID, m.AchievedDate)
+		return nil, Refuse("milestone %s was achieved on %s", m.ID, m.AchievedDate).
+			WithNorsk("Milepælen %s ble nådd %s.", m.ID, dateNB(m.AchievedDate))
 	}
 	if c.Status == MilestoneAchievedStatus {
 		return []Change{{ref, MilestoneAchieved{
@@ -873,7 +883,9 @@ func (d *decider) reportMilestone(c ReportMilestone) ([]Change, error) {
 	}
 	if c.NewPlannedDate <= m.PlannedDate {
 		return nil, Refuse("milestone %s is planned for %s: a slip moves it later, not to %s",
-			m.ID, m.PlannedDate, c.NewPlannedDate)
+			m.ID, m.PlannedDate, c.NewPlannedDate).
+			WithNorsk("Milepælen %s er planlagt til %s: en forsinkelse flytter den til senere, ikke til %s.",
+				m.ID, dateNB(m.PlannedDate), dateNB(c.NewPlannedDate))
 	}
 	return []Change{{ref, MilestoneSlipped{
 		InitiativeID: ini.ID, MilestoneID: m.ID, PreviousPlannedDate: m.PlannedDate, NewPlannedDate: c.NewPlannedDate,
@@ -887,9 +899,10 @@ func (d *decider) pauseInitiative(c PauseInitiative) ([]Change, error) {
 		return nil, err
 	}
 	if ini.Lifecycle == LifecyclePaused {
-		return nil, Refuse("initiative %s is already paused", ini.ID)
+		return nil, Refuse("initiative %s is already paused", ini.ID).
+			WithNorsk("Tiltaket %s er allerede midlertidig stanset.", ini.ID)
 	}
-	if err := ini.in("only an initiative in the portfolio can be paused", LifecycleInPortfolio); err != nil {
+	if err := ini.in("only an initiative in the portfolio can be paused", "bare et tiltak i porteføljen kan stanses midlertidig", LifecycleInPortfolio); err != nil {
 		return nil, err
 	}
 	return []Change{{ini.StateRef(), InitiativePaused(c)}}, nil
@@ -901,7 +914,7 @@ func (d *decider) resumeInitiative(c ResumeInitiative) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ini.in("only a paused initiative can be resumed", LifecyclePaused); err != nil {
+	if err := ini.in("only a paused initiative can be resumed", "bare et midlertidig stanset tiltak kan gjenopptas", LifecyclePaused); err != nil {
 		return nil, err
 	}
 	return []Change{{ini.StateRef(), InitiativeResumed(c)}}, nil
@@ -918,14 +931,17 @@ func (d *decider) closeInitiative(c CloseInitiative) ([]Change, error) {
 		return nil, err
 	}
 	if ini.Lifecycle == LifecyclePaused {
-		return nil, Refuse("initiative %s is paused: resume it before closing it, or cancel it", ini.ID)
+		return nil, Refuse("initiative %s is paused: resume it before closing it, or cancel it", ini.ID).
+			WithNorsk("Tiltaket %s er midlertidig stanset: gjenoppta det før det avsluttes, eller avbryt det.", ini.ID)
 	}
-	if err := ini.in("only an initiative in the portfolio can be closed", LifecycleInPortfolio); err != nil {
+	if err := ini.in("only an initiative in the portfolio can be closed", "bare et tiltak i porteføljen kan avsluttes", LifecycleInPortfolio); err != nil {
 		return nil, err
 	}
 	if ini.Phase != PhaseRollout {
 		return nil, Refuse("initiative %s is in phase %s: only an initiative in rollout can be closed (cancel it to stop it earlier)",
-			ini.ID, ini.Phase)
+			ini.ID, ini.Phase).
+			WithNorsk("Tiltaket %s er i fasen %s: bare et tiltak i innføring kan avsluttes (avbryt det for å stanse det tidligere).",
+				ini.ID, phaseNB(ini.Phase))
 	}
 	return []Change{{ini.StateRef(), InitiativeClosed(c)}}, nil
 }
@@ -936,7 +952,7 @@ func (d *decider) cancelInitiative(c CancelInitiative) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ini.in("only an initiative in the portfolio can be cancelled (a proposed one is withdrawn)",
+	if err := ini.in("only an initiative in the portfolio can be cancelled (a proposed one is withdrawn)", "bare et tiltak i porteføljen kan avbrytes (et tiltak som er meldt inn, trekkes)",
 		LifecycleInPortfolio, LifecyclePaused); err != nil {
 		return nil, err
 	}

@@ -169,10 +169,12 @@ func (d *decider) holdMeeting(c HoldMeeting) ([]Change, error) {
 		return nil, err
 	}
 	if m.Held {
-		return nil, Refuse("meeting %s %s was already held", m.Forum, m.Label)
+		return nil, Refuse("meeting %s %s was already held", m.Forum, m.Label).
+			WithNorsk("Møtet %s %s er allerede avholdt.", m.Forum, m.Label)
 	}
 	if t := today(d.now); m.Date > t {
-		return nil, Refuse("meeting %s %s is on %s: it cannot be held before then (today is %s)", m.Forum, m.Label, m.Date, t)
+		return nil, Refuse("meeting %s %s is on %s: it cannot be held before then (today is %s)", m.Forum, m.Label, m.Date, t).
+			WithNorsk("Møtet %s %s er satt til %s: det kan ikke registreres som avholdt før da (i dag er %s).", m.Forum, m.Label, dateNB(m.Date), dateNB(t))
 	}
 	return []Change{{m.StateRef(), MeetingHeld{MeetingID: m.ID, Forum: m.Forum, Label: m.Label}}}, nil
 }

@@ -188,20 +188,25 @@ func (d *decider) openReportingRound(c OpenReportingRound) ([]Change, error) {
 	}
 	if rs.OpenRoundID != "" {
 		open, _ := rs.Round(rs.OpenRoundID)
-		return nil, Refuse("reporting round %s is open: close it before opening another", open.Label)
+		return nil, Refuse("reporting round %s is open: close it before opening another", open.Label).
+			WithNorsk("Rapporteringsrunden %s er åpen: avslutt den før en ny åpnes.", open.Label)
 	}
 	for _, r := range rs.Rounds {
 		if r.RoundID == c.RoundID {
-			return nil, Refuse("reporting round %s already exists", c.RoundID)
+			return nil, Refuse("reporting round %s already exists", c.RoundID).
+				WithNorsk("Rapporteringsrunden %s finnes allerede.", c.RoundID)
 		}
 		if r.Label == c.Label {
-			return nil, Refuse("there is already a reporting round %s", c.Label)
+			return nil, Refuse("there is already a reporting round %s", c.Label).
+				WithNorsk("Det finnes allerede en rapporteringsrunde %s.", c.Label)
 		}
 	}
 	if n := len(rs.Rounds); n > 0 && c.PeriodEnd <= rs.Rounds[n-1].PeriodEnd {
 		last := rs.Rounds[n-1]
 		return nil, Refuse("round %s ended its period on %s: the next period must end later than that, not on %s",
-			last.Label, last.PeriodEnd, c.PeriodEnd)
+			last.Label, last.PeriodEnd, c.PeriodEnd).
+			WithNorsk("Runden %s har periode som slutter %s: neste periode må slutte senere enn det, ikke %s.",
+				last.Label, dateNB(last.PeriodEnd), dateNB(c.PeriodEnd))
 	}
 	return []Change{{rs.StateRef(), ReportingRoundOpened(c)}}, nil
 }
@@ -214,10 +219,12 @@ func (d *decider) closeReportingRound(c CloseReportingRound) ([]Change, error) {
 	}
 	r, ok := rs.Round(c.RoundID)
 	if !ok {
-		return nil, Errorf(KindNotFound, "reporting round %s does not exist", c.RoundID)
+		return nil, Errorf(KindNotFound, "reporting round %s does not exist", c.RoundID).
+			WithNorsk("Rapporteringsrunden %s finnes ikke.", c.RoundID)
 	}
 	if !r.Open {
-		return nil, Refuse("reporting round %s is already closed", r.Label)
+		return nil, Refuse("reporting round %s is already closed", r.Label).
+			WithNorsk("Rapporteringsrunden %s er allerede avsluttet.", r.Label)
 	}
 	return []Change{{rs.StateRef(), ReportingRoundClosed{RoundID: r.RoundID, Label: r.Label}}}, nil
 }
@@ -231,10 +238,12 @@ func (d *decider) roundForStatus(id string) error {
 	}
 	r, ok := rs.Round(id)
 	if !ok {
-		return Refuse("reporting round %s does not exist", id)
+		return Refuse("reporting round %s does not exist", id).
+			WithNorsk("Rapporteringsrunden %s finnes ikke.", id)
 	}
 	if !r.Open {
-		return Refuse("reporting round %s is closed: the status may still be reported without a round", r.Label)
+		return Refuse("reporting round %s is closed: the status may still be reported without a round", r.Label).
+			WithNorsk("Rapporteringsrunden %s er avsluttet: status kan likevel rapporteres uten runde.", r.Label)
 	}
 	return nil
 }

@@ -252,7 +252,8 @@ func (d *decider) defineStrategicGoal(c DefineStrategicGoal) ([]Change, error) {
 		return nil, err
 	}
 	if g, ok := cat.Goals[c.GoalID]; ok {
-		return nil, Refuse("goal %s is already defined (strategy %s)", c.GoalID, g.Strategy)
+		return nil, Refuse("goal %s is already defined (strategy %s)", c.GoalID, g.Strategy).
+			WithNorsk("Det strategiske målet %s er allerede definert (strategiperiode %s).", c.GoalID, g.Strategy)
 	}
 	return []Change{{cat.StateRef(), StrategicGoalDefined(c)}}, nil
 }
@@ -263,11 +264,13 @@ func (d *decider) defineSubGoal(c DefineSubGoal) ([]Change, error) {
 		return nil, err
 	}
 	if g, ok := cat.SubGoals[c.SubGoalID]; ok {
-		return nil, Refuse("sub-goal %s is already defined (under goal %s)", c.SubGoalID, g.GoalID)
+		return nil, Refuse("sub-goal %s is already defined (under goal %s)", c.SubGoalID, g.GoalID).
+			WithNorsk("Delmålet %s er allerede definert (under det strategiske målet %s).", c.SubGoalID, g.GoalID)
 	}
 	g, ok := cat.Goals[c.GoalID]
 	if !ok {
-		return nil, Refuse("goal %s is not defined; define it before its sub-goals", c.GoalID)
+		return nil, Refuse("goal %s is not defined; define it before its sub-goals", c.GoalID).
+			WithNorsk("Det strategiske målet %s er ikke definert; definer det før delmålene.", c.GoalID)
 	}
 	return []Change{{cat.StateRef(), SubGoalDefined{
 		SubGoalID: c.SubGoalID, GoalID: c.GoalID, Strategy: g.Strategy, Title: c.Title,

@@ -74,14 +74,16 @@ type formDef struct {
 // formView is the form as the template gets it.
 type formView struct {
 	formDef
-	Action   string
-	Key      string
-	Version  string
-	Summary  []fact // the errors, linking to their fields
-	Notice   string
-	Detail   string // the rule's own text (English), under Notice
-	Tone     string // danger, warning or info
-	Restored bool
+	Action  string
+	Key     string
+	Version string
+	Summary []fact // the errors, linking to their fields
+	Notice  string
+	Detail  string // the rule's own text, under Notice: Norwegian, or English when the error has no Norwegian text
+	// DetailEnglish: Detail is the English fallback (marked lang="en").
+	DetailEnglish bool
+	Tone          string // danger, warning or info
+	Restored      bool
 }
 
 // formLoader loads a form's definition for the request; an error is shown
@@ -189,19 +191,22 @@ func (s *Server) postForm(w http.ResponseWriter, r *http.Request, p services.Pri
 
 // outcome is a form's remembered result: a page to go to, or why not.
 type outcome struct {
-	Status   int                 `json:"status"`
-	Location string              `json:"location,omitempty"`
-	Kind     domain.Kind         `json:"kind,omitempty"`
-	Message  string              `json:"message,omitempty"`
-	Fields   []domain.FieldError `json:"fields,omitempty"`
-	Stale    bool                `json:"stale,omitempty"`
+	Status   int         `json:"status"`
+	Location string      `json:"location,omitempty"`
+	Kind     domain.Kind `json:"kind,omitempty"`
+	Message  string      `json:"message,omitempty"`
+	// Norsk is the error's Norwegian text for the page; an outcome without
+	// one (not every error has it) shows Message.
+	Norsk  string              `json:"norsk,omitempty"`
+	Fields []domain.FieldError `json:"fields,omitempty"`
+	Stale  bool                `json:"stale,omitempty"`
 	// Reused: the form was sent before with other values (the browser's
 	// back button); never remembered.
 	Reused bool `json:"-"`
 }
 
 func (o outcome) err() error {
-	return &domain.Error{Kind: o.Kind, Message: o.Message, Fields: o.Fields}
+	return &domain.Error{Kind: o.Kind, Message: o.Message, Norsk: o.Norsk, Fields: o.Fields}
 }
 
 // execute runs cmd under the form's Idempotency-Key: the first post runs
@@ -248,7 +253,7 @@ func (s *Server) execute(r *http.Request, p services.Principal, cmd domain.Comma
 		o = outcome{Status: statusOf(xerr), Kind: domain.ErrorKind(xerr), Message: xerr.Error(),
 			Stale: domain.IsKind(xerr, domain.KindConflict) && errors.Is(xerr, eventlog.ErrConflict)}
 		if errors.As(xerr, &de) {
-			o.Message, o.Fields = de.Message, de.Fields
+			o.Message, o.Norsk, o.Fields = de.Message, de.Norsk, de.Fields
 		}
 	}
 	if res != nil {
@@ -295,7 +300,9 @@ func (s *Server) formView(r *http.Request, def *formDef, values url.Values, key,
 }
 
 // explain puts err on the form: field errors beside their fields and in
-// the summary, a refusal as a notice with the rule's own text.
+// the summary, a refusal as a notice with the rule's own text, in
+// Norwegian (the domain's Norsk; the English Message, which the API shows,
+// only where the error has no Norwegian text).
 func (s *Server) explain(v *formView, err error) {
 	var de *domain.Error
 	if !errors.As(err, &de) {
@@ -325,9 +332,11 @@ func (s *Server) explain(v *formView, err error) {
 		}
 		v.Notice, v.Tone = "Skjemaet har feil. Rett opp feltene under og send igjen.", "danger"
 	case domain.KindRuleViolated:
-		v.Notice, v.Detail, v.Tone = "Dette ble avvist av reglene for porteføljen og rådsmodellen. Ingenting er registrert.", de.Message, "danger"
+		v.Notice, v.Tone = "Dette ble avvist av reglene for porteføljen og rådsmodellen. Ingenting er registrert.", "danger"
+		v.Detail, v.DetailEnglish = de.ForPeople(), de.Norsk == ""
 	case domain.KindNotFound:
-		v.Notice, v.Detail, v.Tone = "Noe skjemaet viser til finnes ikke. Ingenting er registrert.", de.Message, "danger"
+		v.Notice, v.Tone = "Noe skjemaet viser til finnes ikke. Ingenting er registrert.", "danger"
+		v.Detail, v.DetailEnglish = de.ForPeople(), de.Norsk == ""
 	case domain.KindConflict:
 		v.Notice, v.Tone = "Skjemaet er sendt fra før og behandles fortsatt. Vent litt og last siden på nytt.", "warning"
 	case domain.KindUnavailable, domain.KindLagging:

@@ -348,7 +348,7 @@ func TestWebForms(t *testing.T) {
 			t.Fatalf("an owner on the catalogue: %d", p.status)
 		}
 	})
-	t.Run("a refusal shows the rule's text", func(t *testing.T) {
+	t.Run("a refusal shows the rule's text, in Norwegian", func(t *testing.T) {
 		res := s.ok(tokSek, "ProposeInitiative", proposal(orgHSO, "Ikke tatt opp"))
 		path := "/sekretariat/tiltak/" + res.AggregateID + "/milepel"
 		f := owner.get(path + "?etter=" + strconv.FormatUint(res.Position, 10))
@@ -357,7 +357,11 @@ func TestWebForms(t *testing.T) {
 			if p.status != http.StatusConflict {
 				t.Fatalf("status %d\n%s", p.status, excerpt(p.body))
 			}
-			mustContain(t, "409 page", p.body, "avvist av reglene", `<span lang="en">`, `value="Pilot"`)
+			mustContain(t, "409 page", p.body, "avvist av reglene", `value="Pilot"`,
+				"Regelen: Tiltaket "+res.AggregateID+" er meldt inn og ikke tatt opp i porteføljen: bare et tiltak i porteføljen rapporterer milepæler.")
+			if strings.Contains(p.body, `lang="en"`) || strings.Contains(p.body, "reports milestones") {
+				t.Errorf("the 409 page shows the rule in English:\n%s", excerpt(p.body))
+			}
 		})
 	})
 	t.Run("an owner sees and posts only its own organisation's initiatives", func(t *testing.T) {

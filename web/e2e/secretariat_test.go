@@ -1,7 +1,8 @@
 package e2e_test
 
 // Browser tests of the signed-in area: the secretariat signs in with a
-// token and records a whole meeting cycle; a double click records once;
+// token and records a whole meeting cycle (a refusal on the way reads in
+// Norwegian); a double click records once;
 // a stale form says so and keeps the text; a cross-site form is refused;
 // every form page, one with validation errors included, has no axe-core
 // WCAG 2.1 A/AA violations. (Sessions, owners' organisations, expired
@@ -209,6 +210,22 @@ func TestSecretariatMeetingCycle(t *testing.T) {
 	if !strings.Contains(text(p, "main"), "(rettet)") {
 		t.Error("the case page does not show the correction")
 	}
+
+	// A refusal reads in Norwegian: a case is approved once. Last, as the
+	// 409 stays in the tab's console.
+	formPage(t, p, "/sekretariat/saker/"+gate+"/utfall/"+ehr)
+	p.Do("choose approved again", chromedp.Click(chromedp.CSS(`main input[name="outcome"][value="approved"]`)))
+	if st := submit(t, p); st != http.StatusConflict {
+		t.Fatalf("a second approval: status %d, want 409", st)
+	}
+	want := "Regelen: Saken " + gate + " er allerede godkjent: en sak godkjennes bare én gang."
+	if got := strings.TrimSpace(text(p, "#melding .rule-text")); got != want {
+		t.Errorf("the refusal reads %q, want %q", got, want)
+	}
+	if n := browsertest.Eval[int](p, `document.querySelectorAll("#melding [lang]").length`); n != 0 {
+		t.Errorf("the Norwegian refusal is marked as another language (%d lang attributes)", n)
+	}
+	requireClean(t, p, "refused form", p.URL())
 }
 
 // auditCount counts the events after position after through the audit API.
