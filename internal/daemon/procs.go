@@ -65,8 +65,9 @@ func ResolveProcs(value string, getenv func(string) string, cpus int) (Procs, er
 	}
 }
 
-// DefaultProcs is the runtime's GOMAXPROCS as the process started, before
-// anything set it: the cpus argument of ResolveProcs.
+// DefaultProcs is the runtime's GOMAXPROCS, which is its default (the
+// CPUs the process may use) until something sets it: call it before
+// Procs.Apply, for the cpus argument of ResolveProcs.
 func DefaultProcs() int {
 	return runtime.GOMAXPROCS(0)
 }
