@@ -76,29 +76,45 @@ func samplePayload(aggID string, version uint64) []byte {
 	return b
 }
 
+// rawServer starts a fresh embedded server with the profile's setting in
+// a directory of its own under the run's root (name), with the product's
+// stream created as eventstore creates it; done shuts the server down and
+// removes the directory.
+func (b *bench) rawServer(ctx context.Context, p profile, name string) (srv *embedded.Server, js jetstream.JetStream, stream string, done func(), err error) {
+	dir := filepath.Join(b.root, p.name, name)
+	if srv, js, err = startServer(ctx, dir, p.syncAlways); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, "", nil, err
+	}
+	done = func() {
+		shutdown(srv)
+		os.RemoveAll(dir)
+	}
+	store, err := eventstore.Open(ctx, js, eventstore.Config{Logger: b.log})
+	if err != nil {
+		done()
+		return nil, nil, "", nil, err
+	}
+	return srv, js, store.StreamName(), done, nil
+}
+
 // appendCeilings measures C1 and C2: synchronous JetStream publishes with
 // the per-aggregate expectation (Nats-Expected-Last-Subject-Sequence on the
 // aggregate's wildcard subject, as eventstore.Append sends them), one
 // aggregate per publisher, on the in-process connection the product uses.
 func (b *bench) appendCeilings(ctx context.Context, p profile, c *ceilings) error {
-	dir := filepath.Join(b.root, p.name, "raw")
-	defer os.RemoveAll(dir)
-	srv, js, err := startServer(ctx, dir, p.syncAlways)
+	srv, js, stream, done, err := b.rawServer(ctx, p, "raw")
 	if err != nil {
 		return err
 	}
-	defer shutdown(srv)
-	store, err := eventstore.Open(ctx, js, eventstore.Config{Logger: b.log})
-	if err != nil {
-		return err
-	}
+	defer done()
 	for _, n := range []int{1, b.cfg.workers} {
 		fig := "C1"
 		if n > 1 {
 			fig = "C2"
 		}
 		stop := b.profileFigure(fig, p)
-		r, err := rawAppend(ctx, srv.Conn, store.StreamName(), n, b.cfg.warmup, b.cfg.window)
+		r, err := rawAppend(ctx, srv.Conn, stream, n, b.cfg.warmup, b.cfg.window)
 		stop()
 		if err != nil {
 			return fmt.Errorf("raw append, %d publishers: %w", n, err)
@@ -125,13 +141,13 @@ func (b *bench) appendCeilings(ctx context.Context, p profile, c *ceilings) erro
 		var batched, single []float64
 		stop := b.profileFigure("C7", p)
 		for range rounds {
-			r, err := rawBatches(ctx, js, store.StreamName(), batchSize, warm, slice)
+			r, err := rawBatches(ctx, js, stream, batchSize, warm, slice)
 			if err != nil {
 				stop()
 				return fmt.Errorf("raw atomic batches of %d: %w", batchSize, err)
 			}
 			batched = append(batched, r)
-			r, err = rawAppend(ctx, srv.Conn, store.StreamName(), 1, warm, slice)
+			r, err = rawAppend(ctx, srv.Conn, stream, 1, warm, slice)
 			if err != nil {
 				stop()
 				return fmt.Errorf("raw append between batches: %w", err)
@@ -283,19 +299,13 @@ const deliveryRate = 1000
 // the time from a publish's acknowledgement returning to the consumer
 // receiving that message.
 func (b *bench) deliveryCeiling(ctx context.Context, p profile, c *ceilings) error {
-	dir := filepath.Join(b.root, p.name, "delivery")
-	defer os.RemoveAll(dir)
-	srv, js, err := startServer(ctx, dir, p.syncAlways)
+	srv, js, stream, done, err := b.rawServer(ctx, p, "delivery")
 	if err != nil {
 		return err
 	}
-	defer shutdown(srv)
-	store, err := eventstore.Open(ctx, js, eventstore.Config{Logger: b.log})
-	if err != nil {
-		return err
-	}
+	defer done()
 	stop := b.profileFigure("C10", p)
-	r, err := rawDelivery(ctx, srv.Conn, js, store.StreamName(), b.cfg.workers, deliveryRate, b.cfg.warmup, b.cfg.window)
+	r, err := rawDelivery(ctx, srv.Conn, js, stream, b.cfg.workers, deliveryRate, b.cfg.warmup, b.cfg.window)
 	stop()
 	if err != nil {
 		return fmt.Errorf("C10: %w", err)
