@@ -181,28 +181,14 @@ const batchSize = 16
 // own aggregate with the headers eventstore.Append sends (Nats-Msg-Id,
 // expected stream, expected last subject sequence on the aggregate).
 func rawBatches(ctx context.Context, js jetstream.JetStream, stream string, n int, warmup, window time.Duration) (float64, error) {
-	type agg struct {
-		id, subject, filter string
-		last, seq           uint64
-		payload             []byte
-	}
-	aggs := make([]*agg, n)
+	aggs := make([]*rawPub, n)
 	for i := range aggs {
-		id := services.NewID()
-		aggs[i] = &agg{id: id, subject: eventlog.Subject("initiative", id, "StatusReported"),
-			filter: eventlog.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
+		aggs[i] = newRawPub()
 	}
 	batches, _, err := throughput(ctx, 1, warmup, window, func(ctx context.Context, _ int) error {
 		msgs := make([]*nats.Msg, n)
 		for i, a := range aggs {
-			a.seq++
-			m := nats.NewMsg(a.subject)
-			m.Data = a.payload
-			m.Header.Set("Nats-Msg-Id", a.id+":"+strconv.FormatUint(a.seq, 10))
-			m.Header.Set("Nats-Expected-Stream", stream)
-			m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(a.last, 10))
-			m.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", a.filter)
-			msgs[i] = m
+			msgs[i] = a.next(stream)
 		}
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		ack, err := jetstreamext.PublishMsgBatch(rctx, js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
@@ -238,9 +224,9 @@ func newRawPub() *rawPub {
 		filter: eventlog.AggregateSubject("initiative", id), payload: samplePayload(id, 1)}
 }
 
-// publish sends the aggregate's next event as a request on nc and returns
-// the stream sequence the server acknowledged.
-func (p *rawPub) publish(ctx context.Context, nc *nats.Conn, stream string) (uint64, error) {
+// next is the aggregate's next event, expecting its last acknowledged
+// one; the caller sets p.last from the acknowledgement.
+func (p *rawPub) next(stream string) *nats.Msg {
 	p.seq++
 	m := nats.NewMsg(p.subject)
 	m.Data = p.payload
@@ -248,6 +234,13 @@ func (p *rawPub) publish(ctx context.Context, nc *nats.Conn, stream string) (uin
 	m.Header.Set("Nats-Expected-Stream", stream)
 	m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(p.last, 10))
 	m.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", p.filter)
+	return m
+}
+
+// publish sends the aggregate's next event as a request on nc and returns
+// the stream sequence the server acknowledged.
+func (p *rawPub) publish(ctx context.Context, nc *nats.Conn, stream string) (uint64, error) {
+	m := p.next(stream)
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	resp, err := nc.RequestMsgWithContext(rctx, m)
 	cancel()
