@@ -98,7 +98,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	oidcClaims := fs.String("oidc-claims-map", "", "JSON file mapping ID-token claims to role and organisation (docs/OPERATIONS.md)")
 	oidcScopes := fs.String("oidc-scopes", "profile,email", "OpenID Connect scopes besides openid, comma-separated")
 	memoryLimit := fs.String("memory-limit", "auto", "the Go runtime's memory limit (heap and stacks; the read models' mapped file comes on top): a size such as 256MiB or 1GiB, off, or auto: GOMEMLIMIT if set, else 3/4 of the cgroup's memory limit, else 1/4 of the machine's memory, at least 192MiB")
-	procs := fs.String("procs", "auto", "how many goroutines run Go code at once (GOMAXPROCS): a number, or auto: GOMAXPROCS if set, else the CPUs the process may use plus 2, so that the goroutines coming back from fsync find a free one (docs/OPERATIONS.md \"CPUs\")")
+	procs := fs.String("procs", "auto", "how many goroutines run Go code at once (GOMAXPROCS): a number, or auto: GOMAXPROCS if set, else the CPUs the process may use, plus 2 with the embedded server under --sync always, so that the goroutines coming back from fsync find a free one (docs/OPERATIONS.md \"CPUs\")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -149,7 +149,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return config{}, fmt.Errorf("%s: %w", source("memory-limit"), err)
 	}
-	procsSet, err := daemon.ResolveProcs(*procs, getenv, daemon.DefaultProcs())
+	// The extra Ps are for the embedded server's fsyncs (daemon.ExtraProcs).
+	fsyncHere := *natsURL == "" && *syncMode == "always"
+	procsSet, err := daemon.ResolveProcs(*procs, getenv, daemon.DefaultProcs(), fsyncHere)
 	if err != nil {
 		return config{}, fmt.Errorf("%s: %w", source("procs"), err)
 	}

@@ -63,9 +63,10 @@ type config struct {
 	memprofile  string
 	keep        bool
 	dir         string
-	memoryLimit string       // the rebuild child's --memory-limit
-	procs       daemon.Procs // GOMAXPROCS of this process and the child, as portfoliod's --procs
-	dataset     string       // reuse this P3 dataset instead of generating one
+	memoryLimit string // the rebuild child's --memory-limit
+	procs       string // -procs: GOMAXPROCS as portfoliod's --procs, set per profile (resolve)
+	cpus        int    // the runtime's GOMAXPROCS at the start
+	dataset     string // reuse this P3 dataset instead of generating one
 
 	// child mode
 	child      string
@@ -73,6 +74,24 @@ type config struct {
 	childSync  bool
 	childPrior bool // keep the read models the previous run left (P3) instead of building with none (P3full)
 	childLimit time.Duration
+}
+
+// resolveProcs is the GOMAXPROCS portfoliod would run with under a
+// profile: fsyncHere for the always profile (daemon.ExtraProcs).
+func (c *config) resolveProcs(fsyncHere bool) (daemon.Procs, error) {
+	p, err := daemon.ResolveProcs(c.procs, os.Getenv, c.cpus, fsyncHere)
+	if err != nil {
+		return p, fmt.Errorf("-procs: %w", err)
+	}
+	return p, nil
+}
+
+// setProcs sets GOMAXPROCS as portfoliod would under profile p and says
+// so in the output.
+func (b *bench) setProcs(p profile) {
+	procs, _ := b.cfg.resolveProcs(p.syncAlways) // checked by parseFlags
+	procs.Apply()
+	fmt.Fprintf(b.out, "# GOMAXPROCS %d under profile %s (%s)\n", runtime.GOMAXPROCS(0), p.name, procs)
 }
 
 // sel reports whether figure id was selected with -only.
@@ -84,8 +103,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	// As portfoliod does before it starts anything (its --procs).
-	cfg.procs.Apply()
+	if cfg.child != "" {
+		// The parent passes the GOMAXPROCS of its profile.
+		procs, _ := cfg.resolveProcs(cfg.childSync)
+		procs.Apply()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if cfg.child != "" {
 		err = runChild(ctx, cfg)
@@ -120,7 +142,7 @@ func parseFlags(args []string) (*config, error) {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of each figure's measuring window to <prefix>.<figure>-<profile>.prof (the rebuild child's too)")
 	memprofile := fs.String("memprofile", "", "write a heap profile of the rebuild child (P3/P7) to <prefix>.P7-<profile>.heap (go tool pprof -sample_index=alloc_space)")
 	memoryLimit := fs.String("memory-limit", "auto", "the rebuild child's Go memory limit, as portfoliod's --memory-limit (auto: GOMEMLIMIT if set, else 3/4 of the cgroup limit, else 1/4 of the machine's memory, at least 192MiB; off; or a size)")
-	procs := fs.String("procs", "auto", "GOMAXPROCS of the bench and its rebuild child, as portfoliod's --procs (auto: GOMAXPROCS if set, else the CPUs plus 2; or a number): the product's figures and their ceilings run with what portfoliod would set")
+	procs := fs.String("procs", "auto", "GOMAXPROCS of the bench and its rebuild child, set per profile as portfoliod's --procs would be (auto: GOMAXPROCS if set, else the CPUs, plus 2 under the always profile; or a number): the product's figures and their ceilings run with what portfoliod would set")
 	datasetDir := fs.String("dataset", "", "reuse the P3 dataset in this directory (<kept dir>/dataset of an earlier -keep run) instead of generating one; the figures may add to it")
 	keep := fs.Bool("keep", false, "keep the temporary directory (for inspection)")
 	dir := fs.String("dir", "", "parent of the temporary directory (default $TMPDIR)")
@@ -144,9 +166,9 @@ func parseFlags(args []string) (*config, error) {
 	if c.workers < 1 {
 		return nil, errors.New("-workers must be at least 1")
 	}
-	var err error
-	if c.procs, err = daemon.ResolveProcs(*procs, os.Getenv, daemon.DefaultProcs()); err != nil {
-		return nil, fmt.Errorf("-procs: %w", err)
+	c.procs, c.cpus = *procs, daemon.DefaultProcs()
+	if _, err := c.resolveProcs(true); err != nil {
+		return nil, err
 	}
 	for _, p := range strings.Split(*profiles, ",") {
 		p = strings.TrimSpace(p)
@@ -231,7 +253,7 @@ func run(ctx context.Context, cfg *config, out io.Writer) error {
 		names[i] = p.name
 	}
 	start := time.Now()
-	fmt.Fprintf(out, "# portfolio bench %s, %s %s/%s, nproc=%d, GOMAXPROCS=%s, %s\n", start.Format(time.RFC3339), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cfg.procs, machine())
+	fmt.Fprintf(out, "# portfolio bench %s, %s %s/%s, nproc=%d, -procs=%s, %s\n", start.Format(time.RFC3339), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cfg.procs, machine())
 	fmt.Fprintf(out, "# scale=%g window=%s warmup=%s workers=%d profiles=%s events=%d initiatives=%d p5samples=%d\n",
 		cfg.scale, cfg.window, cfg.warmup, cfg.workers, strings.Join(names, ","), cfg.events, cfg.initiatives, cfg.samples)
 
@@ -364,6 +386,7 @@ func (b *bench) runAll(ctx context.Context) error {
 	for _, p := range cfg.profiles {
 		ceil[p.name] = &ceilings{}
 		fmt.Fprintf(b.out, "## ceilings, profile %s (%s)\n", p.name, describe(p))
+		b.setProcs(p)
 		for _, s := range ceilingSections {
 			sel := false
 			for _, id := range needs[s.ids[0]] {
@@ -374,6 +397,7 @@ func (b *bench) runAll(ctx context.Context) error {
 	}
 	for _, p := range cfg.profiles {
 		fmt.Fprintf(b.out, "## product figures, profile %s (%s)\n", p.name, describe(p))
+		b.setProcs(p)
 		for _, s := range productSections {
 			sel := false
 			for _, id := range s.ids {
