@@ -3,24 +3,33 @@ package domain
 import (
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
-// The Norwegian (bokmål) words the refusals' Norwegian texts use for the
-// values they name, in lower case for use inside a sentence. They are the
-// words the web pages show (there capitalised as labels), so that a refusal
-// on a form names a phase or an outcome as the page around it does.
+// The Norwegian (bokmål) names of the domain's values, as the web pages
+// show them (Phase.Norsk, Outcome.Norsk, CaseType.Norsk, Date.Norsk), and
+// the forms of them the refusals' Norwegian texts use inside a sentence
+// (phaseNB and the rest): one table each, so a refusal on a form names a
+// phase or an outcome as the page around it does.
 
 var phasesNB = map[Phase]string{
-	PhaseConcept: "konsept", PhasePlanning: "planlegging", PhaseExecution: "gjennomføring",
-	PhaseRollout: "innføring", PhaseClosed: "avsluttet",
+	PhaseConcept: "Konsept", PhasePlanning: "Planlegging", PhaseExecution: "Gjennomføring",
+	PhaseRollout: "Innføring", PhaseClosed: "Avsluttet",
 }
 
-// phaseNB names a phase; no phase (past the last one) is "ingen fase".
+// Norsk is the phase's Norwegian name ("Planlegging"), or p itself when
+// it has none.
+func (p Phase) Norsk() string { return nbName(phasesNB, p) }
+
+// phaseNB names a phase inside a sentence; no phase (past the last one)
+// is "ingen fase".
 func phaseNB(p Phase) string {
 	if p == "" {
 		return "ingen fase"
 	}
-	return nbName(phasesNB, p)
+	return lowerFirst(p.Norsk())
 }
 
 var lifecyclesNB = map[Lifecycle]string{
@@ -42,17 +51,35 @@ func lifecycleNB(l Lifecycle) string {
 }
 
 var outcomesNB = map[Outcome]string{
-	OutcomeNoted: "tatt til orientering", OutcomeDiscussed: "drøftet", OutcomeRecommended: "anbefalt",
-	OutcomeApproved: "godkjent", OutcomeRejected: "avvist", OutcomeDeferred: "utsatt",
+	OutcomeNoted: "Tatt til orientering", OutcomeDiscussed: "Drøftet", OutcomeRecommended: "Anbefalt",
+	OutcomeApproved: "Godkjent", OutcomeRejected: "Avvist", OutcomeDeferred: "Utsatt",
 }
 
-func outcomeNB(o Outcome) string { return nbName(outcomesNB, o) }
+// Norsk is the outcome's Norwegian name ("Tatt til orientering"), or o
+// itself when it has none.
+func (o Outcome) Norsk() string { return nbName(outcomesNB, o) }
+
+func outcomeNB(o Outcome) string { return lowerFirst(o.Norsk()) }
 
 var caseTypesNB = map[CaseType]string{
-	CaseApproval: "godkjenning", CaseDiscussion: "drøfting", CaseInformation: "orientering",
+	CaseApproval: "Godkjenning", CaseDiscussion: "Drøfting", CaseInformation: "Orientering",
 }
 
-func caseTypeNB(c CaseType) string { return nbName(caseTypesNB, c) }
+// Norsk is the case type's Norwegian name ("Godkjenning"), or c itself
+// when it has none.
+func (c CaseType) Norsk() string { return nbName(caseTypesNB, c) }
+
+func caseTypeNB(c CaseType) string { return lowerFirst(c.Norsk()) }
+
+// lowerFirst is s with its first letter in lower case (a name inside a
+// sentence).
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[n:]
+}
 
 // aggregatesNB is the definite form of what each aggregate is, capitalised
 // to begin a sentence ("Saken 01J… finnes ikke.").
@@ -76,14 +103,28 @@ func nbName[K ~string](names map[K]string, k K) string {
 var monthsNB = [...]string{"januar", "februar", "mars", "april", "mai", "juni", "juli",
 	"august", "september", "oktober", "november", "desember"}
 
-// dateNB is a date the way the web pages write it: "6. desember 2026"; a
-// date that is not valid is shown as it was given.
+// NorskDay writes t's date the Norwegian way: "6. desember 2026" (in t's
+// own location).
+func NorskDay(t time.Time) string {
+	return strconv.Itoa(t.Day()) + ". " + monthsNB[t.Month()-1] + " " + strconv.Itoa(t.Year())
+}
+
+// Norsk is the date the Norwegian way, "6. desember 2026"; "" when it is
+// not a valid date.
+func (d Date) Norsk() string {
+	if !d.Valid() {
+		return ""
+	}
+	return NorskDay(d.Time())
+}
+
+// dateNB is a date inside a refusal: Norsk, or the date as it was given
+// when it is not valid.
 func dateNB(d Date) string {
 	if !d.Valid() {
 		return string(d)
 	}
-	t := d.Time()
-	return strconv.Itoa(t.Day()) + ". " + monthsNB[t.Month()-1] + " " + strconv.Itoa(t.Year())
+	return d.Norsk()
 }
 
 // valueNB writes an indicator value with a decimal comma, as the pages do.

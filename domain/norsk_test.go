@@ -148,6 +148,12 @@ func TestNorwegianNames(t *testing.T) {
 			t.Errorf("aggregate %s has no Norwegian name", a)
 		}
 	}
+	if got, want := phaseNB(PhasePlanning)+"/"+PhasePlanning.Norsk(), "planlegging/Planlegging"; got != want {
+		t.Errorf("the planning phase inside a sentence / as a label = %q, want %q", got, want)
+	}
+	if got := Date("2026-13-01").Norsk(); got != "" {
+		t.Errorf("an invalid date's Norsk() = %q, want \"\"", got)
+	}
 	if got := valueNB(12.5); got != "12,5" {
 		t.Errorf("valueNB(12.5) = %q, want 12,5", got)
 	}

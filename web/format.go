@@ -23,18 +23,9 @@ var oslo = func() *time.Location {
 	return l
 }()
 
-var months = [...]string{"januar", "februar", "mars", "april", "mai", "juni", "juli",
-	"august", "september", "oktober", "november", "desember"}
-
 // dateNO formats a date the Norwegian way: "6. desember 2026". An invalid
 // or empty date is "".
-func dateNO(d domain.Date) string {
-	if !d.Valid() {
-		return ""
-	}
-	t := d.Time()
-	return strconv.Itoa(t.Day()) + ". " + months[t.Month()-1] + " " + strconv.Itoa(t.Year())
-}
+func dateNO(d domain.Date) string { return d.Norsk() }
 
 // timeNO formats an instant in Oslo time: "6. desember 2026 kl. 11.25".
 func timeNO(t time.Time) string {
@@ -42,8 +33,7 @@ func timeNO(t time.Time) string {
 		return ""
 	}
 	t = t.In(oslo)
-	return strconv.Itoa(t.Day()) + ". " + months[t.Month()-1] + " " + strconv.Itoa(t.Year()) +
-		" kl. " + t.Format("15.04")
+	return domain.NorskDay(t) + " kl. " + t.Format("15.04")
 }
 
 // dayNO formats an instant's Oslo date: "6. desember 2026".
@@ -51,7 +41,7 @@ func dayNO(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return dateNO(domain.Date(t.In(oslo).Format(time.DateOnly)))
+	return domain.NorskDay(t.In(oslo))
 }
 
 // amountNO formats whole kroner with space as thousands separator:
@@ -138,11 +128,6 @@ func compareNO(a, b string) int {
 	return c.CompareString(a, b)
 }
 
-var phaseNames = map[domain.Phase]string{
-	domain.PhaseConcept: "Konsept", domain.PhasePlanning: "Planlegging", domain.PhaseExecution: "Gjennomføring",
-	domain.PhaseRollout: "Innføring", domain.PhaseClosed: "Avsluttet",
-}
-
 // nameOf is k's name in names, or k itself when it has none.
 func nameOf[K ~string](names map[K]string, k K) string {
 	if n, ok := names[k]; ok {
@@ -151,7 +136,7 @@ func nameOf[K ~string](names map[K]string, k K) string {
 	return string(k)
 }
 
-func phaseNO(p domain.Phase) string { return nameOf(phaseNames, p) }
+func phaseNO(p domain.Phase) string { return p.Norsk() }
 
 var stateNames = map[domain.Lifecycle]string{
 	domain.LifecycleProposed: "Meldt inn", domain.LifecycleInPortfolio: "I porteføljen",
@@ -174,27 +159,14 @@ func ragNO(r domain.RAG) string {
 	return "Ikke rapportert"
 }
 
-var outcomeNames = map[domain.Outcome]string{
-	domain.OutcomeNoted: "Tatt til orientering", domain.OutcomeDiscussed: "Drøftet",
-	domain.OutcomeRecommended: "Anbefalt", domain.OutcomeApproved: "Godkjent",
-	domain.OutcomeRejected: "Avvist", domain.OutcomeDeferred: "Utsatt",
-}
-
 func outcomeNO(o domain.Outcome) string {
-	if n, ok := outcomeNames[o]; ok {
-		return n
-	}
 	if o == "" {
 		return "Ikke behandlet"
 	}
-	return string(o)
+	return o.Norsk()
 }
 
-var caseTypeNames = map[domain.CaseType]string{
-	domain.CaseApproval: "Godkjenning", domain.CaseDiscussion: "Drøfting", domain.CaseInformation: "Orientering",
-}
-
-func caseTypeNO(c domain.CaseType) string { return nameOf(caseTypeNames, c) }
+func caseTypeNO(c domain.CaseType) string { return c.Norsk() }
 
 var purposeNames = map[domain.Purpose]string{
 	domain.PurposeAdmission: "Opptak i porteføljen", domain.PurposePhaseGate: "Faseovergang",
